@@ -1,0 +1,299 @@
+//! Backend traits: where objects are applied ([`ClusterBackend`]) and how traffic is sent
+//! ([`TrafficBackend`]).
+//!
+//! Both traits are object-safe (`Arc<dyn ClusterBackend>`), `Send + Sync`, and use `async-trait`.
+//! Two implementations ship in this crate:
+//! - [`memory::InMemoryCluster`]: a namespaced object store with Kubernetes-like apply semantics,
+//!   no traffic;
+//! - [`loopback::LoopbackMesh`]: the embedded default, an in-memory cluster plus a real L7 proxy on
+//!   127.0.0.1 that enforces SMI policy in front of learn-layer5-style sample services.
+//!
+//! # Contract
+//!
+//! - `apply` is idempotent: applying the same manifest twice leaves one object. An existing object is
+//!   updated with a JSON merge patch (as kuttl does). Objects without `metadata.namespace` land in
+//!   the namespace given by the caller (the runner always sets one).
+//! - "Not found" is not an error: `get` returns `Ok(None)`, `delete` returns `Ok(false)`.
+//! - Errors ([`Error`]) mean the backend could not do the operation (infrastructure trouble). They
+//!   are reported as *errors*, never as conformance failures.
+//! - Backends impose no timeouts of their own beyond what a request needs; the runner wraps every
+//!   call in the operation's timeout.
+
+pub mod loopback;
+pub mod memory;
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Errors a backend reports when it cannot do an operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Applying an object failed.
+    #[error("failed to apply {object}: {reason}")]
+    Apply {
+        /// `kind/namespace/name`.
+        object: String,
+        /// Why.
+        reason: String,
+    },
+    /// Reading or listing failed.
+    #[error("failed to read {object}: {reason}")]
+    Read {
+        /// What was read.
+        object: String,
+        /// Why.
+        reason: String,
+    },
+    /// Deleting failed.
+    #[error("failed to delete {object}: {reason}")]
+    Delete {
+        /// What was deleted.
+        object: String,
+        /// Why.
+        reason: String,
+    },
+    /// A namespace operation failed.
+    #[error("failed to manage namespace {namespace}: {reason}")]
+    Namespace {
+        /// The namespace.
+        namespace: String,
+        /// Why.
+        reason: String,
+    },
+    /// Sending a request from a source workload failed before it reached the mesh (e.g. the source
+    /// workload does not exist). Denials are *outcomes*, not this error.
+    #[error("failed to send traffic from {source_workload}: {reason}")]
+    Send {
+        /// `namespace/workload`.
+        source_workload: String,
+        /// Why.
+        reason: String,
+    },
+    /// Starting the backend failed.
+    #[error("failed to start backend: {reason}")]
+    Start {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A reference to one object (or, with `name: None`, all objects of a kind).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ObjectRef {
+    /// `group/version` or `v1`.
+    pub api_version: String,
+    /// Kind.
+    pub kind: String,
+    /// Namespace; `None` means the test namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// A reference.
+    #[must_use]
+    pub fn new(
+        api_version: impl Into<String>,
+        kind: impl Into<String>,
+        namespace: Option<String>,
+        name: impl Into<String>,
+    ) -> Self {
+        Self {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            namespace,
+            name: name.into(),
+        }
+    }
+
+    /// The reference of a manifest (`apiVersion`, `kind`, `metadata.{namespace,name}`).
+    #[must_use]
+    pub fn of(manifest: &Value) -> Self {
+        let s = |p: &str| {
+            manifest
+                .pointer(p)
+                .and_then(Value::as_str)
+                .map(String::from)
+        };
+        Self {
+            api_version: s("/apiVersion").unwrap_or_default(),
+            kind: s("/kind").unwrap_or_default(),
+            namespace: s("/metadata/namespace"),
+            name: s("/metadata/name").unwrap_or_default(),
+        }
+    }
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// Object storage and lifecycle.
+///
+/// See the [module docs](self) for the contract.
+#[async_trait]
+pub trait ClusterBackend: Send + Sync + fmt::Debug {
+    /// Creates or merge-patches `manifest` into `namespace` (unless the manifest names its own).
+    /// Returns the stored object.
+    async fn apply(&self, manifest: &Value, namespace: &str) -> Result<Value, Error>;
+    /// Reads one object; `Ok(None)` if it does not exist.
+    async fn get(&self, object: &ObjectRef) -> Result<Option<Value>, Error>;
+    /// Lists objects of `api_version`/`kind`, in one namespace or all (`None`).
+    async fn list(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+    ) -> Result<Vec<Value>, Error>;
+    /// Deletes one object; `Ok(false)` if it did not exist.
+    async fn delete(&self, object: &ObjectRef) -> Result<bool, Error>;
+    /// Creates a namespace with labels and annotations (idempotent).
+    async fn create_namespace(
+        &self,
+        name: &str,
+        labels: &std::collections::BTreeMap<String, String>,
+        annotations: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), Error>;
+    /// Deletes a namespace and everything in it; `Ok(false)` if it did not exist.
+    async fn delete_namespace(&self, name: &str) -> Result<bool, Error>;
+    /// Existing namespaces.
+    async fn namespaces(&self) -> Result<Vec<String>, Error>;
+}
+
+/// One request to send through the mesh, from inside a source workload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TrafficRequest {
+    /// Namespace of the source workload.
+    pub namespace: String,
+    /// Source workload: a Deployment name, or a Service name selecting one.
+    pub source: String,
+    /// Target URL, e.g. `http://app-b:9091/echo` (host is a Service, optionally `svc.ns[...]`).
+    pub url: String,
+    /// HTTP method.
+    pub method: String,
+    /// Request headers.
+    pub headers: Vec<(String, String)>,
+    /// How long the source waits for an answer before classing the request as a timeout.
+    pub timeout: Duration,
+}
+
+impl TrafficRequest {
+    /// A GET with a 5 s timeout.
+    #[must_use]
+    pub fn get(
+        namespace: impl Into<String>,
+        source: impl Into<String>,
+        url: impl Into<String>,
+    ) -> Self {
+        Self {
+            namespace: namespace.into(),
+            source: source.into(),
+            url: url.into(),
+            method: "GET".into(),
+            headers: Vec::new(),
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What happened to one request, protocol-aware.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "class", rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum Outcome {
+    /// An HTTP response arrived.
+    Http {
+        /// Status code.
+        status: u16,
+    },
+    /// The connection was reset.
+    Reset,
+    /// The connection closed before a response (EOF).
+    Eof,
+    /// No answer within the request timeout.
+    Timeout,
+    /// The connection was refused.
+    Refused,
+    /// Any other transport error.
+    Other {
+        /// Description.
+        message: String,
+    },
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Http { status } => write!(f, "HTTP {status}"),
+            Self::Reset => f.write_str("connection reset"),
+            Self::Eof => f.write_str("EOF"),
+            Self::Timeout => f.write_str("timeout"),
+            Self::Refused => f.write_str("connection refused"),
+            Self::Other { message } => write!(f, "error: {message}"),
+        }
+    }
+}
+
+/// The record of one request: outcome, who answered, how long it took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct RequestRecord {
+    /// Request id (unique per backend), sent as `x-request-id`.
+    pub id: u64,
+    /// Method.
+    pub method: String,
+    /// URL.
+    pub url: String,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The workload that served the request, if one answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_by: Option<String>,
+    /// Latency in microseconds, measured at the source.
+    pub latency_us: u64,
+}
+
+/// Sends traffic from a source workload through the mesh.
+#[async_trait]
+pub trait TrafficBackend: Send + Sync + fmt::Debug {
+    /// Sends one request and reports its outcome. A denial is an `Ok` outcome; `Err` means the
+    /// request could not be attempted.
+    async fn send(&self, request: &TrafficRequest) -> Result<RequestRecord, Error>;
+}
+
+/// JSON merge patch (RFC 7386) of `patch` onto `target`.
+pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
+    if let Value::Object(p) = patch {
+        if !target.is_object() {
+            *target = Value::Object(serde_json::Map::new());
+        }
+        if let Value::Object(t) = target {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+    } else {
+        *target = patch.clone();
+    }
+}

@@ -1,0 +1,213 @@
+//! Errors of the engine itself ([`Error`]) and the stable taxonomy of request failures
+//! ([`ErrorKind`]).
+
+use std::fmt;
+
+/// Errors returned when building or running an engine, or when decoding or merging results.
+///
+/// Request failures during a run are **not** errors of this type: they are outcomes, counted
+/// per [`ErrorKind`] in the [`Report`](crate::Report).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A setting given to the builder (or read from a `PerformanceTestConfig`) is invalid.
+    #[error("invalid setting `{field}`: {reason}")]
+    InvalidSetting {
+        /// Where the value came from, e.g. `clients[0].rps` or `connections`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An endpoint URL could not be parsed or is not usable.
+    #[error("invalid endpoint URL `{url}` at `{field}`: {reason}")]
+    InvalidEndpoint {
+        /// The URL as given.
+        url: String,
+        /// Where it came from, e.g. `clients[0].endpoint_urls[1]`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A header name or value could not be used in an HTTP request.
+    #[error("invalid header `{name}` at `{field}`")]
+    InvalidHeader {
+        /// The header name as given.
+        name: String,
+        /// Where it came from, e.g. `clients[0].headers`.
+        field: String,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The extra trusted CA certificate could not be read.
+    #[error("could not read the trusted CA certificate at `{field}`: {reason}")]
+    LoadCertificate {
+        /// Where it came from, e.g. `clients[0].ssl_certificate`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The configuration asks for something this engine does not do.
+    #[error("unsupported configuration at `{field}`: {reason}")]
+    Unsupported {
+        /// The offending field.
+        field: String,
+        /// Why it is not supported.
+        reason: String,
+    },
+    /// [`Engine::start`](crate::Engine::start) was called outside a Tokio runtime.
+    #[error("starting a run needs a Tokio runtime, and none is running on this thread")]
+    NoRuntime,
+    /// An endpoint's host name could not be resolved when the run started.
+    #[error("could not resolve `{host}`")]
+    Resolve {
+        /// Host and port that were looked up.
+        host: String,
+        /// The cause, when there is one.
+        #[source]
+        source: Option<std::io::Error>,
+    },
+    /// A worker task of the run ended abnormally (panicked or was aborted).
+    #[error("a worker of the run ended abnormally")]
+    Worker {
+        /// The cause.
+        #[source]
+        source: tokio::task::JoinError,
+    },
+    /// A serialized histogram could not be decoded.
+    #[error("could not decode the `{metric}` histogram")]
+    DecodeHistogram {
+        /// Which histogram (`latency`, `service_time`, `dispatch_lag`).
+        metric: &'static str,
+        /// The cause (base64 or HdrHistogram V2 format).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A histogram could not be encoded.
+    #[error("could not encode the `{metric}` histogram")]
+    EncodeHistogram {
+        /// Which histogram.
+        metric: &'static str,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Two results could not be merged.
+    #[error("could not merge results: {reason}")]
+    Merge {
+        /// Why not.
+        reason: String,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a request failed, in a stable taxonomy.
+///
+/// Each kind has a stable numeric [`code`](ErrorKind::code) and a stable snake_case
+/// [`name`](ErrorKind::name); neither ever changes meaning. New kinds may be added.
+/// A failure is counted and, for connection-level kinds, followed by a reconnect: the engine
+/// never stops or panics because a request failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+#[repr(u16)]
+pub enum ErrorKind {
+    /// The host name could not be resolved.
+    Resolve = 1100,
+    /// The TCP connection could not be established for a reason other than those below.
+    Connect = 1200,
+    /// The TCP connection attempt took longer than the connect timeout.
+    ConnectTimeout = 1211,
+    /// The peer refused the TCP connection (nothing listening).
+    ConnectRefused = 1212,
+    /// The connection was reset by the peer (RST, broken pipe).
+    ConnectionReset = 1220,
+    /// The peer closed the connection before the response was complete.
+    ConnectionClosed = 1221,
+    /// The TLS handshake failed (including certificate verification).
+    Tls = 1300,
+    /// The request did not complete within the per-request timeout.
+    RequestTimeout = 1050,
+    /// The peer broke the HTTP protocol (unparsable response, HTTP/2 protocol error).
+    Protocol = 1650,
+    /// Reading the response body failed.
+    BodyRead = 1700,
+    /// Any other failure.
+    Other = 1999,
+}
+
+impl ErrorKind {
+    /// Every kind, in code order of declaration (for tables).
+    pub const ALL: [ErrorKind; 11] = [
+        ErrorKind::Resolve,
+        ErrorKind::Connect,
+        ErrorKind::ConnectTimeout,
+        ErrorKind::ConnectRefused,
+        ErrorKind::ConnectionReset,
+        ErrorKind::ConnectionClosed,
+        ErrorKind::Tls,
+        ErrorKind::RequestTimeout,
+        ErrorKind::Protocol,
+        ErrorKind::BodyRead,
+        ErrorKind::Other,
+    ];
+
+    /// The stable numeric code of this kind.
+    ///
+    /// ```
+    /// assert_eq!(smps_load::ErrorKind::ConnectRefused.code(), 1212);
+    /// ```
+    pub fn code(self) -> u16 {
+        self as u16
+    }
+
+    /// The stable snake_case name of this kind (`connect_refused`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Resolve => "resolve",
+            ErrorKind::Connect => "connect",
+            ErrorKind::ConnectTimeout => "connect_timeout",
+            ErrorKind::ConnectRefused => "connect_refused",
+            ErrorKind::ConnectionReset => "connection_reset",
+            ErrorKind::ConnectionClosed => "connection_closed",
+            ErrorKind::Tls => "tls",
+            ErrorKind::RequestTimeout => "request_timeout",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::BodyRead => "body_read",
+            ErrorKind::Other => "other",
+        }
+    }
+
+    /// The kind with this [`name`](ErrorKind::name), if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    pub(crate) fn index(self) -> usize {
+        Self::ALL.iter().position(|k| *k == self).unwrap_or(Self::ALL.len() - 1)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_codes_are_unique() {
+        let mut codes: Vec<u16> = ErrorKind::ALL.iter().map(|k| k.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), ErrorKind::ALL.len());
+        for (i, k) in ErrorKind::ALL.iter().enumerate() {
+            assert_eq!(ErrorKind::from_name(k.name()), Some(*k));
+            assert_eq!(k.index(), i);
+        }
+    }
+}

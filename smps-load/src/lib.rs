@@ -1,0 +1,1 @@
+//! `smps_load`: part of smps-rs (work in progress; see the workspace README).

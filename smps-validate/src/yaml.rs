@@ -1,0 +1,721 @@
+//! YAML front end on saphyr-parser's event stream.
+//!
+//! [`parse`] builds each document straight into a canonical-key `serde_json::Value` (no
+//! intermediate tree), with explicit limits: nesting depth, and total nodes including alias
+//! expansions (alias bombs). The event loop keeps its own stack, so nothing recurses on input
+//! depth. [`locate`] replays the event stream and follows canonical pointers to the positions
+//! saphyr gives every node and key.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
+use serde_json::{Map, Number, Value};
+
+use crate::canon;
+use crate::doc::{Found, Parsed, Pointer, Target};
+use crate::{Error, Format, Location, Result};
+
+/// Limits applied while parsing.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) max_depth: usize,
+    pub(crate) max_nodes: usize,
+}
+
+/// One document of a stream.
+#[derive(Debug)]
+pub(crate) struct YamlDoc {
+    /// Index of the document in the stream (0-based, empty documents included).
+    pub(crate) index: usize,
+    pub(crate) parsed: Parsed,
+    /// An empty document (no content at all).
+    pub(crate) empty: bool,
+}
+
+fn location(m: &Marker) -> Location {
+    Location::new(m.line(), m.col() + 1)
+}
+
+fn syntax(e: &ScanError) -> Error {
+    Error::Syntax {
+        format: Format::Yaml,
+        location: location(e.marker()),
+        message: e.info().to_owned(),
+    }
+}
+
+enum Container {
+    Seq(Vec<Value>),
+    Map {
+        map: Map<String, Value>,
+        key: Option<String>,
+    },
+}
+
+struct Frame {
+    container: Container,
+    anchor: usize,
+    nodes_at_start: usize,
+    /// Inside a user map: keys stay as written.
+    raw: bool,
+}
+
+struct Builder {
+    limits: Limits,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Value, usize)>,
+    nodes: usize,
+    root: Option<Value>,
+    duplicates: Vec<Pointer>,
+}
+
+impl Builder {
+    fn new(limits: Limits) -> Self {
+        Builder {
+            limits,
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            nodes: 0,
+            root: None,
+            duplicates: Vec::new(),
+        }
+    }
+
+    fn count(&mut self, n: usize, at: &Marker) -> Result<()> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > self.limits.max_nodes {
+            return Err(Error::TooManyNodes {
+                limit: self.limits.max_nodes,
+                location: location(at),
+            });
+        }
+        Ok(())
+    }
+
+    fn awaiting_key(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Frame {
+                container: Container::Map { key: None, .. },
+                ..
+            })
+        )
+    }
+
+    /// Whether a node opened now is inside a user map.
+    fn child_raw(&self) -> bool {
+        match self.stack.last() {
+            None => false,
+            Some(f) if f.raw => true,
+            Some(Frame {
+                container: Container::Map { key: Some(k), .. },
+                ..
+            }) => canon::is_user_map(k),
+            Some(_) => false,
+        }
+    }
+
+    fn open(&mut self, container: Container, anchor: usize, at: &Marker) -> Result<()> {
+        if self.awaiting_key() {
+            return Err(Error::Syntax {
+                format: Format::Yaml,
+                location: location(at),
+                message: "mapping keys must be scalars".into(),
+            });
+        }
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(Error::TooDeep {
+                limit: self.limits.max_depth,
+                location: location(at),
+            });
+        }
+        self.count(1, at)?;
+        let raw = self.child_raw();
+        self.stack.push(Frame {
+            container,
+            anchor,
+            nodes_at_start: self.nodes,
+            raw,
+        });
+        Ok(())
+    }
+
+    fn close(&mut self) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let value = match frame.container {
+            Container::Seq(v) => Value::Array(v),
+            Container::Map { map, .. } => Value::Object(map),
+        };
+        if frame.anchor != 0 {
+            let n = self.nodes - frame.nodes_at_start + 1;
+            self.anchors.insert(frame.anchor, (value.clone(), n));
+        }
+        self.push(value);
+    }
+
+    fn key(&mut self, raw_key: &str) {
+        let raw = self.stack.last().is_some_and(|f| f.raw);
+        if let Some(Frame {
+            container: Container::Map { key, .. },
+            ..
+        }) = self.stack.last_mut()
+        {
+            *key = Some(if raw {
+                raw_key.to_owned()
+            } else {
+                canon::key(raw_key).into_owned()
+            });
+        }
+    }
+
+    fn pointer_to_current(&self) -> Pointer {
+        let mut segs = Vec::with_capacity(self.stack.len());
+        for f in &self.stack {
+            match &f.container {
+                Container::Seq(v) => segs.push(v.len().to_string()),
+                Container::Map { key, .. } => segs.push(key.clone().unwrap_or_default()),
+            }
+        }
+        Pointer(segs)
+    }
+
+    fn push(&mut self, value: Value) {
+        let dup = match self.stack.last() {
+            Some(Frame {
+                container: Container::Map { map, key: Some(k) },
+                ..
+            }) => map.contains_key(k),
+            _ => false,
+        };
+        if dup {
+            let p = self.pointer_to_current();
+            self.duplicates.push(p);
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(value),
+            Some(Frame {
+                container: Container::Seq(v),
+                ..
+            }) => v.push(value),
+            Some(Frame {
+                container: Container::Map { map, key },
+                ..
+            }) => {
+                if let Some(k) = key.take() {
+                    map.insert(k, value);
+                }
+            }
+        }
+    }
+}
+
+/// Parses every document of a YAML stream.
+pub(crate) fn parse(text: &str, limits: Limits) -> Result<Vec<YamlDoc>> {
+    let mut parser = Parser::new_from_str(text);
+    let mut docs = Vec::new();
+    let mut b = Builder::new(limits);
+    let mut index = 0usize;
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|e| syntax(&e))?;
+        let at = span.start;
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+            Event::DocumentStart(_) => {
+                b = Builder::new(limits);
+            }
+            Event::DocumentEnd => {
+                let (value, empty) = match b.root.take() {
+                    Some(v) => {
+                        let empty = v.is_null() && b.nodes <= 1;
+                        (v, empty)
+                    }
+                    None => (Value::Null, true),
+                };
+                docs.push(YamlDoc {
+                    index,
+                    parsed: Parsed {
+                        value,
+                        duplicates: std::mem::take(&mut b.duplicates),
+                    },
+                    empty,
+                });
+                index += 1;
+            }
+            Event::Alias(id) => {
+                let Some((value, n)) = b.anchors.get(&id).cloned() else {
+                    return Err(Error::Syntax {
+                        format: Format::Yaml,
+                        location: location(&at),
+                        message: "alias to an unknown anchor".into(),
+                    });
+                };
+                b.count(n, &at)?;
+                if b.awaiting_key() {
+                    match value {
+                        Value::String(s) => b.key(&s),
+                        Value::Object(_) | Value::Array(_) => {
+                            return Err(Error::Syntax {
+                                format: Format::Yaml,
+                                location: location(&at),
+                                message: "mapping keys must be scalars".into(),
+                            });
+                        }
+                        other => b.key(&other.to_string()),
+                    }
+                } else {
+                    b.push(value);
+                }
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                b.count(1, &at)?;
+                if b.awaiting_key() {
+                    if anchor != 0 {
+                        b.anchors
+                            .insert(anchor, (Value::String(text.to_string()), 1));
+                    }
+                    b.key(&text);
+                } else {
+                    let value = resolve(text, style, tag.as_deref());
+                    if anchor != 0 {
+                        b.anchors.insert(anchor, (value.clone(), 1));
+                    }
+                    b.push(value);
+                }
+            }
+            Event::SequenceStart(anchor, _) => {
+                b.open(Container::Seq(Vec::new()), anchor, &at)?;
+            }
+            Event::MappingStart(anchor, _) => {
+                b.open(
+                    Container::Map {
+                        map: Map::new(),
+                        key: None,
+                    },
+                    anchor,
+                    &at,
+                )?;
+            }
+            Event::SequenceEnd | Event::MappingEnd => b.close(),
+        }
+    }
+    Ok(docs)
+}
+
+/// Resolves a scalar with the YAML 1.2 core schema. Values JSON cannot hold (`.nan`, `.inf`)
+/// become the proto3 JSON strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
+fn resolve(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+    if style != ScalarStyle::Plain {
+        return Value::String(text.into_owned());
+    }
+    if let Some(tag) = tag {
+        if tag.is_yaml_core_schema() {
+            match tag.suffix.as_str() {
+                "str" => return Value::String(text.into_owned()),
+                "null" => return Value::Null,
+                "bool" => {
+                    if let Some(v) = bool_of(&text) {
+                        return Value::Bool(v);
+                    }
+                    return Value::String(text.into_owned());
+                }
+                _ => {}
+            }
+        }
+    }
+    let s: &str = &text;
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        _ => {}
+    }
+    if let Some(v) = bool_of(s) {
+        return Value::Bool(v);
+    }
+    if let Some(v) = int_of(s) {
+        return v;
+    }
+    if let Some(f) = float_of(s) {
+        return match Number::from_f64(f) {
+            Some(n) => Value::Number(n),
+            None if f.is_nan() => Value::String("NaN".into()),
+            None if f > 0.0 => Value::String("Infinity".into()),
+            None => Value::String("-Infinity".into()),
+        };
+    }
+    Value::String(text.into_owned())
+}
+
+fn bool_of(s: &str) -> Option<bool> {
+    match s {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+fn int_of(s: &str) -> Option<Value> {
+    let (neg, digits) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if let Some(hex) = digits.strip_prefix("0x") {
+        if !neg && !hex.is_empty() && hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return u64::from_str_radix(hex, 16).ok().map(Value::from);
+        }
+        return None;
+    }
+    if let Some(oct) = digits.strip_prefix("0o") {
+        if !neg && !oct.is_empty() && oct.bytes().all(|c| matches!(c, b'0'..=b'7')) {
+            return u64::from_str_radix(oct, 8).ok().map(Value::from);
+        }
+        return None;
+    }
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    if neg {
+        if let Ok(v) = s.parse::<i64>() {
+            return Some(Value::from(v));
+        }
+    } else if let Ok(v) = digits.parse::<u64>() {
+        return Some(Value::from(v));
+    }
+    // Too big for 64 bits: keep the magnitude as a float, as JSON parsers do.
+    s.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)
+}
+
+fn float_of(s: &str) -> Option<f64> {
+    match s {
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Some(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Some(f64::NAN),
+        _ => {}
+    }
+    // Core schema: [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'-' | b'+')));
+    let int_start = i;
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    let int_digits = i - int_start;
+    let mut frac_digits = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+            frac_digits += 1;
+        }
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return None;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'-' | b'+')) {
+            i += 1;
+        }
+        let exp_start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == exp_start {
+            return None;
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    s.parse::<f64>().ok()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locator
+// ---------------------------------------------------------------------------------------------
+
+/// A request to the YAML locator: document `doc`, target `target`.
+#[derive(Debug, Clone)]
+pub(crate) struct Request<'a> {
+    pub(crate) doc: usize,
+    pub(crate) target: &'a Target,
+    pub(crate) root_kind: Option<smps_model::Kind>,
+}
+
+enum LFrame {
+    Seq {
+        next: usize,
+    },
+    Map {
+        /// (written, canonical, key start) of the key whose value comes next.
+        key: Option<(String, String, Marker)>,
+    },
+}
+
+/// Resolves every request in one replay of the event stream.
+///
+/// For each node the path (written and canonical) is known from the stack; a request is
+/// answered by the last node whose canonical path equals its pointer, or else by the deepest
+/// node on its way (an alias, or a parent when the field is absent).
+pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> Vec<Found> {
+    let mut best: Vec<Option<(usize, Found)>> = vec![None; requests.len()];
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<LFrame> = Vec::new();
+    let mut written: Vec<String> = Vec::new();
+    let mut canonical: Vec<String> = Vec::new();
+    let mut raw_depth: Option<usize> = None;
+    let mut doc: usize = 0;
+    let mut in_doc = false;
+    while let Some(Ok((event, span))) = parser.next_event() {
+        let at = span.start;
+        match event {
+            Event::DocumentStart(_) => {
+                in_doc = true;
+                stack.clear();
+                written.clear();
+                canonical.clear();
+                raw_depth = None;
+            }
+            Event::DocumentEnd => {
+                if in_doc {
+                    doc += 1;
+                }
+                in_doc = false;
+            }
+            Event::Scalar(..) | Event::Alias(..) | Event::SequenceStart(..) | Event::MappingStart(..) => {
+                // A key?
+                if let Some(LFrame::Map { key: slot @ None }) = stack.last_mut() {
+                    let raw_text = match &event {
+                        Event::Scalar(t, ..) => t.to_string(),
+                        _ => String::new(),
+                    };
+                    let depth = canonical.len();
+                    let mut c = if raw_depth.is_some() {
+                        raw_text.clone()
+                    } else {
+                        canon::key(&raw_text).into_owned()
+                    };
+                    if depth == 0 {
+                        let kind = requests.iter().find(|r| r.doc == doc).and_then(|r| r.root_kind);
+                        if let Some(alias) = kind.and_then(|k| canon::root_alias(k, &c)) {
+                            c = alias.to_owned();
+                        }
+                    }
+                    *slot = Some((raw_text, c, at));
+                    if matches!(event, Event::SequenceStart(..) | Event::MappingStart(..)) {
+                        // Complex keys are rejected by the parser; keep the stack balanced.
+                        stack.push(LFrame::Seq { next: 0 });
+                        written.push(String::new());
+                        canonical.push(String::new());
+                    }
+                    continue;
+                }
+                // A value: push its path segment.
+                let mut key_at = None;
+                match stack.last_mut() {
+                    Some(LFrame::Seq { next }) => {
+                        written.push(next.to_string());
+                        canonical.push(next.to_string());
+                        *next += 1;
+                    }
+                    Some(LFrame::Map { key }) => {
+                        let (w, c, k_at) = key.take().unwrap_or_default();
+                        written.push(w);
+                        canonical.push(c);
+                        key_at = Some(k_at);
+                    }
+                    None => {}
+                }
+                for (i, r) in requests.iter().enumerate() {
+                    if r.doc != doc {
+                        continue;
+                    }
+                    let target = &r.target.pointer.0;
+                    let n = canonical.len();
+                    if n > target.len() || canonical[..] != target[..n] {
+                        continue;
+                    }
+                    let exact = n == target.len();
+                    let better = match &best[i] {
+                        None => true,
+                        Some((depth, _)) => n >= *depth,
+                    };
+                    if better {
+                        let loc_at = if exact && r.target.at_key {
+                            key_at.unwrap_or(at)
+                        } else {
+                            at
+                        };
+                        best[i] = Some((
+                            n,
+                            Found {
+                                written: written.clone(),
+                                location: location(&loc_at),
+                                missing: target.len() - n,
+                            },
+                        ));
+                    }
+                }
+                match event {
+                    Event::SequenceStart(..) => {
+                        if raw_depth.is_none() && canonical.last().is_some_and(|c| canon::is_user_map(c)) {
+                            raw_depth = Some(canonical.len());
+                        }
+                        stack.push(LFrame::Seq { next: 0 });
+                    }
+                    Event::MappingStart(..) => {
+                        if raw_depth.is_none() && canonical.last().is_some_and(|c| canon::is_user_map(c)) {
+                            raw_depth = Some(canonical.len());
+                        }
+                        stack.push(LFrame::Map { key: None });
+                    }
+                    _ => {
+                        written.pop();
+                        canonical.pop();
+                    }
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                stack.pop();
+                if raw_depth == Some(canonical.len()) {
+                    raw_depth = None;
+                }
+                written.pop();
+                canonical.pop();
+            }
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+        }
+    }
+    best.into_iter()
+        .map(|b| {
+            b.map_or_else(
+                || Found {
+                    written: Vec::new(),
+                    location: Location::new(1, 1),
+                    missing: usize::MAX,
+                },
+                |(_, f)| f,
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const LIMITS: Limits = Limits {
+        max_depth: 64,
+        max_nodes: 10_000,
+    };
+
+    fn one(text: &str) -> Value {
+        let mut docs = parse(text, LIMITS).unwrap();
+        assert_eq!(docs.len(), 1);
+        docs.remove(0).parsed.value
+    }
+
+    #[test]
+    fn scalars_follow_the_core_schema() {
+        let v = one("a: 1\nb: -2.5\nc: true\nd: ~\ne: '1'\nf: .nan\ng: -.inf\nh: 0x1F\ni: 1e3\nj: 2024-01-01T00:00:00Z\nk: 18446744073709551616\nl: inf\n");
+        assert_eq!(
+            v,
+            json!({"a": 1, "b": -2.5, "c": true, "d": null, "e": "1", "f": "NaN", "g": "-Infinity",
+                   "h": 31, "i": 1000.0, "j": "2024-01-01T00:00:00Z", "k": 18_446_744_073_709_551_616.0_f64,
+                   "l": "inf"})
+        );
+    }
+
+    #[test]
+    fn keys_are_canonicalised_except_in_user_maps() {
+        let v = one("latencies_ms:\n  p99: 1\nlabels:\n  my_key: x\n  nested_a: {b_c: 1}\n");
+        assert_eq!(
+            v,
+            json!({"latenciesMs": {"p99": 1}, "labels": {"my_key": "x", "nested_a": {"b_c": 1}}})
+        );
+    }
+
+    #[test]
+    fn multi_document_streams_keep_indices() {
+        let docs = parse("a: 1\n---\n---\nb: 2\n", LIMITS).unwrap();
+        assert_eq!(docs.len(), 3);
+        assert!(docs[1].empty);
+        assert_eq!(docs[2].index, 2);
+        assert_eq!(docs[2].parsed.value, json!({"b": 2}));
+    }
+
+    #[test]
+    fn alias_bombs_hit_the_node_limit() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        assert!(matches!(parse(&text, LIMITS), Err(Error::TooManyNodes { .. })));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error() {
+        let text = "[".repeat(200_000);
+        assert!(matches!(parse(&text, LIMITS), Err(Error::TooDeep { limit: 64, .. })));
+        let text = "- ".repeat(100) + "x";
+        assert!(matches!(parse(&text, LIMITS), Err(Error::TooDeep { .. })));
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        match parse("a: 1\n b: 2\n  - c\n", LIMITS) {
+            Err(Error::Syntax { location, .. }) => assert_eq!(location.line(), 2),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn duplicates_are_recorded_with_canonical_pointers() {
+        let docs = parse("x:\n  start_time: 1\n  startTime: 2\n", LIMITS).unwrap();
+        assert_eq!(
+            docs[0].parsed.duplicates,
+            vec![Pointer(vec!["x".into(), "startTime".into()])]
+        );
+    }
+
+    fn req(doc: usize, segs: &[&str], at_key: bool) -> Target {
+        let _ = doc;
+        Target {
+            pointer: Pointer(segs.iter().map(|s| (*s).to_owned()).collect()),
+            at_key,
+        }
+    }
+
+    #[test]
+    fn locator_finds_values_keys_and_documents() {
+        let text = "a: 1\n---\nlatencies_ms:\n  p99: bad\nclients:\n  - endpoint_url: x\n  - {protocol: 9}\nlabels:\n  my_key: v\n";
+        let t1 = req(1, &["latenciesMs", "p99"], false);
+        let t2 = req(1, &["clients", "1", "protocol"], false);
+        let t3 = req(1, &["clients", "0", "endpointUrls"], true);
+        let t4 = req(1, &["labels", "my_key"], true);
+        let t5 = req(1, &["latenciesMs", "p50"], false);
+        let reqs: Vec<Request<'_>> = [&t1, &t2, &t3, &t4, &t5]
+            .into_iter()
+            .map(|t| Request {
+                doc: 1,
+                target: t,
+                root_kind: None,
+            })
+            .collect();
+        let f = locate(text, &reqs);
+        assert_eq!(f[0].location, Location::new(4, 8));
+        assert_eq!(f[0].written, vec!["latencies_ms", "p99"]);
+        assert_eq!(f[1].location, Location::new(7, 16));
+        assert_eq!(f[2].location, Location::new(6, 5));
+        assert_eq!(f[2].written, vec!["clients", "0", "endpoint_url"]);
+        assert_eq!(f[3].location, Location::new(9, 3));
+        assert_eq!(f[4].missing, 1);
+        assert_eq!(f[4].location, Location::new(4, 3));
+    }
+}
