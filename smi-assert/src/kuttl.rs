@@ -1,0 +1,316 @@
+//! Loads kuttl-style test directories (`NN-*.yaml`) as [`Test`]s.
+//!
+//! Conventions (kuttl `internal/file/name.go` and `internal/step/step.go`, research §3):
+//! - a file named `NN-<name>[-<suffix>].yaml` belongs to step `NN`; files without an index (README,
+//!   Tests.md) are ignored; a directory `NN-<name>/` is a step whose files need no prefix;
+//! - `NN-assert*.yaml` holds expected objects (→ `assert`, kuttl subset semantics, ordered lists),
+//!   `NN-errors*.yaml` objects that must not exist (→ `absent`), any other name is applied;
+//! - a `TestStep` object (`kuttl.dev/v1beta1` or the legacy `kudo.dev/v1alpha1`) contributes its
+//!   `delete` list (run before the applies) and a `TestAssert` its `timeout` (seconds);
+//! - a step that holds only a `TestStep` marker becomes a `custom` operation named after the step
+//!   (the layer5io/kuttl fork ran Go tests by step name), with args `{"test": <directory name>}`;
+//! - `<NAMESPACE>` and `$NAMESPACE` are substituted by the runner.
+//!
+//! Unsupported kuttl features are reported as errors rather than ignored: `commands`, and
+//! `apply`/`assert`/`error` file lists inside `TestStep`, and commands in `TestAssert`.
+//!
+//! # Examples
+//!
+//! ```no_run
+//! let test = smi_assert::kuttl::load_test_dir("tests/e2e/traffic-access")?;
+//! println!("{} steps", test.steps.len());
+//! # Ok::<(), smi_assert::kuttl::Error>(())
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::backend::ObjectRef;
+use crate::suite::{AbsentOp, AssertOp, Dur, Operation, Step, Suite, Test};
+
+/// Errors loading kuttl directories.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Listing a directory failed.
+    #[error("failed to read directory {path}")]
+    ReadDir {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Reading a file failed.
+    #[error("failed to read {path}")]
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A YAML document is malformed.
+    #[error("failed to parse YAML document {document} of {path}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based document index.
+        document: usize,
+        /// The cause (with line and column).
+        #[source]
+        source: serde_yaml::Error,
+    },
+    /// A kuttl feature this loader does not support.
+    #[error("failed to load {path}: {what} is not supported")]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// What.
+        what: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileRole {
+    Apply,
+    Assert,
+    Errors,
+}
+
+fn classify(name: &str) -> Option<(u32, String, FileRole)> {
+    let stem = name.strip_suffix(".yaml")?;
+    let (idx, rest) = stem.split_once('-')?;
+    if idx.is_empty() || !idx.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let index: u32 = idx.parse().ok()?;
+    let first = rest.split('-').next().unwrap_or(rest);
+    if first.is_empty() || first.contains('.') {
+        return None;
+    }
+    let role = match first {
+        "assert" => FileRole::Assert,
+        "errors" => FileRole::Errors,
+        _ => FileRole::Apply,
+    };
+    Some((index, first.to_string(), role))
+}
+
+fn read_docs(path: &Path) -> Result<Vec<Value>, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for (i, de) in serde_yaml::Deserializer::from_str(&text).enumerate() {
+        let v = Value::deserialize(de).map_err(|source| Error::Parse {
+            path: path.to_path_buf(),
+            document: i + 1,
+            source,
+        })?;
+        if !v.is_null() {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+fn is_kuttl(v: &Value, kind: &str) -> bool {
+    let av = v["apiVersion"].as_str().unwrap_or("");
+    v["kind"] == kind && (av.starts_with("kuttl.dev/") || av.starts_with("kudo.dev/"))
+}
+
+#[derive(Default)]
+struct StepParts {
+    name: Option<String>,
+    deletes: Vec<ObjectRef>,
+    applies: Vec<Value>,
+    asserts: Vec<Value>,
+    errors: Vec<Value>,
+    timeout: Option<Duration>,
+    markers: usize,
+}
+
+fn add_file(parts: &mut StepParts, path: &Path, role: FileRole) -> Result<(), Error> {
+    for doc in read_docs(path)? {
+        if is_kuttl(&doc, "TestStep") {
+            for key in ["commands", "apply", "assert", "error"] {
+                if doc.get(key).is_some() {
+                    return Err(Error::Unsupported {
+                        path: path.to_path_buf(),
+                        what: format!("TestStep `{key}`"),
+                    });
+                }
+            }
+            parts.markers += 1;
+            for d in doc["delete"].as_array().into_iter().flatten() {
+                let r: ObjectRef = serde_json::from_value(json!({
+                    "apiVersion": d["apiVersion"], "kind": d["kind"],
+                    "namespace": d.get("namespace"), "name": d["name"].as_str().unwrap_or(""),
+                }))
+                .map_err(|e| Error::Unsupported {
+                    path: path.to_path_buf(),
+                    what: format!("TestStep delete entry ({e})"),
+                })?;
+                if r.name.is_empty() {
+                    return Err(Error::Unsupported {
+                        path: path.to_path_buf(),
+                        what: "TestStep delete by labels or kind".into(),
+                    });
+                }
+                parts.deletes.push(r);
+            }
+            continue;
+        }
+        if is_kuttl(&doc, "TestAssert") {
+            if doc.get("commands").is_some() {
+                return Err(Error::Unsupported {
+                    path: path.to_path_buf(),
+                    what: "TestAssert `commands`".into(),
+                });
+            }
+            if let Some(t) = doc["timeout"].as_u64() {
+                parts.timeout = Some(Duration::from_secs(t));
+            }
+            continue;
+        }
+        match role {
+            FileRole::Apply => parts.applies.push(doc),
+            FileRole::Assert => parts.asserts.push(doc),
+            FileRole::Errors => parts.errors.push(doc),
+        }
+    }
+    Ok(())
+}
+
+/// Loads one kuttl test directory as a [`Test`] named after the directory.
+///
+/// # Errors
+///
+/// [`Error`] naming the file and, for YAML, the document, line and column.
+pub fn load_test_dir(dir: impl AsRef<Path>) -> Result<Test, Error> {
+    let dir = dir.as_ref();
+    let name = dir
+        .file_name()
+        .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|source| Error::ReadDir {
+            path: dir.to_path_buf(),
+            source,
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    let mut steps: BTreeMap<u32, StepParts> = BTreeMap::new();
+    for p in entries {
+        let fname = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if p.is_dir() {
+            let Some((idx, rest)) = fname.split_once('-') else { continue };
+            let Ok(index) = idx.parse::<u32>() else { continue };
+            let parts = steps.entry(index).or_default();
+            parts.name.get_or_insert_with(|| rest.to_string());
+            let mut inner: Vec<PathBuf> = std::fs::read_dir(&p)
+                .map_err(|source| Error::ReadDir {
+                    path: p.clone(),
+                    source,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "yaml"))
+                .collect();
+            inner.sort();
+            for f in inner {
+                let n = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let role = if n.starts_with("assert") {
+                    FileRole::Assert
+                } else if n.starts_with("errors") {
+                    FileRole::Errors
+                } else {
+                    FileRole::Apply
+                };
+                add_file(parts, &f, role)?;
+            }
+            continue;
+        }
+        let Some((index, first, role)) = classify(&fname) else { continue };
+        let parts = steps.entry(index).or_default();
+        if role == FileRole::Apply || parts.name.is_none() {
+            if role == FileRole::Apply || parts.name.is_none() {
+                parts.name.get_or_insert(first);
+            }
+        }
+        add_file(parts, &p, role)?;
+    }
+    let mut test = Test {
+        name: name.clone(),
+        ..Test::default()
+    };
+    for (index, parts) in steps {
+        let step_name = parts.name.clone().unwrap_or_default();
+        let mut ops = Vec::new();
+        if !parts.deletes.is_empty() {
+            ops.push(Operation::delete(parts.deletes.clone()));
+        }
+        if !parts.applies.is_empty() {
+            ops.push(Operation::apply(parts.applies.clone()));
+        }
+        let timeout = parts.timeout.map(Dur);
+        for a in &parts.asserts {
+            let mut op = AssertOp::new(a.clone());
+            op.timeout = timeout;
+            ops.push(Operation::Assert(op));
+        }
+        for e in &parts.errors {
+            ops.push(Operation::Absent(AbsentOp {
+                object: e.clone(),
+                timeout,
+            }));
+        }
+        if ops.is_empty() && parts.markers > 0 {
+            ops.push(Operation::custom(step_name.clone(), json!({ "test": name })));
+        }
+        test.steps.push(Step {
+            name: format!("{index:02}-{step_name}"),
+            precondition: false,
+            timeouts: crate::suite::Timeouts::default(),
+            operations: ops,
+        });
+    }
+    Ok(test)
+}
+
+/// Loads several kuttl test directories into one suite.
+///
+/// # Errors
+///
+/// As [`load_test_dir`].
+pub fn load_suite(name: &str, dirs: &[PathBuf]) -> Result<Suite, Error> {
+    let mut tests = Vec::new();
+    for d in dirs {
+        tests.push(load_test_dir(d)?);
+    }
+    Ok(Suite {
+        name: name.to_string(),
+        tests,
+        ..Suite::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_follow_kuttl_conventions() {
+        assert_eq!(classify("02-install.yaml"), Some((2, "install".into(), FileRole::Apply)));
+        assert_eq!(classify("04-assert.yaml"), Some((4, "assert".into(), FileRole::Assert)));
+        assert_eq!(classify("06-errors-x.yaml"), Some((6, "errors".into(), FileRole::Errors)));
+        assert_eq!(classify("03-trafficDefault.yaml"), Some((3, "trafficDefault".into(), FileRole::Apply)));
+        assert_eq!(classify("Tests.md"), None);
+        assert_eq!(classify("README.yaml"), None);
+    }
+}

@@ -1,0 +1,733 @@
+//! Results and reports.
+//!
+//! The runner produces a [`Report`], modelled on Gateway API's `ConformanceReport`: implementation
+//! metadata, date, SMI and API versions, one [`ProfileReport`] per profile with Core/Extended
+//! statistics and a derived [`Capability`], and every test → step → operation result with its
+//! evidence. Exporters:
+//!
+//! - [`Report::to_json`]: the native JSON report;
+//! - [`Report::to_junit_xml`]: JUnit XML, one `testsuite` per test and one `testcase` per step;
+//! - [`Report::to_meshery_response`]: the learn-layer5 `conformance.proto` `Response` as JSON
+//!   (`passpercent`, `casespassed`, `details` in the order traffic-access, traffic-split,
+//!   traffic-spec, capability FULL/HALF/NONE), and [`Report::to_meshery_adapter_json`] for the
+//!   adapter's snake_case shape;
+//! - [`Report::summary`]: a readable text summary.
+//!
+//! **Capability** per profile (research §6.8): `Full` when at least one test passed and none failed
+//! or errored; `None` when no test passed (including when all were skipped or there were none);
+//! `Partial` otherwise. Setup trouble (precondition steps, backend errors) is counted as *error*,
+//! unsupported features as *skipped*; neither is a failure.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::features::{Implementation, Level, Profile};
+
+/// Status of an operation, step or test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Status {
+    /// It passed.
+    Passed,
+    /// The implementation did not behave as the spec requires.
+    Failed,
+    /// Not run (unsupported feature, or an earlier step ended the test).
+    Skipped,
+    /// The run itself had trouble (invalid manifest, backend error, precondition not met).
+    Error,
+}
+
+impl Status {
+    /// Lowercase name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// Result of one operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct OperationResult {
+    /// Operation kind (`traffic`, `assert`, …).
+    pub kind: String,
+    /// Status.
+    pub status: Status,
+    /// Duration in milliseconds.
+    pub duration_ms: u64,
+    /// One-line description of what was checked or what went wrong.
+    pub message: String,
+    /// Evidence: requests and outcomes, counts and statistics, mismatches.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub evidence: Value,
+}
+
+/// Result of one step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct StepResult {
+    /// Step name.
+    pub name: String,
+    /// Whether it was a precondition step.
+    pub precondition: bool,
+    /// Status.
+    pub status: Status,
+    /// Duration in milliseconds.
+    pub duration_ms: u64,
+    /// Operation results.
+    pub operations: Vec<OperationResult>,
+}
+
+/// Result of one test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct TestResult {
+    /// Test name.
+    pub name: String,
+    /// Features exercised.
+    pub features: Vec<String>,
+    /// Profile (from the features), if any.
+    pub profile: Option<Profile>,
+    /// Highest level among the features.
+    pub level: Option<Level>,
+    /// Namespace it ran in.
+    pub namespace: String,
+    /// Status.
+    pub status: Status,
+    /// Why it failed, errored or was skipped.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// Duration in milliseconds.
+    pub duration_ms: u64,
+    /// SMI `group/version`s applied by the test.
+    pub api_versions: BTreeSet<String>,
+    /// Steps.
+    pub steps: Vec<StepResult>,
+    /// Results of `finally` operations and cleanup.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cleanup: Vec<OperationResult>,
+}
+
+/// Test counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct Statistics {
+    /// Passed tests.
+    pub passed: u32,
+    /// Failed tests.
+    pub failed: u32,
+    /// Skipped tests.
+    pub skipped: u32,
+    /// Errored tests.
+    pub errors: u32,
+}
+
+impl Statistics {
+    fn add(&mut self, s: Status) {
+        match s {
+            Status::Passed => self.passed += 1,
+            Status::Failed => self.failed += 1,
+            Status::Skipped => self.skipped += 1,
+            Status::Error => self.errors += 1,
+        }
+    }
+}
+
+/// Gateway-API-style result of a level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum LevelOutcome {
+    /// Everything run passed.
+    Success,
+    /// Some passed, some did not.
+    Partial,
+    /// Nothing passed.
+    Failure,
+    /// Nothing was run.
+    Skipped,
+}
+
+/// Core or Extended part of a profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct LevelReport {
+    /// Outcome.
+    pub result: LevelOutcome,
+    /// Counts.
+    pub statistics: Statistics,
+    /// Tests that failed or errored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_tests: Vec<String>,
+    /// Extended features declared and tested (extended only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supported_features: Vec<String>,
+    /// Extended features not declared (extended only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsupported_features: Vec<String>,
+}
+
+/// Capability of an implementation for one spec, derived from results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Capability {
+    /// All tests run passed.
+    Full,
+    /// Some passed.
+    Partial,
+    /// None passed (or none ran).
+    None,
+}
+
+impl Capability {
+    /// Meshery's vocabulary: FULL, HALF, NONE.
+    #[must_use]
+    pub fn meshery(self) -> &'static str {
+        match self {
+            Self::Full => "FULL",
+            Self::Partial => "HALF",
+            Self::None => "NONE",
+        }
+    }
+}
+
+/// One profile's results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ProfileReport {
+    /// The profile.
+    pub name: Profile,
+    /// Core tests.
+    pub core: LevelReport,
+    /// Extended tests.
+    pub extended: LevelReport,
+    /// Derived capability.
+    pub capability: Capability,
+    /// The API version reported for the spec (highest applied, else the latest stable).
+    pub api_version: String,
+    /// One-line summary.
+    pub summary: String,
+}
+
+/// A conformance report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Report {
+    /// `smi-assert.smps.dev/v1alpha1`.
+    pub api_version: String,
+    /// `ConformanceReport`.
+    pub kind: String,
+    /// RFC 3339 UTC date of the run.
+    pub date: String,
+    /// The implementation under test.
+    pub implementation: Implementation,
+    /// SMI spec release the suite targets.
+    pub smi_version: String,
+    /// Suite name.
+    pub suite: String,
+    /// Mode (e.g. `default`, or the fault switches of a loopback run).
+    pub mode: String,
+    /// Total duration in milliseconds.
+    pub duration_ms: u64,
+    /// Profiles in the order ACCESS, SPECS, SPLIT, METRICS.
+    pub profiles: Vec<ProfileReport>,
+    /// Test results.
+    pub tests: Vec<TestResult>,
+}
+
+/// Formats a `SystemTime` as RFC 3339 UTC (seconds precision).
+#[must_use]
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    // Civil-from-days (proleptic Gregorian).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+fn level_report(tests: &[&TestResult]) -> LevelReport {
+    let mut st = Statistics::default();
+    let mut failed = Vec::new();
+    for t in tests {
+        st.add(t.status);
+        if matches!(t.status, Status::Failed | Status::Error) {
+            failed.push(t.name.clone());
+        }
+    }
+    let ran = st.passed + st.failed + st.errors;
+    let result = if ran == 0 {
+        LevelOutcome::Skipped
+    } else if st.passed == ran {
+        LevelOutcome::Success
+    } else if st.passed == 0 {
+        LevelOutcome::Failure
+    } else {
+        LevelOutcome::Partial
+    };
+    LevelReport {
+        result,
+        statistics: st,
+        failed_tests: failed,
+        supported_features: Vec::new(),
+        unsupported_features: Vec::new(),
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {}
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn secs(ms: u64) -> String {
+    format!("{:.3}", ms as f64 / 1000.0)
+}
+
+impl Report {
+    /// Builds a report from test results.
+    #[must_use]
+    pub fn new(
+        suite: &str,
+        implementation: Implementation,
+        mode: &str,
+        date: String,
+        duration_ms: u64,
+        tests: Vec<TestResult>,
+    ) -> Self {
+        let mut profiles = Vec::new();
+        for p in Profile::ALL {
+            let of: Vec<&TestResult> = tests.iter().filter(|t| t.profile == Some(p)).collect();
+            let core: Vec<&TestResult> = of
+                .iter()
+                .copied()
+                .filter(|t| t.level != Some(Level::Extended))
+                .collect();
+            let ext: Vec<&TestResult> = of
+                .iter()
+                .copied()
+                .filter(|t| t.level == Some(Level::Extended))
+                .collect();
+            let core_r = level_report(&core);
+            let mut ext_r = level_report(&ext);
+            for f in crate::features::FEATURES {
+                if f.profile == p && f.level == Level::Extended {
+                    if implementation.supported_features.contains(f.id) {
+                        ext_r.supported_features.push(f.id.to_string());
+                    } else {
+                        ext_r.unsupported_features.push(f.id.to_string());
+                    }
+                }
+            }
+            let passed = core_r.statistics.passed + ext_r.statistics.passed;
+            let bad = core_r.statistics.failed
+                + core_r.statistics.errors
+                + ext_r.statistics.failed
+                + ext_r.statistics.errors;
+            let capability = if passed == 0 {
+                Capability::None
+            } else if bad == 0 {
+                Capability::Full
+            } else {
+                Capability::Partial
+            };
+            let prefix = format!("{}/", p.group().as_str());
+            let api_version = of
+                .iter()
+                .flat_map(|t| t.api_versions.iter())
+                .filter_map(|v| v.strip_prefix(&prefix))
+                .max()
+                .unwrap_or(p.latest_version())
+                .to_string();
+            let describe = |name: &str, r: &LevelReport| match r.result {
+                LevelOutcome::Success => format!("{name} tests succeeded."),
+                LevelOutcome::Partial => format!("{name} tests partially succeeded."),
+                LevelOutcome::Failure => format!("{name} tests failed."),
+                LevelOutcome::Skipped => format!("{name} tests were not run."),
+            };
+            let summary = format!("{} {}", describe("Core", &core_r), describe("Extended", &ext_r));
+            profiles.push(ProfileReport {
+                name: p,
+                core: core_r,
+                extended: ext_r,
+                capability,
+                api_version,
+                summary,
+            });
+        }
+        Self {
+            api_version: "smi-assert.smps.dev/v1alpha1".into(),
+            kind: "ConformanceReport".into(),
+            date,
+            implementation,
+            smi_version: "v0.6.0".into(),
+            suite: suite.to_string(),
+            mode: mode.to_string(),
+            duration_ms,
+            profiles,
+            tests,
+        }
+    }
+
+    /// The report of one profile.
+    #[must_use]
+    pub fn profile(&self, p: Profile) -> Option<&ProfileReport> {
+        self.profiles.iter().find(|r| r.name == p)
+    }
+
+    /// The result of one test.
+    #[must_use]
+    pub fn test(&self, name: &str) -> Option<&TestResult> {
+        self.tests.iter().find(|t| t.name == name)
+    }
+
+    /// Counts over all tests.
+    #[must_use]
+    pub fn statistics(&self) -> Statistics {
+        let mut s = Statistics::default();
+        for t in &self.tests {
+            s.add(t.status);
+        }
+        s
+    }
+
+    /// The native JSON report.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// JUnit XML: one `testsuite` per test, one `testcase` per step.
+    #[must_use]
+    pub fn to_junit_xml(&self) -> String {
+        let st = self.statistics();
+        let steps: usize = self.tests.iter().map(|t| t.steps.len()).sum();
+        let count = |s: Status| {
+            self.tests
+                .iter()
+                .flat_map(|t| &t.steps)
+                .filter(|x| x.status == s)
+                .count()
+        };
+        let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let _ = writeln!(
+            x,
+            "<testsuites name=\"{}\" tests=\"{steps}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",
+            xml_escape(&self.suite),
+            count(Status::Failed),
+            count(Status::Error),
+            count(Status::Skipped),
+            secs(self.duration_ms)
+        );
+        let _ = st;
+        for t in &self.tests {
+            let n = |s: Status| t.steps.iter().filter(|x| x.status == s).count();
+            let _ = writeln!(
+                x,
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",
+                xml_escape(&t.name),
+                t.steps.len(),
+                n(Status::Failed),
+                n(Status::Error),
+                n(Status::Skipped),
+                secs(t.duration_ms)
+            );
+            if let Some(p) = t.profile {
+                let _ = writeln!(
+                    x,
+                    "    <properties><property name=\"profile\" value=\"{p}\"/><property name=\"features\" value=\"{}\"/></properties>",
+                    xml_escape(&t.features.join(","))
+                );
+            }
+            for s in &t.steps {
+                let _ = write!(
+                    x,
+                    "    <testcase classname=\"{}\" name=\"{}\" assertions=\"{}\" time=\"{}\"",
+                    xml_escape(&t.name),
+                    xml_escape(&s.name),
+                    s.operations.len(),
+                    secs(s.duration_ms)
+                );
+                let bad = s
+                    .operations
+                    .iter()
+                    .find(|o| o.status == s.status && s.status != Status::Passed);
+                let msg = bad.map_or(t.message.as_str(), |o| o.message.as_str());
+                match s.status {
+                    Status::Passed => x.push_str("/>\n"),
+                    Status::Skipped => {
+                        let _ = writeln!(x, "><skipped message=\"{}\"/></testcase>", xml_escape(msg));
+                    }
+                    Status::Failed | Status::Error => {
+                        let tag = if s.status == Status::Failed { "failure" } else { "error" };
+                        let ty = bad.map_or("step", |o| o.kind.as_str());
+                        let text = bad
+                            .map(|o| serde_json::to_string_pretty(&o.evidence).unwrap_or_default())
+                            .unwrap_or_default();
+                        let _ = writeln!(
+                            x,
+                            "><{tag} message=\"{}\" type=\"{}\">{}</{tag}></testcase>",
+                            xml_escape(msg),
+                            xml_escape(ty),
+                            xml_escape(&text)
+                        );
+                    }
+                }
+            }
+            x.push_str("  </testsuite>\n");
+        }
+        x.push_str("</testsuites>\n");
+        x
+    }
+
+    fn meshery_details(&self) -> (u64, u64, Vec<Value>) {
+        let mut total = 0u64;
+        let mut passed = 0u64;
+        let mut details = Vec::new();
+        for p in [Profile::Access, Profile::Split, Profile::Specs] {
+            let Some(pr) = self.profile(p) else { continue };
+            let tests: Vec<&TestResult> = self
+                .tests
+                .iter()
+                .filter(|t| t.profile == Some(p) && t.status != Status::Skipped)
+                .collect();
+            let steps: u64 = tests.iter().map(|t| t.steps.len() as u64).sum();
+            let ok: u64 = tests
+                .iter()
+                .flat_map(|t| &t.steps)
+                .filter(|s| s.status == Status::Passed)
+                .count() as u64;
+            total += steps;
+            passed += ok;
+            let dur: u64 = tests.iter().map(|t| t.duration_ms).sum();
+            let bad: Vec<&&TestResult> = tests
+                .iter()
+                .filter(|t| matches!(t.status, Status::Failed | Status::Error))
+                .collect();
+            let result = if bad.is_empty() && pr.capability == Capability::Full {
+                json!({"message": "All test passed"})
+            } else {
+                let short = bad.first().map_or_else(
+                    || "no test passed".to_string(),
+                    |t| format!("{} {}: {}", t.name, t.status.as_str(), t.message),
+                );
+                let long: Vec<String> = bad
+                    .iter()
+                    .map(|t| format!("{} {}: {}", t.name, t.status.as_str(), t.message))
+                    .collect();
+                json!({"error": {"shortDescription": short, "longDescription": long.join("; ")}})
+            };
+            details.push(json!({
+                "smispec": p.meshery_name(),
+                "specversion": format!("{}/{}", self.smi_version, pr.api_version),
+                "assertion": steps.to_string(),
+                "duration": format!("{}s", secs(dur)),
+                "result": result,
+                "capability": pr.capability.meshery(),
+                "status": if pr.capability == Capability::Full { "PASSED" } else { "FAILED" },
+            }));
+        }
+        (total, passed, details)
+    }
+
+    /// The learn-layer5 `Response` (proto JSON names). Cases are steps of the ACCESS, SPLIT and
+    /// SPECS profiles' non-skipped tests.
+    #[must_use]
+    pub fn to_meshery_response(&self) -> Value {
+        let (total, passed, details) = self.meshery_details();
+        let pct = if total == 0 {
+            0.0
+        } else {
+            passed as f64 * 100.0 / total as f64
+        };
+        json!({
+            "passpercent": format!("{pct:.2}"),
+            "casespassed": passed.to_string(),
+            "mesh": {"type": self.implementation.project, "version": self.implementation.version},
+            "details": details,
+        })
+    }
+
+    /// The Meshery adapter's JSON shape (snake_case, `more_details`).
+    #[must_use]
+    pub fn to_meshery_adapter_json(&self) -> Value {
+        let (total, passed, details) = self.meshery_details();
+        let pct = if total == 0 {
+            0.0
+        } else {
+            passed as f64 * 100.0 / total as f64
+        };
+        let more: Vec<Value> = details
+            .iter()
+            .map(|d| {
+                let (result, reason) = match d["result"].get("message") {
+                    Some(m) => (m.clone(), Value::String(String::new())),
+                    None => (
+                        d["result"]["error"]["shortDescription"].clone(),
+                        d["result"]["error"]["longDescription"].clone(),
+                    ),
+                };
+                json!({
+                    "smi_specification": d["smispec"], "smi_version": d["specversion"],
+                    "time": d["duration"], "assertions": d["assertion"], "result": result,
+                    "reason": reason, "capability": d["capability"], "status": d["status"],
+                })
+            })
+            .collect();
+        json!({
+            "date": self.date,
+            "mesh_name": self.implementation.project,
+            "mesh_version": self.implementation.version,
+            "cases_passed": passed.to_string(),
+            "passing_percentage": format!("{pct:.2}"),
+            "status": "completed",
+            "more_details": more,
+        })
+    }
+
+    /// A readable summary: per profile capability and counts, then every non-passing test with
+    /// the failing operation's message and evidence.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let impl_ = &self.implementation;
+        let _ = writeln!(
+            s,
+            "SMI conformance report: {} {} ({}), suite {}, mode {}, {}",
+            impl_.project, impl_.version, impl_.organization, self.suite, self.mode, self.date
+        );
+        let st = self.statistics();
+        let _ = writeln!(
+            s,
+            "{} tests: {} passed, {} failed, {} skipped, {} errors in {:.2} s",
+            self.tests.len(),
+            st.passed,
+            st.failed,
+            st.skipped,
+            st.errors,
+            self.duration_ms as f64 / 1000.0
+        );
+        let _ = writeln!(s);
+        let _ = writeln!(s, "{:<12} {:<9} {:<10} {:<22} {:<22}", "profile", "version", "capability", "core (P/F/S/E)", "extended (P/F/S/E)");
+        for p in &self.profiles {
+            let c = |r: &LevelReport| {
+                format!(
+                    "{}/{}/{}/{}",
+                    r.statistics.passed, r.statistics.failed, r.statistics.skipped, r.statistics.errors
+                )
+            };
+            let _ = writeln!(
+                s,
+                "{:<12} {:<9} {:<10} {:<22} {:<22}",
+                p.name.as_str(),
+                p.api_version,
+                format!("{:?}", p.capability),
+                c(&p.core),
+                c(&p.extended)
+            );
+        }
+        let _ = writeln!(s);
+        for t in &self.tests {
+            let mark = match t.status {
+                Status::Passed => "PASS",
+                Status::Failed => "FAIL",
+                Status::Skipped => "SKIP",
+                Status::Error => "ERR ",
+            };
+            let _ = writeln!(
+                s,
+                "{mark} {:<40} {:<12} {:>7.3} s",
+                t.name,
+                t.profile.map_or("-", Profile::as_str),
+                t.duration_ms as f64 / 1000.0
+            );
+            if t.status != Status::Passed {
+                if !t.message.is_empty() {
+                    let _ = writeln!(s, "     {}", t.message);
+                }
+                for step in &t.steps {
+                    for o in &step.operations {
+                        if matches!(o.status, Status::Failed | Status::Error) {
+                            let _ = writeln!(s, "     step {} / {}: {}", step.name, o.kind, o.message);
+                            if !o.evidence.is_null() {
+                                let ev = serde_json::to_string(&o.evidence).unwrap_or_default();
+                                let ev = if ev.len() > 400 {
+                                    let cut = ev.char_indices().nth(400).map_or(ev.len(), |(i, _)| i);
+                                    format!("{}…", &ev[..cut])
+                                } else {
+                                    ev
+                                };
+                                let _ = writeln!(s, "       evidence: {ev}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        s
+    }
+}
+
+/// Per-spec capability map, for quick checks: profile name → capability.
+#[must_use]
+pub fn capabilities(report: &Report) -> BTreeMap<Profile, Capability> {
+    report.profiles.iter().map(|p| (p.name, p.capability)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_format_as_rfc3339() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        assert_eq!(rfc3339(t), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(std::time::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn xml_special_characters_are_escaped() {
+        assert_eq!(xml_escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+    }
+}

@@ -1,0 +1,1009 @@
+//! The suite model: Suite → Test → Step → Operation, as YAML or built in Rust.
+//!
+//! ```yaml
+//! name: my-suite
+//! fixtures:
+//!   app: [ ...manifests... ]
+//! tests:
+//! - name: access-default-deny
+//!   features: [access.default-deny]
+//!   steps:
+//!   - name: install
+//!     precondition: true
+//!     operations:
+//!     - apply: {fixture: app}
+//!     - assert: {object: {apiVersion: apps/v1, kind: Deployment, metadata: {name: app-b}, status: {readyReplicas: 1}}}
+//!   - name: denied
+//!     operations:
+//!     - traffic: {from: app-a, to: "http://app-b:9091/echo", expect: denied}
+//! ```
+//!
+//! Unknown keys are errors (kuttl #278). Durations are strings like `500ms`, `5s`, `1m`.
+//! `<NAMESPACE>` and `$NAMESPACE` in manifests, URLs and sources are replaced by the test's
+//! namespace. Timeouts inherit operation → step → test → suite → built-in defaults
+//! ([`Timeouts::BUILT_IN`]).
+//!
+//! With the `schema` feature, [`Suite::json_schema`] gives a JSON Schema for editors (checked in
+//! as `smi-assert/schema/suite.schema.json`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::backend::ObjectRef;
+use crate::matcher::{ListMode, ListModes};
+
+/// A duration written as `250ms`, `5s`, `1.5s` or `2m`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Dur(pub Duration);
+
+impl fmt::Display for Dur {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms % 1000 == 0 {
+            write!(f, "{}s", ms / 1000)
+        } else {
+            write!(f, "{ms}ms")
+        }
+    }
+}
+
+impl FromStr for Dur {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let n: f64 = num
+            .parse()
+            .map_err(|_| format!("`{s}` is not a duration (e.g. 500ms, 5s, 1m)"))?;
+        let secs = match unit {
+            "ms" => n / 1000.0,
+            "s" => n,
+            "m" => n * 60.0,
+            "h" => n * 3600.0,
+            _ => return Err(format!("`{s}` has no unit (ms, s, m or h)")),
+        };
+        Duration::try_from_secs_f64(secs)
+            .map(Dur)
+            .map_err(|e| format!("`{s}` is out of range: {e}"))
+    }
+}
+
+impl Serialize for Dur {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Dur {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[0-9.]+(ms|s|m|h)$",
+            "description": "a duration such as 500ms, 5s or 1m"
+        })
+    }
+}
+
+/// Timeouts per operation type; unset fields inherit from the enclosing level.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Timeouts {
+    /// For `apply`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apply: Option<Dur>,
+    /// For `delete`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete: Option<Dur>,
+    /// For `assert` and `absent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assert: Option<Dur>,
+    /// For `traffic` convergence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<Dur>,
+    /// For one `distribution` attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<Dur>,
+    /// For `custom`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<Dur>,
+}
+
+impl Timeouts {
+    /// Built-in defaults: apply 5 s, delete 15 s, assert 30 s, traffic 30 s, distribution 60 s,
+    /// custom 30 s.
+    pub const BUILT_IN: Timeouts = Timeouts {
+        apply: Some(Dur(Duration::from_secs(5))),
+        delete: Some(Dur(Duration::from_secs(15))),
+        assert: Some(Dur(Duration::from_secs(30))),
+        traffic: Some(Dur(Duration::from_secs(30))),
+        distribution: Some(Dur(Duration::from_secs(60))),
+        custom: Some(Dur(Duration::from_secs(30))),
+    };
+
+    /// `self` with unset fields taken from `parent`.
+    #[must_use]
+    pub fn inherit(&self, parent: &Timeouts) -> Timeouts {
+        Timeouts {
+            apply: self.apply.or(parent.apply),
+            delete: self.delete.or(parent.delete),
+            assert: self.assert.or(parent.assert),
+            traffic: self.traffic.or(parent.traffic),
+            distribution: self.distribution.or(parent.distribution),
+            custom: self.custom.or(parent.custom),
+        }
+    }
+}
+
+/// A whole suite.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Suite {
+    /// Name.
+    pub name: String,
+    /// Description.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Suite-level timeouts.
+    #[serde(default)]
+    pub timeouts: Timeouts,
+    /// Named manifest lists usable with `apply: {fixture: name}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fixtures: BTreeMap<String, Vec<Value>>,
+    /// Tests, run in order, each in its own namespace.
+    pub tests: Vec<Test>,
+}
+
+/// One test: runs in its own namespace; cleanup always runs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Test {
+    /// Name (unique in the suite).
+    pub name: String,
+    /// Description.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// SMI features exercised (ids from [`crate::features::FEATURES`]), all from one profile.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
+    /// Test-level timeouts.
+    #[serde(default)]
+    pub timeouts: Timeouts,
+    /// Steps, run in order; the first failing step ends the test.
+    pub steps: Vec<Step>,
+    /// Operations that always run after the steps (before namespace cleanup).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub finally: Vec<Operation>,
+}
+
+/// One step: a list of operations, run in order; the first failure ends the step.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Step {
+    /// Name.
+    pub name: String,
+    /// A precondition (setup) step: its failure makes the test an *error*, not a failure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub precondition: bool,
+    /// Step-level timeouts.
+    #[serde(default)]
+    pub timeouts: Timeouts,
+    /// Operations.
+    pub operations: Vec<Operation>,
+}
+
+/// One operation. In YAML, a single-key map: `- traffic: {...}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "OpRepr", into = "OpRepr")]
+#[non_exhaustive]
+pub enum Operation {
+    /// Create or merge-patch objects (validated first).
+    Apply(ApplyOp),
+    /// Delete objects and wait until they are gone.
+    Delete(DeleteOp),
+    /// Poll until an object matches (subset semantics + list modes).
+    Assert(AssertOp),
+    /// Poll until no object matches.
+    Absent(AbsentOp),
+    /// Send requests until N consecutive outcomes are as expected.
+    Traffic(TrafficOp),
+    /// Check the distribution of requests over backends.
+    Distribution(DistributionOp),
+    /// Run a registered [`crate::runner::CustomCheck`].
+    Custom(CustomOp),
+    /// Sleep explicitly (documented cases only; never needed for synchronisation).
+    Sleep(SleepOp),
+}
+
+/// The wire form of [`Operation`]: exactly one key set (serde_yaml 0.9 wants YAML tags for
+/// externally tagged enums, which editors and kuttl users do not write).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OpRepr {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    apply: Option<ApplyOp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delete: Option<DeleteOp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    assert: Option<AssertOp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    absent: Option<AbsentOp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    traffic: Option<TrafficOp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    distribution: Option<DistributionOp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    custom: Option<CustomOp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sleep: Option<SleepOp>,
+}
+
+impl TryFrom<OpRepr> for Operation {
+    type Error = String;
+    fn try_from(r: OpRepr) -> Result<Self, String> {
+        let mut ops: Vec<Operation> = Vec::new();
+        ops.extend(r.apply.map(Operation::Apply));
+        ops.extend(r.delete.map(Operation::Delete));
+        ops.extend(r.assert.map(Operation::Assert));
+        ops.extend(r.absent.map(Operation::Absent));
+        ops.extend(r.traffic.map(Operation::Traffic));
+        ops.extend(r.distribution.map(Operation::Distribution));
+        ops.extend(r.custom.map(Operation::Custom));
+        ops.extend(r.sleep.map(Operation::Sleep));
+        match ops.len() {
+            1 => Ok(ops.remove(0)),
+            0 => Err("an operation needs one of apply, delete, assert, absent, traffic, \
+                      distribution, custom, sleep"
+                .into()),
+            _ => Err(format!(
+                "an operation has exactly one kind, found {}",
+                ops.iter().map(Operation::kind).collect::<Vec<_>>().join(" and ")
+            )),
+        }
+    }
+}
+
+impl From<Operation> for OpRepr {
+    fn from(op: Operation) -> Self {
+        let mut r = OpRepr::default();
+        match op {
+            Operation::Apply(o) => r.apply = Some(o),
+            Operation::Delete(o) => r.delete = Some(o),
+            Operation::Assert(o) => r.assert = Some(o),
+            Operation::Absent(o) => r.absent = Some(o),
+            Operation::Traffic(o) => r.traffic = Some(o),
+            Operation::Distribution(o) => r.distribution = Some(o),
+            Operation::Custom(o) => r.custom = Some(o),
+            Operation::Sleep(o) => r.sleep = Some(o),
+        }
+        r
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Operation {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Operation".into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut s = OpRepr::json_schema(g);
+        s.insert("minProperties".into(), 1.into());
+        s.insert("maxProperties".into(), 1.into());
+        s
+    }
+}
+
+impl Operation {
+    /// The operation's kind, e.g. `traffic`.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Apply(_) => "apply",
+            Self::Delete(_) => "delete",
+            Self::Assert(_) => "assert",
+            Self::Absent(_) => "absent",
+            Self::Traffic(_) => "traffic",
+            Self::Distribution(_) => "distribution",
+            Self::Custom(_) => "custom",
+            Self::Sleep(_) => "sleep",
+        }
+    }
+}
+
+/// `apply`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ApplyOp {
+    /// Manifests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<Value>,
+    /// Name of a suite fixture to apply (before `objects`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixture: Option<String>,
+    /// Validate SMI manifests against the bundled CRDs first (default true).
+    #[serde(default = "yes", skip_serializing_if = "Clone::clone")]
+    pub validate: bool,
+    /// Timeout override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Dur>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `delete`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DeleteOp {
+    /// Objects to delete (missing ones are fine).
+    pub objects: Vec<ObjectRef>,
+    /// Timeout override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Dur>,
+}
+
+/// `assert`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AssertOp {
+    /// Expected (partial) object. With `metadata.name` it is fetched; without, objects of the
+    /// kind are listed (filtered by `metadata.labels`) and any match passes.
+    pub object: Value,
+    /// Default list mode (default `ordered`, as kuttl).
+    #[serde(default)]
+    pub lists: ListMode,
+    /// Per-path list modes, e.g. `{"/spec/backends": "keyed:service"}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub list_modes: BTreeMap<String, ListMode>,
+    /// Timeout override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Dur>,
+}
+
+impl AssertOp {
+    /// An assert with kuttl's defaults.
+    #[must_use]
+    pub fn new(object: Value) -> Self {
+        Self {
+            object,
+            lists: ListMode::Ordered,
+            list_modes: BTreeMap::new(),
+            timeout: None,
+        }
+    }
+
+    /// The list modes to use.
+    #[must_use]
+    pub fn modes(&self) -> ListModes {
+        ListModes {
+            default: self.lists.clone(),
+            overrides: self.list_modes.clone(),
+        }
+    }
+}
+
+/// `absent`: passes once no object matches `object` (eventually absent, as kuttl errors files).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AbsentOp {
+    /// The (partial) object that must not exist.
+    pub object: Value,
+    /// Timeout override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Dur>,
+}
+
+/// Expected result of traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum Expect {
+    /// A 2xx/3xx response.
+    Allowed,
+    /// An outcome in `deniedWhen`.
+    Denied,
+}
+
+/// A class of outcome that counts as a denial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum DenialClass {
+    /// HTTP 403.
+    Http403,
+    /// Any HTTP 4xx.
+    Http4xx,
+    /// Any HTTP 5xx.
+    Http5xx,
+    /// Connection reset.
+    Reset,
+    /// Connection closed without a response.
+    Eof,
+    /// No answer in time.
+    Timeout,
+    /// Connection refused.
+    Refused,
+}
+
+impl DenialClass {
+    /// Default denial classes: HTTP 403, reset, EOF (Istio's protocol-aware "forbidden").
+    pub const DEFAULT: [DenialClass; 3] = [DenialClass::Http403, DenialClass::Reset, DenialClass::Eof];
+
+    /// Whether `outcome` is in this class.
+    #[must_use]
+    pub fn covers(self, outcome: &crate::backend::Outcome) -> bool {
+        use crate::backend::Outcome as O;
+        match (self, outcome) {
+            (Self::Http403, O::Http { status }) => *status == 403,
+            (Self::Http4xx, O::Http { status }) => (400..500).contains(status),
+            (Self::Http5xx, O::Http { status }) => (500..600).contains(status),
+            (Self::Reset, O::Reset) | (Self::Eof, O::Eof) | (Self::Timeout, O::Timeout) => true,
+            (Self::Refused, O::Refused) => true,
+            _ => false,
+        }
+    }
+}
+
+/// `traffic`: send requests from a source workload until `consecutive` outcomes in a row are as
+/// expected, within the timeout (convergence; never a fixed sleep).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct TrafficOp {
+    /// Source workload (Deployment or Service name).
+    pub from: String,
+    /// Target URL, e.g. `http://app-b:9091/echo`.
+    pub to: String,
+    /// Method (default GET).
+    #[serde(default = "get")]
+    pub method: String,
+    /// Headers.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Expected result.
+    pub expect: Expect,
+    /// Outcomes that count as denied (default: http403, reset, eof).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denied_when: Option<Vec<DenialClass>>,
+    /// Consecutive expected outcomes required (N, default 3).
+    #[serde(default = "three")]
+    pub consecutive: u32,
+    /// If set, allowed responses must come from this backend (its reported name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_by: Option<String>,
+    /// Per-request timeout (default 2s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_timeout: Option<Dur>,
+    /// Convergence timeout T (inherits `timeouts.traffic`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Dur>,
+}
+
+fn get() -> String {
+    "GET".into()
+}
+
+fn three() -> u32 {
+    3
+}
+
+impl TrafficOp {
+    /// A GET expecting `expect`, N = 3.
+    #[must_use]
+    pub fn new(from: impl Into<String>, to: impl Into<String>, expect: Expect) -> Self {
+        Self {
+            from: from.into(),
+            to: to.into(),
+            method: get(),
+            headers: BTreeMap::new(),
+            expect,
+            denied_when: None,
+            consecutive: 3,
+            served_by: None,
+            request_timeout: None,
+            timeout: None,
+        }
+    }
+}
+
+/// `distribution`: send `requests` requests and judge the backend shares with a χ² test
+/// (see [`crate::stats`] for the false-fail rate).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DistributionOp {
+    /// Source workload.
+    pub from: String,
+    /// Target URL (the root/apex service).
+    pub to: String,
+    /// Method (default GET).
+    #[serde(default = "get")]
+    pub method: String,
+    /// Headers.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Backend (as it reports itself, `x-served-by`) → relative weight. Weight 0 means none.
+    pub weights: BTreeMap<String, u64>,
+    /// Requests per attempt (default 400).
+    #[serde(default = "four_hundred")]
+    pub requests: u32,
+    /// Significance level α (default 0.001).
+    #[serde(default = "alpha")]
+    pub alpha: f64,
+    /// Independent attempts before failing (default 2): false-fail rate ≈ α^attempts.
+    #[serde(default = "two")]
+    pub attempts: u32,
+    /// Per-request timeout (default 2s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_timeout: Option<Dur>,
+    /// Timeout of one attempt (inherits `timeouts.distribution`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Dur>,
+}
+
+fn four_hundred() -> u32 {
+    400
+}
+
+fn alpha() -> f64 {
+    0.001
+}
+
+fn two() -> u32 {
+    2
+}
+
+impl DistributionOp {
+    /// A distribution check with the defaults (400 requests, α = 0.001, 2 attempts).
+    #[must_use]
+    pub fn new(
+        from: impl Into<String>,
+        to: impl Into<String>,
+        weights: impl IntoIterator<Item = (String, u64)>,
+    ) -> Self {
+        Self {
+            from: from.into(),
+            to: to.into(),
+            method: get(),
+            headers: BTreeMap::new(),
+            weights: weights.into_iter().collect(),
+            requests: 400,
+            alpha: 0.001,
+            attempts: 2,
+            request_timeout: None,
+            timeout: None,
+        }
+    }
+}
+
+/// `custom`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CustomOp {
+    /// Registered name.
+    pub name: String,
+    /// Arguments passed to the check.
+    #[serde(default)]
+    pub args: Value,
+    /// Timeout override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Dur>,
+}
+
+/// `sleep`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SleepOp {
+    /// How long.
+    pub duration: Dur,
+}
+
+/// Errors loading or checking a suite.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading a file failed.
+    #[error("failed to read {path}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The YAML is malformed or does not fit the suite format.
+    #[error("failed to parse suite {origin}")]
+    Parse {
+        /// File name or `<string>`.
+        origin: String,
+        /// The cause (with line and column).
+        #[source]
+        source: serde_yaml::Error,
+    },
+    /// The suite is well-formed but inconsistent.
+    #[error("invalid suite at {location}: {message}")]
+    Invalid {
+        /// `test/step/operation` path.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Suite {
+    /// A builder.
+    #[must_use]
+    pub fn builder(name: impl Into<String>) -> SuiteBuilder {
+        SuiteBuilder {
+            suite: Suite {
+                name: name.into(),
+                ..Suite::default()
+            },
+        }
+    }
+
+    /// Parses a YAML suite and checks it ([`Suite::check`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Parse`] with line/column for malformed YAML or unknown keys; [`Error::Invalid`]
+    /// for inconsistencies.
+    pub fn from_yaml(text: &str) -> Result<Self, Error> {
+        Self::from_yaml_named(text, "<string>")
+    }
+
+    fn from_yaml_named(text: &str, origin: &str) -> Result<Self, Error> {
+        let suite: Suite = serde_yaml::from_str(text).map_err(|source| Error::Parse {
+            origin: origin.to_string(),
+            source,
+        })?;
+        suite.check()?;
+        Ok(suite)
+    }
+
+    /// Reads a YAML suite file.
+    ///
+    /// # Errors
+    ///
+    /// As [`Suite::from_yaml`], plus [`Error::Read`].
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let p = path.as_ref();
+        let text = std::fs::read_to_string(p).map_err(|source| Error::Read {
+            path: p.display().to_string(),
+            source,
+        })?;
+        Self::from_yaml_named(&text, &p.display().to_string())
+    }
+
+    /// Serialises to YAML.
+    ///
+    /// # Errors
+    ///
+    /// Only if a manifest cannot be represented in YAML (not expected for JSON values).
+    pub fn to_yaml(&self) -> Result<String, serde_yaml::Error> {
+        serde_yaml::to_string(self)
+    }
+
+    /// The JSON Schema of the suite format.
+    #[cfg(feature = "schema")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "schema")))]
+    #[must_use]
+    pub fn json_schema() -> Value {
+        serde_json::to_value(schemars::schema_for!(Suite)).unwrap_or(Value::Null)
+    }
+
+    /// Checks consistency: unique test names, known features from one profile, existing fixtures,
+    /// sane traffic/distribution parameters.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] naming the location.
+    pub fn check(&self) -> Result<(), Error> {
+        let invalid = |location: String, message: String| Err(Error::Invalid { location, message });
+        let mut names = std::collections::BTreeSet::new();
+        for t in &self.tests {
+            if t.name.is_empty() {
+                return invalid(self.name.clone(), "a test has no name".into());
+            }
+            if !names.insert(&t.name) {
+                return invalid(t.name.clone(), "duplicate test name".into());
+            }
+            let mut profile = None;
+            for f in &t.features {
+                let Some(feat) = crate::features::feature(f) else {
+                    return invalid(t.name.clone(), format!("unknown feature `{f}`"));
+                };
+                if profile.is_some_and(|p| p != feat.profile) {
+                    return invalid(
+                        t.name.clone(),
+                        "features of one test must belong to one profile".into(),
+                    );
+                }
+                profile = Some(feat.profile);
+            }
+            let all = t
+                .steps
+                .iter()
+                .flat_map(|s| s.operations.iter().map(move |o| (s.name.as_str(), o)))
+                .chain(t.finally.iter().map(|o| ("finally", o)));
+            for (i, (step, op)) in all.enumerate() {
+                let loc = format!("{}/{step}/{i}:{}", t.name, op.kind());
+                match op {
+                    Operation::Apply(a) => {
+                        if let Some(fx) = &a.fixture
+                            && !self.fixtures.contains_key(fx)
+                        {
+                            return invalid(loc, format!("unknown fixture `{fx}`"));
+                        }
+                        if a.fixture.is_none() && a.objects.is_empty() {
+                            return invalid(loc, "nothing to apply".into());
+                        }
+                    }
+                    Operation::Traffic(tr) => {
+                        if tr.consecutive == 0 {
+                            return invalid(loc, "consecutive must be at least 1".into());
+                        }
+                    }
+                    Operation::Distribution(d) => {
+                        let total: u64 = d.weights.values().sum();
+                        if total == 0 {
+                            return invalid(loc, "weights must not all be 0".into());
+                        }
+                        if !(d.alpha > 0.0 && d.alpha < 1.0) {
+                            return invalid(loc, format!("alpha {} is not in (0, 1)", d.alpha));
+                        }
+                        if d.attempts == 0 {
+                            return invalid(loc, "attempts must be at least 1".into());
+                        }
+                        for (b, w) in &d.weights {
+                            let expected = f64::from(d.requests) * *w as f64 / total as f64;
+                            if *w > 0 && expected < 5.0 {
+                                return invalid(
+                                    loc,
+                                    format!(
+                                        "backend `{b}` expects {expected:.1} requests; the χ² test \
+                                         needs at least 5, so raise `requests`"
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Builder for [`Suite`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct SuiteBuilder {
+    suite: Suite,
+}
+
+impl SuiteBuilder {
+    /// Sets suite-level timeouts.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.suite.timeouts = timeouts;
+        self
+    }
+
+    /// Adds a fixture.
+    pub fn fixture(mut self, name: impl Into<String>, objects: Vec<Value>) -> Self {
+        self.suite.fixtures.insert(name.into(), objects);
+        self
+    }
+
+    /// Adds a test.
+    pub fn test(mut self, test: Test) -> Self {
+        self.suite.tests.push(test);
+        self
+    }
+
+    /// Finishes and checks the suite.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] as [`Suite::check`].
+    pub fn build(self) -> Result<Suite, Error> {
+        self.suite.check()?;
+        Ok(self.suite)
+    }
+}
+
+impl Test {
+    /// A builder.
+    #[must_use]
+    pub fn builder(name: impl Into<String>) -> TestBuilder {
+        TestBuilder {
+            test: Test {
+                name: name.into(),
+                ..Test::default()
+            },
+        }
+    }
+}
+
+/// Builder for [`Test`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct TestBuilder {
+    test: Test,
+}
+
+impl TestBuilder {
+    /// Declares a feature.
+    pub fn feature(mut self, id: impl Into<String>) -> Self {
+        self.test.features.push(id.into());
+        self
+    }
+
+    /// Sets test-level timeouts.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.test.timeouts = timeouts;
+        self
+    }
+
+    /// Adds a step.
+    pub fn step(mut self, name: impl Into<String>, operations: Vec<Operation>) -> Self {
+        self.test.steps.push(Step {
+            name: name.into(),
+            precondition: false,
+            timeouts: Timeouts::default(),
+            operations,
+        });
+        self
+    }
+
+    /// Adds a precondition step (its failure is an error, not a conformance failure).
+    pub fn precondition(mut self, name: impl Into<String>, operations: Vec<Operation>) -> Self {
+        self.test.steps.push(Step {
+            name: name.into(),
+            precondition: true,
+            timeouts: Timeouts::default(),
+            operations,
+        });
+        self
+    }
+
+    /// Adds an operation that always runs at the end.
+    pub fn finally(mut self, op: Operation) -> Self {
+        self.test.finally.push(op);
+        self
+    }
+
+    /// Finishes the test (checked when added to a suite).
+    #[must_use]
+    pub fn build(self) -> Test {
+        self.test
+    }
+}
+
+impl Operation {
+    /// `apply` of manifests.
+    #[must_use]
+    pub fn apply(objects: Vec<Value>) -> Self {
+        Self::Apply(ApplyOp {
+            objects,
+            fixture: None,
+            validate: true,
+            timeout: None,
+        })
+    }
+
+    /// `apply` of a suite fixture.
+    #[must_use]
+    pub fn apply_fixture(name: impl Into<String>) -> Self {
+        Self::Apply(ApplyOp {
+            objects: Vec::new(),
+            fixture: Some(name.into()),
+            validate: true,
+            timeout: None,
+        })
+    }
+
+    /// `delete` of objects.
+    #[must_use]
+    pub fn delete(objects: Vec<ObjectRef>) -> Self {
+        Self::Delete(DeleteOp {
+            objects,
+            timeout: None,
+        })
+    }
+
+    /// `assert` with kuttl defaults.
+    #[must_use]
+    pub fn assert(object: Value) -> Self {
+        Self::Assert(AssertOp::new(object))
+    }
+
+    /// `absent`.
+    #[must_use]
+    pub fn absent(object: Value) -> Self {
+        Self::Absent(AbsentOp {
+            object,
+            timeout: None,
+        })
+    }
+
+    /// `custom`.
+    #[must_use]
+    pub fn custom(name: impl Into<String>, args: Value) -> Self {
+        Self::Custom(CustomOp {
+            name: name.into(),
+            args,
+            timeout: None,
+        })
+    }
+
+    /// `sleep`.
+    #[must_use]
+    pub fn sleep(duration: Duration) -> Self {
+        Self::Sleep(SleepOp {
+            duration: Dur(duration),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_and_print() {
+        assert_eq!("500ms".parse::<Dur>(), Ok(Dur(Duration::from_millis(500))));
+        assert_eq!("1.5s".parse::<Dur>(), Ok(Dur(Duration::from_millis(1500))));
+        assert_eq!("2m".parse::<Dur>(), Ok(Dur(Duration::from_secs(120))));
+        assert!("5".parse::<Dur>().is_err());
+        assert!("fast".parse::<Dur>().is_err());
+        assert_eq!(Dur(Duration::from_millis(1500)).to_string(), "1500ms");
+    }
+}
