@@ -86,7 +86,10 @@ mod tests {
 
     #[test]
     fn root_aliases_depend_on_the_kind() {
-        assert_eq!(root_alias(Kind::ServiceMeshConfig, "sidecars"), Some("sidecar"));
+        assert_eq!(
+            root_alias(Kind::ServiceMeshConfig, "sidecars"),
+            Some("sidecar")
+        );
         assert_eq!(root_alias(Kind::PerformanceTestResult, "sidecars"), None);
         assert_eq!(
             root_alias(Kind::EnvironmentConfig, "kubernetes"),

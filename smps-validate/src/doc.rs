@@ -79,6 +79,19 @@ pub(crate) struct Parsed {
 pub(crate) struct Target {
     pub(crate) pointer: Pointer,
     pub(crate) at_key: bool,
+    /// The kind checked at depth `.1` of the pointer, whose root aliases apply there.
+    pub(crate) root: Option<(smps_model::Kind, usize)>,
+}
+
+/// What a locator found for a target.
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    /// The pointer segments as the user wrote them (as far as they were found).
+    pub(crate) written: Vec<String>,
+    /// Where the value (or key) starts.
+    pub(crate) location: Option<crate::Location>,
+    /// How many trailing segments of the target were not found.
+    pub(crate) missing: usize,
 }
 
 /// Looks up a canonical pointer in a value.

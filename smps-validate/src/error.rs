@@ -105,7 +105,10 @@ mod tests {
             e.to_string(),
             "cannot parse YAML at 3:7: mapping values are not allowed"
         );
-        let e = Error::TooLarge { size: 11, limit: 10 };
+        let e = Error::TooLarge {
+            size: 11,
+            limit: 10,
+        };
         assert_eq!(
             e.to_string(),
             "input of 11 bytes exceeds the limit of 10 bytes"

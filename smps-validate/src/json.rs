@@ -9,7 +9,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::canon;
-use crate::doc::{Parsed, Pointer, Target};
+use crate::doc::{Found, Parsed, Pointer, Target};
 use crate::{Error, Format, Location, Result};
 
 /// serde_json's own nesting limit; deeper input fails with "recursion limit exceeded".
@@ -199,6 +199,10 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             if out.contains_key(&key) {
                 self.dups.borrow_mut().push(path.to_pointer());
             }
+            // proto3 JSON: a null field means "default", i.e. absent.
+            if value.is_null() && !self.raw {
+                continue;
+            }
             out.insert(key, value);
         }
         Ok(Value::Object(out))
@@ -245,7 +249,7 @@ impl<'de> Visitor<'de> for KeySeed {
 /// Walks the text along the pointer, skipping unrelated values without recursion; for each
 /// mapping it takes the *last* key whose canonical form matches (as the parser's "last wins").
 /// When a segment is not found it stops at the deepest node found, so there is always an answer.
-pub(crate) fn locate(text: &str, target: &Target, root_kind: Option<smps_model::Kind>) -> Found {
+pub(crate) fn locate(text: &str, target: &Target) -> Found {
     let b = text.as_bytes();
     let mut pos = skip_ws(b, 0);
     let mut raw = false;
@@ -266,11 +270,11 @@ pub(crate) fn locate(text: &str, target: &Target, root_kind: Option<smps_model::
                     } else {
                         canon::key(&key_text).into_owned()
                     };
-                    if depth == 0 {
-                        if let Some(alias) =
-                            root_kind.and_then(|k| canon::root_alias(k, &canonical))
-                        {
-                            canonical = alias.to_owned();
+                    if let Some((kind, root_depth)) = target.root {
+                        if depth == root_depth {
+                            if let Some(alias) = canon::root_alias(kind, &canonical) {
+                                canonical = alias.to_owned();
+                            }
                         }
                     }
                     p = skip_ws(b, kend);
@@ -281,7 +285,9 @@ pub(crate) fn locate(text: &str, target: &Target, root_kind: Option<smps_model::
                     if canonical == *seg {
                         hit = Some((kstart, vstart, key_text));
                     }
-                    let Some(vend) = skip_value(b, vstart) else { break };
+                    let Some(vend) = skip_value(b, vstart) else {
+                        break;
+                    };
                     p = skip_ws(b, vend);
                     if b.get(p) == Some(&b',') {
                         p = skip_ws(b, p + 1);
@@ -336,17 +342,6 @@ pub(crate) fn locate(text: &str, target: &Target, root_kind: Option<smps_model::
     found(text, written, pos, at, 0)
 }
 
-/// What a locator found for a target.
-#[derive(Debug, Clone)]
-pub(crate) struct Found {
-    /// The pointer segments as the user wrote them (as far as they were found).
-    pub(crate) written: Vec<String>,
-    /// Where the value (or key) starts.
-    pub(crate) location: Location,
-    /// How many trailing segments of the target were not found.
-    pub(crate) missing: usize,
-}
-
 fn found(
     text: &str,
     written: Vec<String>,
@@ -356,7 +351,7 @@ fn found(
 ) -> Found {
     Found {
         written,
-        location: Location::of_offset(text, key_pos.unwrap_or(value_pos)),
+        location: Some(Location::of_offset(text, key_pos.unwrap_or(value_pos))),
         missing,
     }
 }
@@ -434,6 +429,7 @@ mod tests {
         Target {
             pointer: Pointer(p.iter().map(|s| (*s).to_owned()).collect()),
             at_key,
+            root: None,
         }
     }
 
@@ -454,16 +450,25 @@ mod tests {
     #[test]
     fn duplicate_keys_after_canonicalisation_are_recorded() {
         let p = parse(r#"{"a": [{"start_time": 1, "startTime": 2}]}"#, 64).unwrap();
-        assert_eq!(p.duplicates, vec![Pointer(vec!["a".into(), "0".into(), "startTime".into()])]);
+        assert_eq!(
+            p.duplicates,
+            vec![Pointer(vec!["a".into(), "0".into(), "startTime".into()])]
+        );
         assert_eq!(p.value["a"][0]["startTime"], 2);
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let deep = "[".repeat(200_000);
-        assert!(matches!(parse(&deep, 64), Err(Error::TooDeep { limit: 64, .. })));
-        let deep = "[".repeat(100) + &"]".repeat(100);
-        assert!(matches!(parse(&deep, 1000), Err(Error::TooDeep { limit: 128, .. })));
+        assert!(matches!(
+            parse(&deep, 64),
+            Err(Error::TooDeep { limit: 64, .. })
+        ));
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert!(matches!(
+            parse(&deep, 1000),
+            Err(Error::TooDeep { limit: 128, .. })
+        ));
     }
 
     #[test]
@@ -477,25 +482,25 @@ mod tests {
     #[test]
     fn locator_follows_written_keys_and_counts_characters() {
         let text = "{\n  \"labels\": {\"é\": \"x\"},\n  \"latencies_ms\": {\"min\": 1, \"p99\": \"bad\"},\n  \"clients\": [ {}, {\"endpoint_url\": 5} ]\n}";
-        let f = locate(text, &target(&["latenciesMs", "p99"], false), None);
+        let f = locate(text, &target(&["latenciesMs", "p99"], false));
         assert_eq!(f.written, vec!["latencies_ms", "p99"]);
-        assert_eq!(f.location, Location::new(3, 37));
-        let f = locate(text, &target(&["latenciesMs", "p99"], true), None);
-        assert_eq!(f.location, Location::new(3, 30));
-        let f = locate(text, &target(&["clients", "1", "endpointUrls"], true), None);
+        assert_eq!(f.location, Some(Location::new(3, 37)));
+        let f = locate(text, &target(&["latenciesMs", "p99"], true));
+        assert_eq!(f.location, Some(Location::new(3, 30)));
+        let f = locate(text, &target(&["clients", "1", "endpointUrls"], true));
         assert_eq!(f.written, vec!["clients", "1", "endpoint_url"]);
-        assert_eq!(f.location, Location::new(4, 20));
-        let f = locate(text, &target(&["labels", "é"], false), None);
-        assert_eq!(f.location, Location::new(2, 20));
-        let f = locate(text, &target(&["latenciesMs", "p50"], false), None);
+        assert_eq!(f.location, Some(Location::new(4, 21)));
+        let f = locate(text, &target(&["labels", "é"], false));
+        assert_eq!(f.location, Some(Location::new(2, 19)));
+        let f = locate(text, &target(&["latenciesMs", "p50"], false));
         assert_eq!(f.missing, 1);
-        assert_eq!(f.location, Location::new(3, 19));
+        assert_eq!(f.location, Some(Location::new(3, 19)));
     }
 
     #[test]
     fn locator_takes_the_last_duplicate() {
         let text = r#"{"a": 1, "a": 2}"#;
-        let f = locate(text, &target(&["a"], true), None);
-        assert_eq!(f.location, Location::new(1, 10));
+        let f = locate(text, &target(&["a"], true));
+        assert_eq!(f.location, Some(Location::new(1, 10)));
     }
 }

@@ -315,7 +315,7 @@ mod tests {
         assert_eq!(Location::of_offset(t, 0), Location::new(1, 1));
         assert_eq!(Location::of_offset(t, 3), Location::new(2, 1));
         assert_eq!(Location::of_offset(t, 7), Location::new(2, 4));
-        assert_eq!(Location::of_offset(t, 9), Location::new(3, 1));
+        assert_eq!(Location::of_offset(t, 8), Location::new(3, 1));
         assert_eq!(Location::of_offset(t, 99), Location::new(3, 2));
     }
 

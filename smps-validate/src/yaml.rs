@@ -202,10 +202,14 @@ impl Builder {
             }) => v.push(value),
             Some(Frame {
                 container: Container::Map { map, key },
+                raw,
                 ..
             }) => {
                 if let Some(k) = key.take() {
-                    map.insert(k, value);
+                    // proto3 JSON: a null field means "default", i.e. absent.
+                    if !value.is_null() || *raw {
+                        map.insert(k, value);
+                    }
                 }
             }
         }
@@ -219,7 +223,17 @@ pub(crate) fn parse(text: &str, limits: Limits) -> Result<Vec<YamlDoc>> {
     let mut b = Builder::new(limits);
     let mut index = 0usize;
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| syntax(&e))?;
+        let (event, span) = next.map_err(|e| {
+            // saphyr-parser has its own nesting guard; report it as the depth limit.
+            if e.info().contains("recursion limit") {
+                Error::TooDeep {
+                    limit: limits.max_depth,
+                    location: location(e.marker()),
+                }
+            } else {
+                syntax(&e)
+            }
+        })?;
         let at = span.start;
         match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
@@ -384,7 +398,10 @@ fn int_of(s: &str) -> Option<Value> {
         return Some(Value::from(v));
     }
     // Too big for 64 bits: keep the magnitude as a float, as JSON parsers do.
-    s.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)
+    s.parse::<f64>()
+        .ok()
+        .and_then(Number::from_f64)
+        .map(Value::Number)
 }
 
 fn float_of(s: &str) -> Option<f64> {
@@ -441,7 +458,6 @@ fn float_of(s: &str) -> Option<f64> {
 pub(crate) struct Request<'a> {
     pub(crate) doc: usize,
     pub(crate) target: &'a Target,
-    pub(crate) root_kind: Option<smps_model::Kind>,
 }
 
 enum LFrame {
@@ -484,7 +500,10 @@ pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> Vec<Found> {
                 }
                 in_doc = false;
             }
-            Event::Scalar(..) | Event::Alias(..) | Event::SequenceStart(..) | Event::MappingStart(..) => {
+            Event::Scalar(..)
+            | Event::Alias(..)
+            | Event::SequenceStart(..)
+            | Event::MappingStart(..) => {
                 // A key?
                 if let Some(LFrame::Map { key: slot @ None }) = stack.last_mut() {
                     let raw_text = match &event {
@@ -497,11 +516,12 @@ pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> Vec<Found> {
                     } else {
                         canon::key(&raw_text).into_owned()
                     };
-                    if depth == 0 {
-                        let kind = requests.iter().find(|r| r.doc == doc).and_then(|r| r.root_kind);
-                        if let Some(alias) = kind.and_then(|k| canon::root_alias(k, &c)) {
-                            c = alias.to_owned();
-                        }
+                    let root = requests
+                        .iter()
+                        .find(|r| r.doc == doc && r.target.root.is_some_and(|(_, d)| d == depth))
+                        .and_then(|r| r.target.root);
+                    if let Some(alias) = root.and_then(|(k, _)| canon::root_alias(k, &c)) {
+                        c = alias.to_owned();
                     }
                     *slot = Some((raw_text, c, at));
                     if matches!(event, Event::SequenceStart(..) | Event::MappingStart(..)) {
@@ -552,7 +572,7 @@ pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> Vec<Found> {
                             n,
                             Found {
                                 written: written.clone(),
-                                location: location(&loc_at),
+                                location: Some(location(&loc_at)),
                                 missing: target.len() - n,
                             },
                         ));
@@ -560,13 +580,17 @@ pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> Vec<Found> {
                 }
                 match event {
                     Event::SequenceStart(..) => {
-                        if raw_depth.is_none() && canonical.last().is_some_and(|c| canon::is_user_map(c)) {
+                        if raw_depth.is_none()
+                            && canonical.last().is_some_and(|c| canon::is_user_map(c))
+                        {
                             raw_depth = Some(canonical.len());
                         }
                         stack.push(LFrame::Seq { next: 0 });
                     }
                     Event::MappingStart(..) => {
-                        if raw_depth.is_none() && canonical.last().is_some_and(|c| canon::is_user_map(c)) {
+                        if raw_depth.is_none()
+                            && canonical.last().is_some_and(|c| canon::is_user_map(c))
+                        {
                             raw_depth = Some(canonical.len());
                         }
                         stack.push(LFrame::Map { key: None });
@@ -593,7 +617,7 @@ pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> Vec<Found> {
             b.map_or_else(
                 || Found {
                     written: Vec::new(),
-                    location: Location::new(1, 1),
+                    location: None,
                     missing: usize::MAX,
                 },
                 |(_, f)| f,
@@ -620,10 +644,12 @@ mod tests {
 
     #[test]
     fn scalars_follow_the_core_schema() {
-        let v = one("a: 1\nb: -2.5\nc: true\nd: ~\ne: '1'\nf: .nan\ng: -.inf\nh: 0x1F\ni: 1e3\nj: 2024-01-01T00:00:00Z\nk: 18446744073709551616\nl: inf\n");
+        let v = one(
+            "a: 1\nb: -2.5\nc: true\nd: ~\ne: '1'\nf: .nan\ng: -.inf\nh: 0x1F\ni: 1e3\nj: 2024-01-01T00:00:00Z\nk: 18446744073709551616\nl: inf\n",
+        );
         assert_eq!(
             v,
-            json!({"a": 1, "b": -2.5, "c": true, "d": null, "e": "1", "f": "NaN", "g": "-Infinity",
+            json!({"a": 1, "b": -2.5, "c": true, "e": "1", "f": "NaN", "g": "-Infinity",
                    "h": 31, "i": 1000.0, "j": "2024-01-01T00:00:00Z", "k": 18_446_744_073_709_551_616.0_f64,
                    "l": "inf"})
         );
@@ -656,13 +682,17 @@ mod tests {
                 "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
             ));
         }
-        assert!(matches!(parse(&text, LIMITS), Err(Error::TooManyNodes { .. })));
+        assert!(matches!(
+            parse(&text, LIMITS),
+            Err(Error::TooManyNodes { .. })
+        ));
     }
 
     #[test]
     fn deep_nesting_is_an_error() {
         let text = "[".repeat(200_000);
-        assert!(matches!(parse(&text, LIMITS), Err(Error::TooDeep { limit: 64, .. })));
+        let r = parse(&text, LIMITS);
+        assert!(matches!(r, Err(Error::TooDeep { limit: 64, .. })), "{r:?}");
         let text = "- ".repeat(100) + "x";
         assert!(matches!(parse(&text, LIMITS), Err(Error::TooDeep { .. })));
     }
@@ -689,6 +719,7 @@ mod tests {
         Target {
             pointer: Pointer(segs.iter().map(|s| (*s).to_owned()).collect()),
             at_key,
+            root: None,
         }
     }
 
@@ -702,20 +733,16 @@ mod tests {
         let t5 = req(1, &["latenciesMs", "p50"], false);
         let reqs: Vec<Request<'_>> = [&t1, &t2, &t3, &t4, &t5]
             .into_iter()
-            .map(|t| Request {
-                doc: 1,
-                target: t,
-                root_kind: None,
-            })
+            .map(|t| Request { doc: 1, target: t })
             .collect();
         let f = locate(text, &reqs);
-        assert_eq!(f[0].location, Location::new(4, 8));
+        assert_eq!(f[0].location, Some(Location::new(4, 8)));
         assert_eq!(f[0].written, vec!["latencies_ms", "p99"]);
-        assert_eq!(f[1].location, Location::new(7, 16));
-        assert_eq!(f[2].location, Location::new(6, 5));
+        assert_eq!(f[1].location, Some(Location::new(7, 16)));
+        assert_eq!(f[2].location, Some(Location::new(6, 5)));
         assert_eq!(f[2].written, vec!["clients", "0", "endpoint_url"]);
-        assert_eq!(f[3].location, Location::new(9, 3));
+        assert_eq!(f[3].location, Some(Location::new(9, 3)));
         assert_eq!(f[4].missing, 1);
-        assert_eq!(f[4].location, Location::new(4, 3));
+        assert_eq!(f[4].location, Some(Location::new(4, 3)));
     }
 }

@@ -1,0 +1,733 @@
+//! Semantic rules: what JSON Schema cannot say about SMP documents.
+//!
+//! The rules read the same canonical tree the schema saw and interpret values the way
+//! smps-model's lenient reader does (numbers as numbers or strings, `"NaN"`/`"Infinity"`,
+//! enums as numbers or names, `null` as "not set").
+
+use serde_json::{Map, Value};
+use smps_model::{GoDuration, MeshType, Protocol, Timestamp};
+
+use crate::doc::Pointer;
+use crate::schema::RawFinding;
+use crate::violation::{Rule, ViolationKind};
+
+/// Collects findings with pointers relative to the checked value.
+pub(crate) struct Sink<'a> {
+    pub(crate) out: &'a mut Vec<RawFinding>,
+}
+
+impl Sink<'_> {
+    fn push(&mut self, rule: Rule, pointer: Pointer, kind: ViolationKind) {
+        self.out.push(RawFinding {
+            rule,
+            pointer,
+            at_key: false,
+            kind,
+        });
+    }
+}
+
+/// A number as the lenient reader sees it: JSON numbers, numeric strings, proto3's special
+/// strings. `None` for anything else (the schema reports those).
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => match s.trim() {
+            "NaN" => Some(f64::NAN),
+            "Infinity" => Some(f64::INFINITY),
+            "-Infinity" => Some(f64::NEG_INFINITY),
+            t => t.parse::<f64>().ok(),
+        },
+        _ => None,
+    }
+}
+
+fn obj(v: Option<&Value>) -> Option<&Map<String, Value>> {
+    v.and_then(Value::as_object)
+}
+
+/// A present, non-null field.
+fn field<'v>(m: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    m.get(key).filter(|v| !v.is_null())
+}
+
+const LATENCY_FIELDS: [&str; 6] = ["min", "p50", "p90", "p99", "max", "average"];
+
+pub(crate) fn check_result(r: &Map<String, Value>, sink: &mut Sink<'_>) {
+    let root = Pointer::root();
+    if let Some(lat) = obj(field(r, "latenciesMs")) {
+        let base = root.child("latenciesMs");
+        let mut present: Vec<(&str, f64)> = Vec::new();
+        for name in LATENCY_FIELDS {
+            let Some(raw) = field(lat, name) else {
+                continue;
+            };
+            let Some(x) = number(raw) else { continue };
+            if !x.is_finite() || x < 0.0 {
+                sink.push(
+                    Rule::LatencyValue,
+                    base.child(name),
+                    ViolationKind::OutOfRange {
+                        expected: "a finite, non-negative number of milliseconds".into(),
+                        actual: raw.clone(),
+                    },
+                );
+            } else {
+                present.push((name, x));
+            }
+        }
+        let ordered: Vec<(&str, f64)> = present
+            .iter()
+            .copied()
+            .filter(|(n, _)| *n != "average")
+            .collect();
+        for pair in ordered.windows(2) {
+            let ((lo_name, lo), (hi_name, hi)) = (pair[0], pair[1]);
+            if lo > hi {
+                sink.push(
+                    Rule::LatencyOrder,
+                    base.child(hi_name),
+                    ViolationKind::Order {
+                        lower_field: lo_name.into(),
+                        lower: lat[lo_name].clone(),
+                        upper_field: hi_name.into(),
+                        upper: lat[hi_name].clone(),
+                    },
+                );
+            }
+        }
+        let get = |n: &str| present.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
+        if let (Some(avg), Some(min), Some(max)) = (get("average"), get("min"), get("max")) {
+            if min <= max && (avg < min || avg > max) {
+                sink.push(
+                    Rule::LatencyAverage,
+                    base.child("average"),
+                    ViolationKind::OutOfRange {
+                        expected: format!("within [min, max] = [{min}, {max}]"),
+                        actual: lat["average"].clone(),
+                    },
+                );
+            }
+        }
+        let max = present.iter().map(|(_, v)| *v).fold(0.0_f64, f64::max);
+        if !present.is_empty() && max > 0.0 && max < 1.0 {
+            sink.push(
+                Rule::LatencyUnit,
+                base,
+                ViolationKind::LikelySeconds { max },
+            );
+        }
+    }
+    let start = timestamp(r, "startTime", sink);
+    let end = timestamp(r, "endTime", sink);
+    if let (Some(s), Some(e)) = (start, end) {
+        if e.unix_nanos() < s.unix_nanos() {
+            sink.push(
+                Rule::TimeOrder,
+                root.child("endTime"),
+                ViolationKind::Order {
+                    lower_field: "startTime".into(),
+                    lower: r["startTime"].clone(),
+                    upper_field: "endTime".into(),
+                    upper: r["endTime"].clone(),
+                },
+            );
+        }
+    }
+    if let Some(raw) = field(r, "actualQps") {
+        if let Some(q) = number(raw) {
+            if !q.is_finite() || q < 0.0 {
+                sink.push(
+                    Rule::Rate,
+                    root.child("actualQps"),
+                    ViolationKind::OutOfRange {
+                        expected: "a finite, non-negative rate".into(),
+                        actual: raw.clone(),
+                    },
+                );
+            }
+        }
+    }
+}
+
+fn timestamp(m: &Map<String, Value>, key: &str, sink: &mut Sink<'_>) -> Option<Timestamp> {
+    let raw = field(m, key)?;
+    let s = raw.as_str()?;
+    match Timestamp::parse(s) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            sink.push(
+                Rule::Timestamp,
+                Pointer::root().child(key),
+                ViolationKind::Malformed {
+                    expected: "an RFC 3339 timestamp".into(),
+                    actual: raw.clone(),
+                    reason: e.to_string(),
+                },
+            );
+            None
+        }
+    }
+}
+
+pub(crate) fn check_config(c: &Map<String, Value>, sink: &mut Sink<'_>) {
+    let root = Pointer::root();
+    match field(c, "duration") {
+        None => sink.push(
+            Rule::Duration,
+            root.clone(),
+            ViolationKind::Missing {
+                field: "duration".into(),
+            },
+        ),
+        Some(raw) => {
+            if let Some(s) = raw.as_str() {
+                match GoDuration::parse(s) {
+                    Ok(d) if d.is_negative() || d.is_zero() => sink.push(
+                        Rule::Duration,
+                        root.child("duration"),
+                        ViolationKind::OutOfRange {
+                            expected: "a duration greater than zero".into(),
+                            actual: raw.clone(),
+                        },
+                    ),
+                    Ok(_) => {}
+                    Err(e) => sink.push(
+                        Rule::Duration,
+                        root.child("duration"),
+                        ViolationKind::Malformed {
+                            expected: "a Go duration such as `30s` or `1h30m`".into(),
+                            actual: raw.clone(),
+                            reason: e.to_string(),
+                        },
+                    ),
+                }
+            }
+        }
+    }
+    let clients = field(c, "clients").and_then(Value::as_array);
+    match clients {
+        None => sink.push(
+            Rule::EndpointMissing,
+            root.clone(),
+            ViolationKind::Missing {
+                field: "clients".into(),
+            },
+        ),
+        Some(list) if list.is_empty() => sink.push(
+            Rule::EndpointMissing,
+            root.child("clients"),
+            ViolationKind::OutOfRange {
+                expected: "at least one client".into(),
+                actual: Value::Array(Vec::new()),
+            },
+        ),
+        Some(list) => {
+            for (i, client) in list.iter().enumerate() {
+                if let Some(m) = client.as_object() {
+                    check_client(m, &root.child("clients").child(i.to_string()), sink);
+                }
+            }
+        }
+    }
+}
+
+fn check_client(m: &Map<String, Value>, at: &Pointer, sink: &mut Sink<'_>) {
+    if let Some(raw) = field(m, "connections") {
+        if number(raw).is_some_and(|n| n < 1.0) {
+            sink.push(
+                Rule::Connections,
+                at.child("connections"),
+                ViolationKind::OutOfRange {
+                    expected: "at least 1 connection".into(),
+                    actual: raw.clone(),
+                },
+            );
+        }
+    }
+    if let Some(raw) = field(m, "rps") {
+        int64_overflow(raw, &at.child("rps"), sink);
+        if number(raw).is_some_and(|n| n < 0.0) {
+            sink.push(
+                Rule::Rate,
+                at.child("rps"),
+                ViolationKind::OutOfRange {
+                    expected: "a rate of 0 (as fast as possible) or more".into(),
+                    actual: raw.clone(),
+                },
+            );
+        }
+    }
+    let protocol = field(m, "protocol").and_then(|raw| {
+        check_enum(raw, &at.child("protocol"), "Protocol", sink, |v| match v {
+            EnumIn::Number(n) => Protocol::from_number(n).map(|p| (p, p == Protocol::Invalid)),
+            EnumIn::Name(s) => Protocol::parse(s).ok().map(|p| (p, p == Protocol::Invalid)),
+        })
+    });
+    let urls = field(m, "endpointUrls");
+    let list: Vec<(usize, &Value)> = match urls {
+        Some(Value::Array(a)) => a.iter().enumerate().collect(),
+        Some(v @ Value::String(_)) => vec![(usize::MAX, v)],
+        _ => Vec::new(),
+    };
+    if list.is_empty() {
+        sink.push(
+            Rule::EndpointMissing,
+            if urls.is_some() {
+                at.child("endpointUrls")
+            } else {
+                at.clone()
+            },
+            ViolationKind::Missing {
+                field: "endpoint_urls".into(),
+            },
+        );
+    }
+    for (i, raw) in list {
+        let Some(url) = raw.as_str() else { continue };
+        let p = if i == usize::MAX {
+            at.child("endpointUrls")
+        } else {
+            at.child("endpointUrls").child(i.to_string())
+        };
+        if let Err(reason) = check_endpoint(url, protocol) {
+            sink.push(
+                Rule::Endpoint,
+                p,
+                ViolationKind::Malformed {
+                    expected: match protocol {
+                        Some(Protocol::Tcp | Protocol::Udp) => "`host:port`".into(),
+                        Some(Protocol::Grpc) => {
+                            "a gRPC target (`host:port`, `dns:///host:port`)".into()
+                        }
+                        _ => "an absolute http:// or https:// URL".into(),
+                    },
+                    actual: raw.clone(),
+                    reason,
+                },
+            );
+        }
+    }
+}
+
+enum EnumIn<'a> {
+    Number(i64),
+    Name(&'a str),
+}
+
+/// Checks an enum field; returns the value when it is known.
+fn check_enum<T>(
+    raw: &Value,
+    at: &Pointer,
+    name: &str,
+    sink: &mut Sink<'_>,
+    lookup: impl Fn(EnumIn<'_>) -> Option<(T, bool)>,
+) -> Option<T> {
+    let found = match raw {
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => lookup(EnumIn::Number(i)),
+            None => None,
+        },
+        Value::String(s) => lookup(EnumIn::Name(s)),
+        _ => return None,
+    };
+    match found {
+        Some((v, false)) => Some(v),
+        Some((_, true)) => {
+            sink.push(
+                Rule::EnumUnset,
+                at.clone(),
+                ViolationKind::OutOfRange {
+                    expected: format!("a {name} other than 0 / INVALID"),
+                    actual: raw.clone(),
+                },
+            );
+            None
+        }
+        None => {
+            sink.push(
+                Rule::EnumUnknown,
+                at.clone(),
+                ViolationKind::OutOfRange {
+                    expected: format!("a known {name} name or number"),
+                    actual: raw.clone(),
+                },
+            );
+            None
+        }
+    }
+}
+
+/// Whether `url` is an endpoint `protocol` can use.
+pub(crate) fn check_endpoint(url: &str, protocol: Option<Protocol>) -> Result<(), String> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Err("it is empty".into());
+    }
+    match protocol {
+        Some(Protocol::Tcp | Protocol::Udp) => {
+            let rest = url
+                .strip_prefix("tcp://")
+                .or_else(|| url.strip_prefix("udp://"))
+                .unwrap_or(url);
+            host_port(rest, true).map(|_| ())
+        }
+        Some(Protocol::Grpc) => {
+            let rest = if let Some(r) = url.strip_prefix("dns:///") {
+                r
+            } else if let Some(r) = url.strip_prefix("grpc://") {
+                r
+            } else if let Some((_, r)) = url.split_once("://") {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err("the scheme is not grpc, dns, http or https".into());
+                }
+                r
+            } else {
+                url
+            };
+            let authority = rest.split('/').next().unwrap_or("");
+            host_port(authority, true).map(|_| ())
+        }
+        _ => {
+            let Some((scheme, rest)) = url.split_once("://") else {
+                return Err(if url.starts_with('/') {
+                    "it is a relative URL".into()
+                } else {
+                    "it has no scheme (http:// or https://)".into()
+                });
+            };
+            if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+                return Err(format!("the scheme `{scheme}` is not http or https"));
+            }
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let authority = authority.rsplit('@').next().unwrap_or(authority);
+            host_port(authority, false).map(|_| ())
+        }
+    }
+}
+
+/// Splits `host[:port]`, checking both parts.
+fn host_port(s: &str, port_required: bool) -> Result<(), String> {
+    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+        let Some((h, after)) = rest.split_once(']') else {
+            return Err("unclosed `[` in an IPv6 address".into());
+        };
+        (h, after.strip_prefix(':'))
+    } else {
+        match s.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (s, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("it has no host".into());
+    }
+    if host
+        .chars()
+        .any(|c| c.is_whitespace() || matches!(c, '/' | '?' | '#' | '<' | '>' | '"'))
+    {
+        return Err(format!("the host `{host}` is not a host name"));
+    }
+    match port {
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 => Ok(()),
+            _ => Err(format!("the port `{p}` is not a number in 1..=65535")),
+        },
+        None if port_required => Err("it has no port".into()),
+        None => Ok(()),
+    }
+}
+
+fn int64_overflow(raw: &Value, at: &Pointer, sink: &mut Sink<'_>) {
+    if let Value::String(s) = raw {
+        let t = s.trim();
+        let digits = t.trim_start_matches(['-', '+']);
+        if !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && t.parse::<i64>().is_err()
+        {
+            sink.push(
+                Rule::IntegerOverflow,
+                at.clone(),
+                ViolationKind::OutOfRange {
+                    expected: "a 64-bit signed integer".into(),
+                    actual: raw.clone(),
+                },
+            );
+        }
+    }
+}
+
+pub(crate) fn check_service_mesh(m: &Map<String, Value>, sink: &mut Sink<'_>) {
+    if let Some(raw) = field(m, "type") {
+        check_enum(
+            raw,
+            &Pointer::root().child("type"),
+            "mesh type",
+            sink,
+            |v| match v {
+                EnumIn::Number(n) => MeshType::from_number(n).map(|t| (t, t == MeshType::Invalid)),
+                EnumIn::Name(s) => MeshType::parse(s).ok().map(|t| (t, t == MeshType::Invalid)),
+            },
+        );
+    }
+}
+
+/// Resource figures that cannot be negative, wherever they appear.
+const RESOURCE_FIELDS: &[&str] = &[
+    "count",
+    "cores",
+    "cpuMcores",
+    "memMb",
+    "rps",
+    "bps",
+    "sidecars",
+    "endpoints",
+    "services",
+    "virtualServices",
+    "destinationRules",
+    "ldsLatencyMs",
+    "cdsLatencyMs",
+    "cacheHitRate",
+    "proxyConcurrency",
+];
+
+fn negative_resources(v: &Value, at: &Pointer, sink: &mut Sink<'_>, depth: usize) {
+    if depth > 8 {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                if crate::canon::is_user_map(k) {
+                    continue;
+                }
+                let p = at.child(k.clone());
+                if RESOURCE_FIELDS.contains(&k.as_str()) {
+                    if k == "memMb" || k == "rps" {
+                        int64_overflow(child, &p, sink);
+                    }
+                    if number(child).is_some_and(|n| n < 0.0) {
+                        sink.push(
+                            Rule::NegativeResource,
+                            p.clone(),
+                            ViolationKind::OutOfRange {
+                                expected: format!("a non-negative {k}"),
+                                actual: child.clone(),
+                            },
+                        );
+                    }
+                }
+                negative_resources(child, &p, sink, depth + 1);
+            }
+        }
+        Value::Array(a) => {
+            for (i, child) in a.iter().enumerate() {
+                negative_resources(child, &at.child(i.to_string()), sink, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+pub(crate) fn check_environment(e: &Map<String, Value>, sink: &mut Sink<'_>) {
+    if let Some(raw) = field(e, "kubernetesVersion") {
+        if let Some(s) = raw.as_str() {
+            if !s.is_empty() && !is_kubernetes_version(s) {
+                sink.push(
+                    Rule::KubernetesVersion,
+                    Pointer::root().child("kubernetesVersion"),
+                    ViolationKind::Malformed {
+                        expected: "a Kubernetes version such as `v1.29.3` or `gke-1.10.5`".into(),
+                        actual: raw.clone(),
+                        reason:
+                            "it is not MAJOR.MINOR[.PATCH] with an optional `v` or vendor prefix"
+                                .into(),
+                    },
+                );
+            }
+        }
+    }
+    negative_resources(&Value::Object(e.clone()), &Pointer::root(), sink, 0);
+}
+
+pub(crate) fn check_mesh_config(m: &Map<String, Value>, sink: &mut Sink<'_>) {
+    if let Some(mesh) = obj(field(m, "meshType")) {
+        let mut inner = Vec::new();
+        check_service_mesh(mesh, &mut Sink { out: &mut inner });
+        for mut f in inner {
+            f.pointer = f.pointer.under(&Pointer::root().child("meshType"));
+            sink.out.push(f);
+        }
+    }
+    negative_resources(&Value::Object(m.clone()), &Pointer::root(), sink, 0);
+}
+
+/// `v1.29.3`, `1.15`, `v1.15.5-gke.1`, `gke-1.10.5`, `v1.28.2+k3s1`.
+pub(crate) fn is_kubernetes_version(s: &str) -> bool {
+    let s = match s.find(|c: char| c.is_ascii_digit()) {
+        Some(0) => s,
+        Some(i) => {
+            let prefix = &s[..i];
+            let ok = prefix == "v"
+                || (prefix.ends_with('-')
+                    && prefix[..prefix.len() - 1]
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric())
+                    && prefix.len() > 1)
+                || (prefix.ends_with("-v")
+                    && prefix[..prefix.len() - 2]
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric()));
+            if !ok {
+                return false;
+            }
+            &s[i..]
+        }
+        None => return false,
+    };
+    let (core, suffix) = match s.find(['-', '+']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let parts: Vec<&str> = core.split('.').collect();
+    let numeric = |p: &&str| !p.is_empty() && p.len() <= 9 && p.bytes().all(|b| b.is_ascii_digit());
+    if !(2..=3).contains(&parts.len()) || !parts.iter().all(numeric) {
+        return false;
+    }
+    suffix.is_none_or(|x| {
+        !x.is_empty()
+            && x.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(f: fn(&Map<String, Value>, &mut Sink<'_>), v: Value) -> Vec<(Rule, String)> {
+        let mut out = Vec::new();
+        f(v.as_object().unwrap(), &mut Sink { out: &mut out });
+        out.into_iter()
+            .map(|f| (f.rule, f.pointer.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn latency_order_average_and_values() {
+        let got = run(
+            check_result,
+            json!({"latenciesMs": {"min": 1, "p50": 5, "p90": 3, "p99": 9, "max": 8, "average": 20}}),
+        );
+        assert_eq!(
+            got,
+            vec![
+                (Rule::LatencyOrder, "/latenciesMs/p90".into()),
+                (Rule::LatencyOrder, "/latenciesMs/max".into()),
+                (Rule::LatencyAverage, "/latenciesMs/average".into()),
+            ]
+        );
+        let got = run(
+            check_result,
+            json!({"latenciesMs": {"min": "NaN", "p50": -1, "max": "Infinity"}}),
+        );
+        assert_eq!(got.len(), 3);
+        assert!(got.iter().all(|(r, _)| *r == Rule::LatencyValue));
+    }
+
+    #[test]
+    fn seconds_in_milliseconds_fields_warn() {
+        let got = run(
+            check_result,
+            json!({"latenciesMs": {"min": 0.001, "p50": 0.01, "max": 0.3}}),
+        );
+        assert_eq!(got, vec![(Rule::LatencyUnit, "/latenciesMs".into())]);
+        assert!(run(check_result, json!({"latenciesMs": {"min": 1, "max": 30}})).is_empty());
+    }
+
+    #[test]
+    fn end_before_start_and_bad_timestamps() {
+        let got = run(
+            check_result,
+            json!({"startTime": "2024-01-01T00:00:10Z", "endTime": "2024-01-01T00:00:09+00:00"}),
+        );
+        assert_eq!(got, vec![(Rule::TimeOrder, "/endTime".into())]);
+        let got = run(check_result, json!({"startTime": "yesterday"}));
+        assert_eq!(got, vec![(Rule::Timestamp, "/startTime".into())]);
+    }
+
+    #[test]
+    fn config_rules() {
+        let got = run(
+            check_config,
+            json!({"duration": "0s", "clients": [
+                {"protocol": "http", "connections": 0, "rps": -1, "endpointUrls": ["/relative"]},
+                {"protocol": 0, "endpointUrls": []},
+                {"protocol": "PROTOCOL_TCP", "endpointUrls": ["db:5432", "http://x"]},
+                {"protocol": "carrier pigeon", "rps": "9223372036854775808", "endpointUrls": ["http://ok"]}
+            ]}),
+        );
+        let rules: Vec<Rule> = got.iter().map(|(r, _)| *r).collect();
+        assert_eq!(
+            rules,
+            vec![
+                Rule::Duration,
+                Rule::Connections,
+                Rule::Rate,
+                Rule::Endpoint,
+                Rule::EnumUnset,
+                Rule::EndpointMissing,
+                Rule::Endpoint,
+                Rule::IntegerOverflow,
+                Rule::EnumUnknown,
+            ],
+            "{got:?}"
+        );
+        assert_eq!(got[6].1, "/clients/2/endpointUrls/1");
+    }
+
+    #[test]
+    fn endpoints_match_protocols() {
+        assert!(check_endpoint("https://meshery.io/x?y", Some(Protocol::Http)).is_ok());
+        assert!(check_endpoint("http://[::1]:8080/", None).is_ok());
+        assert!(check_endpoint("ftp://x", Some(Protocol::Http)).is_err());
+        assert!(check_endpoint("http://:80", Some(Protocol::Http)).is_err());
+        assert!(check_endpoint("10.0.0.1:9000", Some(Protocol::Udp)).is_ok());
+        assert!(check_endpoint("10.0.0.1", Some(Protocol::Tcp)).is_err());
+        assert!(check_endpoint("dns:///svc.ns:50051", Some(Protocol::Grpc)).is_ok());
+        assert!(check_endpoint("svc:99999", Some(Protocol::Grpc)).is_err());
+    }
+
+    #[test]
+    fn kubernetes_versions() {
+        for ok in [
+            "v1.29.3",
+            "1.15",
+            "v1.15.5-gke.1",
+            "gke-1.10.5",
+            "v1.28.2+k3s1",
+        ] {
+            assert!(is_kubernetes_version(ok), "{ok}");
+        }
+        for bad in ["latest", "v1", "1.2.3.4", "vv1.2", "v1.2-", "1.x"] {
+            assert!(!is_kubernetes_version(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn negative_resources_are_found_at_any_depth() {
+        let got = run(
+            check_environment,
+            json!({"nodes": [{"cores": -2, "memMb": "99999999999999999999"}], "labels": {"count": "-1"}}),
+        );
+        assert_eq!(
+            got,
+            vec![
+                (Rule::NegativeResource, "/nodes/0/cores".into()),
+                (Rule::IntegerOverflow, "/nodes/0/memMb".into()),
+            ]
+        );
+    }
+}

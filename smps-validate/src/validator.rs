@@ -1,0 +1,912 @@
+//! The [`Validator`]: compiled once, used for any number of inputs.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use smps_model::Kind;
+
+use crate::canon;
+use crate::doc::{Found, Parsed, Pointer, Target, format_pointer};
+use crate::rules::{self, Sink};
+use crate::schema::{CompiledSchema, KINDS, RawFinding, kind_index};
+use crate::source::{Loaded, sniff};
+use crate::violation::{Rule, Severity, Violation, ViolationKind};
+use crate::{Error, Format, Result, Source};
+
+/// Default size limit: 64 MiB.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+/// Default nesting limit. SMP documents nest fewer than 10 levels.
+pub const DEFAULT_MAX_DEPTH: usize = 64;
+/// Default node limit per YAML document, alias expansions included.
+pub const DEFAULT_MAX_NODES: usize = 1_000_000;
+
+/// Builds a [`Validator`].
+///
+/// # Examples
+///
+/// ```
+/// use smps_validate::{Rule, Validator};
+///
+/// let validator = Validator::builder()
+///     .max_input_bytes(1 << 20)
+///     .disable(Rule::LatencyUnit)
+///     .build()?;
+/// assert!(validator.is_valid_str("latencies_ms: {p50: 0.1, p90: 0.2}"));
+/// # Ok::<(), smps_validate::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ValidatorBuilder {
+    max_input_bytes: u64,
+    max_depth: usize,
+    max_nodes: usize,
+    disabled: HashSet<Rule>,
+}
+
+impl Default for ValidatorBuilder {
+    fn default() -> Self {
+        ValidatorBuilder {
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+            max_depth: DEFAULT_MAX_DEPTH,
+            max_nodes: DEFAULT_MAX_NODES,
+            disabled: HashSet::new(),
+        }
+    }
+}
+
+impl ValidatorBuilder {
+    /// Inputs larger than this are rejected with [`Error::TooLarge`] (files are never read
+    /// beyond it). Default [`DEFAULT_MAX_INPUT_BYTES`].
+    pub fn max_input_bytes(mut self, bytes: u64) -> Self {
+        self.max_input_bytes = bytes;
+        self
+    }
+
+    /// Documents nesting deeper are rejected with [`Error::TooDeep`]. Default
+    /// [`DEFAULT_MAX_DEPTH`]; JSON input is further capped at 128 by serde_json.
+    pub fn max_depth(mut self, depth: usize) -> Self {
+        self.max_depth = depth.max(1);
+        self
+    }
+
+    /// YAML documents with more nodes (alias expansions included) are rejected with
+    /// [`Error::TooManyNodes`]. Default [`DEFAULT_MAX_NODES`].
+    pub fn max_nodes(mut self, nodes: usize) -> Self {
+        self.max_nodes = nodes.max(1);
+        self
+    }
+
+    /// Drops findings of `rule` from every report.
+    pub fn disable(mut self, rule: Rule) -> Self {
+        self.disabled.insert(rule);
+        self
+    }
+
+    /// Compiles the schemas of every kind.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CompileSchema`] if a schema from smps-model does not compile (a bug).
+    pub fn build(self) -> Result<Validator> {
+        let schemas = KINDS
+            .iter()
+            .map(|k| CompiledSchema::new(*k))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Validator {
+            schemas,
+            max_input_bytes: self.max_input_bytes,
+            max_depth: self.max_depth,
+            max_nodes: self.max_nodes,
+            disabled: self.disabled,
+        })
+    }
+}
+
+/// Validates SMP documents: schema of the kind, semantic rules, and the typed reader of
+/// smps-model, with the line and column of every finding.
+///
+/// Build it once (compiling the schemas takes about a millisecond) and share it: it is
+/// `Send + Sync` and holds no per-input state.
+///
+/// Three tiers, from cheapest to most detailed:
+/// * [`Validator::is_valid`]: `true` when the input is readable and has no error (warnings
+///   allowed);
+/// * [`Validator::validate`]: the first error, located;
+/// * [`Validator::report`]: every finding, located, in a serialisable [`Report`].
+///
+/// # Examples
+///
+/// ```
+/// use smps_validate::{Source, Validator};
+///
+/// let validator = Validator::new()?;
+/// let text = "smp_version: v0.0.1\nlatencies_ms:\n  p50: 12\n  p90: 9\n";
+/// assert!(!validator.is_valid(&Source::text(text)));
+/// let first = validator.validate(&Source::text(text))?.unwrap();
+/// assert_eq!(first.to_string(), "4:8: error[latency-order]: `/latencies_ms/p90`: expected p50 (12) <= p90 (9)");
+/// # Ok::<(), smps_validate::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Validator {
+    schemas: Vec<CompiledSchema>,
+    max_input_bytes: u64,
+    max_depth: usize,
+    max_nodes: usize,
+    disabled: HashSet<Rule>,
+}
+
+/// One validated document of an input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct DocumentSummary {
+    /// 0-based index in the input.
+    pub index: usize,
+    /// JSON Pointer of the document inside its input document (`/2` for an element of a JSON
+    /// array; empty for a whole document).
+    pub pointer: String,
+    /// The kind it was checked as (`None` when it could not be recognised).
+    #[serde(serialize_with = "ser_kind")]
+    pub kind: Option<Kind>,
+    /// Whether it has no error.
+    pub valid: bool,
+}
+
+fn ser_kind<S: serde::Serializer>(k: &Option<Kind>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match k {
+        Some(k) => s.serialize_some(k.name()),
+        None => s.serialize_none(),
+    }
+}
+
+/// Every finding for one input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    name: String,
+    format: Format,
+    valid: bool,
+    documents: Vec<DocumentSummary>,
+    violations: Vec<Violation>,
+}
+
+impl Report {
+    /// The input's name ([`Source::with_name`], the path, or `<text>`).
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The format the input was parsed as.
+    #[must_use]
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// `true` when no finding is an error.
+    #[must_use]
+    pub fn is_valid(&self) -> bool {
+        self.valid
+    }
+
+    /// The documents found in the input.
+    #[must_use]
+    pub fn documents(&self) -> &[DocumentSummary] {
+        &self.documents
+    }
+
+    /// Every finding, in document order, then by position.
+    #[must_use]
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+
+    /// The error findings.
+    pub fn iter_errors(&self) -> impl Iterator<Item = &Violation> {
+        self.violations.iter().filter(|v| v.is_error())
+    }
+
+    /// The warning findings.
+    pub fn iter_warnings(&self) -> impl Iterator<Item = &Violation> {
+        self.violations.iter().filter(|v| !v.is_error())
+    }
+
+    /// The report as a JSON value (`name`, `format`, `valid`, `documents`, `violations`).
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// How much work a call needs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Any error is enough; nothing is located.
+    Any,
+    /// The first error, located.
+    First,
+    /// Everything, located.
+    All,
+}
+
+/// A document to check: a YAML document, a JSON document, or an element of a root array.
+struct Unit {
+    document: usize,
+    base: Pointer,
+    value: Value,
+    duplicates: Vec<Pointer>,
+}
+
+/// A finding with its absolute canonical pointer, before locating.
+struct Pending {
+    unit: usize,
+    rule: Rule,
+    target: Target,
+    kind: ViolationKind,
+}
+
+impl Validator {
+    /// A validator with default limits and every rule enabled.
+    ///
+    /// # Errors
+    ///
+    /// As [`ValidatorBuilder::build`].
+    pub fn new() -> Result<Self> {
+        Self::builder().build()
+    }
+
+    /// A builder for limits and rule selection.
+    pub fn builder() -> ValidatorBuilder {
+        ValidatorBuilder::default()
+    }
+
+    /// Whether the input is readable and free of errors (warnings are allowed). Unusable input
+    /// (see [`Error`]) is not valid.
+    #[must_use]
+    pub fn is_valid(&self, source: &Source<'_>) -> bool {
+        matches!(self.run(source, Mode::Any), Ok(r) if r.valid)
+    }
+
+    /// [`Validator::is_valid`] for text.
+    #[must_use]
+    pub fn is_valid_str(&self, text: &str) -> bool {
+        self.is_valid(&Source::text(text))
+    }
+
+    /// The first error of the input, located, or `None` when it has none.
+    ///
+    /// # Errors
+    ///
+    /// When the input cannot be validated at all (see [`Error`]).
+    pub fn validate(&self, source: &Source<'_>) -> Result<Option<Violation>> {
+        let r = self.run(source, Mode::First)?;
+        Ok(r.violations.into_iter().find(Violation::is_error))
+    }
+
+    /// Every finding of the input, located.
+    ///
+    /// # Errors
+    ///
+    /// When the input cannot be validated at all (see [`Error`]).
+    pub fn report(&self, source: &Source<'_>) -> Result<Report> {
+        self.run(source, Mode::All)
+    }
+
+    /// [`Validator::report`] for text.
+    ///
+    /// # Errors
+    ///
+    /// As [`Validator::report`].
+    pub fn report_str(&self, text: &str) -> Result<Report> {
+        self.report(&Source::text(text))
+    }
+
+    fn run(&self, source: &Source<'_>, mode: Mode) -> Result<Report> {
+        let loaded = source.load(self.max_input_bytes)?;
+        let text = loaded.body();
+        if text.trim().is_empty() {
+            return Err(Error::Empty);
+        }
+        let (format, units) = self.parse(&loaded, text)?;
+        if units.is_empty() {
+            return Err(Error::Empty);
+        }
+        let forced = source.forced_kind();
+        let mut pending: Vec<Pending> = Vec::new();
+        let mut documents = Vec::with_capacity(units.len());
+        for (ui, unit) in units.iter().enumerate() {
+            let mut raw = Vec::new();
+            let kind = self.check_unit(unit, forced, &mut raw);
+            let mut valid = true;
+            for f in raw {
+                if self.disabled.contains(&f.rule) {
+                    continue;
+                }
+                valid &= f.rule.severity() != Severity::Error;
+                pending.push(Pending {
+                    unit: ui,
+                    rule: f.rule,
+                    target: Target {
+                        pointer: f.pointer.under(&unit.base),
+                        at_key: f.at_key,
+                        root: kind.map(|k| (k, unit.base.0.len())),
+                    },
+                    kind: f.kind,
+                });
+            }
+            documents.push(DocumentSummary {
+                index: unit.document,
+                pointer: unit.base.to_string(),
+                kind,
+                valid,
+            });
+            if mode == Mode::Any && !valid {
+                break;
+            }
+        }
+        let valid = documents.iter().all(|d| d.valid);
+        if mode == Mode::First {
+            if let Some(i) = pending
+                .iter()
+                .position(|p| p.rule.severity() == Severity::Error)
+            {
+                let p = pending.swap_remove(i);
+                pending = vec![p];
+            } else {
+                pending.clear();
+            }
+        }
+        let violations = if mode == Mode::Any {
+            Vec::new()
+        } else {
+            locate_all(text, format, &units, pending)
+        };
+        Ok(Report {
+            name: source.name().into_owned(),
+            format,
+            valid,
+            documents,
+            violations,
+        })
+    }
+
+    fn parse(&self, loaded: &Loaded<'_>, text: &str) -> Result<(Format, Vec<Unit>)> {
+        let format = loaded.format.unwrap_or_else(|| sniff(text));
+        match format {
+            Format::Json => match crate::json::parse(text, self.max_depth) {
+                Ok(parsed) => Ok((Format::Json, split_units(0, parsed))),
+                // Sniffed JSON that is not JSON may be a YAML flow document (`{a: 1}`).
+                Err(e @ Error::Syntax { .. }) if loaded.format.is_none() => {
+                    match self.parse_yaml(text) {
+                        Ok(units) => Ok((Format::Yaml, units)),
+                        Err(_) => Err(e),
+                    }
+                }
+                Err(e) => Err(e),
+            },
+            Format::Yaml => Ok((Format::Yaml, self.parse_yaml(text)?)),
+        }
+    }
+
+    #[cfg(feature = "yaml")]
+    fn parse_yaml(&self, text: &str) -> Result<Vec<Unit>> {
+        let docs = crate::yaml::parse(
+            text,
+            crate::yaml::Limits {
+                max_depth: self.max_depth,
+                max_nodes: self.max_nodes,
+            },
+        )?;
+        Ok(docs
+            .into_iter()
+            .filter(|d| !d.empty)
+            .flat_map(|d| split_units(d.index, d.parsed))
+            .collect())
+    }
+
+    #[cfg(not(feature = "yaml"))]
+    fn parse_yaml(&self, _text: &str) -> Result<Vec<Unit>> {
+        let _ = self.max_nodes;
+        Err(Error::YamlDisabled)
+    }
+
+    /// Runs every check on one unit; returns the kind it was checked as.
+    fn check_unit(
+        &self,
+        unit: &Unit,
+        forced: Option<Kind>,
+        out: &mut Vec<RawFinding>,
+    ) -> Option<Kind> {
+        for d in &unit.duplicates {
+            let rel = Pointer(d.0[unit.base.0.len().min(d.0.len())..].to_vec());
+            out.push(RawFinding {
+                rule: Rule::DuplicateKey,
+                kind: ViolationKind::DuplicateKey {
+                    field: rel.last().unwrap_or_default().to_owned(),
+                },
+                pointer: rel,
+                at_key: true,
+            });
+        }
+        let Value::Object(map) = &unit.value else {
+            out.push(RawFinding {
+                rule: Rule::Schema,
+                pointer: Pointer::root(),
+                at_key: false,
+                kind: ViolationKind::Schema {
+                    keyword: "type".into(),
+                    expected: "an object (an SMP document)".into(),
+                    actual: unit.value.clone(),
+                },
+            });
+            return forced;
+        };
+        let shape = match forced {
+            Some(Kind::PerformanceTestConfig) if is_wrapper(map) => Shape::Wrapper,
+            Some(k) => Shape::Proto(k),
+            None => classify(map),
+        };
+        match shape {
+            Shape::Proto(kind) => {
+                self.check_kind(kind, &unit.value, out);
+                Some(kind)
+            }
+            Shape::Wrapper => {
+                self.check_wrapper(map, out);
+                Some(Kind::PerformanceTestConfig)
+            }
+            Shape::Other(description) => {
+                self.check_converted(&unit.value, forced, description, out)
+            }
+            Shape::Unknown(reason) => {
+                out.push(RawFinding {
+                    rule: Rule::UnknownKind,
+                    pointer: Pointer::root(),
+                    at_key: false,
+                    kind: ViolationKind::UnknownKind { reason },
+                });
+                None
+            }
+        }
+    }
+
+    fn check_kind(&self, kind: Kind, value: &Value, out: &mut Vec<RawFinding>) {
+        let renamed;
+        let value = match root_renamed(kind, value) {
+            Some(v) => {
+                renamed = v;
+                &renamed
+            }
+            None => value,
+        };
+        let start = out.len();
+        self.schemas[kind_index(kind)].check(value, out);
+        let schema_errors: Vec<Pointer> = out[start..]
+            .iter()
+            .filter(|f| f.rule.severity() == Severity::Error)
+            .map(|f| f.pointer.clone())
+            .collect();
+        let Value::Object(map) = value else { return };
+        let mut semantic = Vec::new();
+        {
+            let mut sink = Sink { out: &mut semantic };
+            match kind {
+                Kind::PerformanceTestResult => rules::check_result(map, &mut sink),
+                Kind::PerformanceTestConfig => rules::check_config(map, &mut sink),
+                Kind::ServiceMesh => rules::check_service_mesh(map, &mut sink),
+                Kind::EnvironmentConfig => rules::check_environment(map, &mut sink),
+                Kind::ServiceMeshConfig => rules::check_mesh_config(map, &mut sink),
+                _ => {}
+            }
+        }
+        // A value the schema already rejected gets no second finding.
+        semantic.retain(|f| !schema_errors.contains(&f.pointer));
+        out.extend(semantic);
+        if !out.iter().any(|f| f.rule.severity() == Severity::Error) {
+            if let Some(f) = model_read(kind, value) {
+                out.push(f);
+            }
+        }
+    }
+
+    fn check_wrapper(&self, map: &Map<String, Value>, out: &mut Vec<RawFinding>) {
+        for (part, kind) in [
+            ("test", Kind::PerformanceTestConfig),
+            ("mesh", Kind::ServiceMesh),
+        ] {
+            match map.get(part) {
+                None | Some(Value::Null) => out.push(RawFinding {
+                    rule: Rule::WrapperIncomplete,
+                    pointer: Pointer::root(),
+                    at_key: false,
+                    kind: ViolationKind::Missing { field: part.into() },
+                }),
+                Some(v) => {
+                    let mut inner = Vec::new();
+                    self.check_kind(kind, v, &mut inner);
+                    let prefix = Pointer::root().child(part);
+                    for mut f in inner {
+                        f.pointer = f.pointer.under(&prefix);
+                        out.push(f);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Documents in Meshery or legacy shapes: read them with smps-model, then check the
+    /// canonical form. Findings point at the document itself.
+    fn check_converted(
+        &self,
+        value: &Value,
+        forced: Option<Kind>,
+        description: &'static str,
+        out: &mut Vec<RawFinding>,
+    ) -> Option<Kind> {
+        let text = value.to_string();
+        let mut options = smps_model::ReadOptions::default().with_format(smps_model::Format::Json);
+        if let Some(k) = forced {
+            options = options.with_kind(k);
+        }
+        let docs = match smps_model::read_all(&text, &options) {
+            Ok(d) => d,
+            Err(e) => {
+                let pointer = match &e {
+                    smps_model::Error::InvalidField { pointer, .. } => Pointer::parse(pointer),
+                    _ => Pointer::root(),
+                };
+                out.push(RawFinding {
+                    rule: Rule::ModelRead,
+                    pointer,
+                    at_key: false,
+                    kind: ViolationKind::Unreadable {
+                        message: e.to_string(),
+                    },
+                });
+                return forced;
+            }
+        };
+        out.push(RawFinding {
+            rule: Rule::ConvertedShape,
+            pointer: Pointer::root(),
+            at_key: false,
+            kind: ViolationKind::Converted {
+                shape: description.to_owned(),
+            },
+        });
+        let mut kind = forced;
+        for d in docs {
+            kind = Some(d.kind());
+            let Ok(canonical) =
+                smps_model::write(&d, smps_model::Dialect::Canonical, smps_model::Format::Json)
+            else {
+                continue;
+            };
+            let Ok(v) = serde_json::from_str::<Value>(&canonical) else {
+                continue;
+            };
+            let mut inner = Vec::new();
+            if let Some(t) = d.as_test_config() {
+                let _ = t;
+                let wrapped = v
+                    .as_object()
+                    .map(|m| m.contains_key("test"))
+                    .unwrap_or(false);
+                if wrapped {
+                    if let Value::Object(m) = &v {
+                        self.check_wrapper(m, &mut inner);
+                    }
+                } else {
+                    self.check_kind(d.kind(), &v, &mut inner);
+                }
+            } else {
+                self.check_kind(d.kind(), &v, &mut inner);
+            }
+            let base = Pointer::parse(&d.pointer);
+            for mut f in inner {
+                // Positions of converted documents are the document's (or record's) own.
+                f.kind = with_converted_path(f.kind, &f.pointer);
+                f.pointer = base.clone();
+                f.at_key = false;
+                out.push(f);
+            }
+        }
+        kind
+    }
+}
+
+fn with_converted_path(kind: ViolationKind, pointer: &Pointer) -> ViolationKind {
+    match kind {
+        ViolationKind::Unreadable { message } => ViolationKind::Unreadable {
+            message: format!("{message} (converted field {pointer})"),
+        },
+        other => other,
+    }
+}
+
+/// Applies kind-specific root aliases (`sidecars` → `sidecar`, `kubernetes` →
+/// `kubernetesVersion`); `None` when nothing changes.
+fn root_renamed(kind: Kind, value: &Value) -> Option<Value> {
+    let Value::Object(m) = value else { return None };
+    if !m.keys().any(|k| canon::root_alias(kind, k).is_some()) {
+        return None;
+    }
+    let mut out = Map::new();
+    for (k, v) in m {
+        let key = canon::root_alias(kind, k).map_or_else(|| k.clone(), str::to_owned);
+        out.insert(key, v.clone());
+    }
+    Some(Value::Object(out))
+}
+
+/// Reads the document with smps-model's serde types; a failure is a finding.
+fn model_read(kind: Kind, value: &Value) -> Option<RawFinding> {
+    fn try_read<T: serde::de::DeserializeOwned>(value: &Value) -> Option<RawFinding> {
+        match serde_path_to_error::deserialize::<_, T>(value) {
+            Ok(_) => None,
+            Err(e) => {
+                let mut segs = Vec::new();
+                for seg in e.path().iter() {
+                    match seg {
+                        serde_path_to_error::Segment::Seq { index } => segs.push(index.to_string()),
+                        serde_path_to_error::Segment::Map { key } => segs.push(key.clone()),
+                        _ => {}
+                    }
+                }
+                Some(RawFinding {
+                    rule: Rule::ModelRead,
+                    pointer: Pointer(segs),
+                    at_key: false,
+                    kind: ViolationKind::Unreadable {
+                        message: e.into_inner().to_string(),
+                    },
+                })
+            }
+        }
+    }
+    match kind {
+        Kind::PerformanceTestConfig => try_read::<smps_model::PerformanceTestConfig>(value),
+        Kind::PerformanceTestResult => try_read::<smps_model::PerformanceTestResult>(value),
+        Kind::ServiceMeshConfig => try_read::<smps_model::ServiceMeshConfig>(value),
+        Kind::EnvironmentConfig => try_read::<smps_model::EnvironmentConfig>(value),
+        Kind::ServiceMesh => try_read::<smps_model::ServiceMesh>(value),
+        _ => None,
+    }
+}
+
+/// Splits a root array into one unit per element (as smps-model's `read_all` does).
+fn split_units(document: usize, parsed: Parsed) -> Vec<Unit> {
+    match parsed.value {
+        Value::Array(items) => {
+            let mut dups: Vec<Pointer> = parsed.duplicates;
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, value)| {
+                    let idx = i.to_string();
+                    let (mine, rest): (Vec<Pointer>, Vec<Pointer>) = std::mem::take(&mut dups)
+                        .into_iter()
+                        .partition(|p| p.0.first() == Some(&idx));
+                    dups = rest;
+                    Unit {
+                        document,
+                        base: Pointer(vec![idx]),
+                        value,
+                        duplicates: mine,
+                    }
+                })
+                .collect()
+        }
+        value => vec![Unit {
+            document,
+            base: Pointer::root(),
+            value,
+            duplicates: parsed.duplicates,
+        }],
+    }
+}
+
+enum Shape {
+    Wrapper,
+    Proto(Kind),
+    Other(&'static str),
+    Unknown(String),
+}
+
+fn is_wrapper(m: &Map<String, Value>) -> bool {
+    (m.contains_key("test") && m.keys().all(|k| k == "test" || k == "mesh"))
+        || (m.len() == 1 && m.contains_key("mesh"))
+}
+
+const CONFIG_KEYS: &[&str] = &["clients", "duration"];
+const RESULT_KEYS: &[&str] = &[
+    "latenciesMs",
+    "actualQps",
+    "startTime",
+    "endTime",
+    "detailsUri",
+    "testId",
+    "meshConfigId",
+    "envId",
+];
+const MESH_CONFIG_KEYS: &[&str] = &[
+    "ingressGateway",
+    "sidecar",
+    "meshTelemetry",
+    "meshPolicy",
+    "meshControlPlane",
+    "meshPolicyEnabled",
+    "meshTelemetryEnabled",
+    "mtlsEnabled",
+    "proxyConcurrency",
+    "meshBuild",
+    "proxyBuild",
+    "expGroupUuid",
+    "expUuid",
+    "profile",
+    "meshType",
+    "applicationMetadata",
+];
+const ENVIRONMENT_KEYS: &[&str] = &[
+    "kubernetesVersion",
+    "nodes",
+    "individualWorkloads",
+    "trafficMetadata",
+];
+const SERVICE_MESH_KEYS: &[&str] = &["type", "version", "labels", "annotations"];
+
+/// Recognises a document from its (canonical) keys, mirroring smps-model's reader.
+fn classify(m: &Map<String, Value>) -> Shape {
+    let has = |k: &str| m.contains_key(k);
+    if is_wrapper(m) {
+        return Shape::Wrapper;
+    }
+    if has("runnerResults") || has("mesheryId") {
+        return Shape::Other("a Meshery result record");
+    }
+    if m.keys()
+        .any(|k| k.eq_ignore_ascii_case("durationHistogram"))
+    {
+        return Shape::Other("a bare fortio result payload");
+    }
+    if has("loadGenerators") || has("concurrentRequest") || (has("endpoints") && has("qps")) {
+        return Shape::Other("a Meshery performance profile");
+    }
+    if m.get("client").is_some_and(Value::is_object) || has("env") || has("metrics") {
+        return Shape::Other("the legacy BenchmarkSpec export");
+    }
+    if ["page", "pageSize", "totalCount"].iter().any(|k| has(k))
+        && (has("results") || has("profiles"))
+    {
+        return Shape::Other("a Meshery page of records");
+    }
+    let score = |set: &[&str]| m.keys().filter(|k| set.contains(&k.as_str())).count();
+    let mut best: Option<(Kind, usize)> = None;
+    for (kind, set) in [
+        (Kind::PerformanceTestConfig, CONFIG_KEYS),
+        (Kind::PerformanceTestResult, RESULT_KEYS),
+        (Kind::ServiceMeshConfig, MESH_CONFIG_KEYS),
+        (Kind::EnvironmentConfig, ENVIRONMENT_KEYS),
+    ] {
+        let s = score(set);
+        if s > 0 && best.is_none_or(|(_, b)| s > b) {
+            best = Some((kind, s));
+        }
+    }
+    // Legacy root aliases count too.
+    if best.is_none() && has("kubernetes") {
+        best = Some((Kind::EnvironmentConfig, 1));
+    }
+    if best.is_none() && has("sidecars") {
+        best = Some((Kind::ServiceMeshConfig, 1));
+    }
+    if let Some((kind, _)) = best {
+        return Shape::Proto(kind);
+    }
+    if !m.is_empty()
+        && (has("type") || has("version"))
+        && m.keys().all(|k| SERVICE_MESH_KEYS.contains(&k.as_str()))
+    {
+        return Shape::Proto(Kind::ServiceMesh);
+    }
+    if m.is_empty() {
+        return Shape::Unknown("it is an empty object".into());
+    }
+    let mut names: Vec<&str> = m.keys().map(String::as_str).take(8).collect();
+    if m.len() > names.len() {
+        names.push("...");
+    }
+    Shape::Unknown(format!(
+        "none of its keys ({}) belongs to a known SMP document; give the kind explicitly",
+        names.join(", ")
+    ))
+}
+
+/// Locates every pending finding and turns it into a [`Violation`].
+fn locate_all(text: &str, format: Format, units: &[Unit], pending: Vec<Pending>) -> Vec<Violation> {
+    if pending.is_empty() {
+        return Vec::new();
+    }
+    let found: Vec<Found> = match format {
+        Format::Json => pending
+            .iter()
+            .map(|p| crate::json::locate(text, &p.target))
+            .collect(),
+        #[cfg(feature = "yaml")]
+        Format::Yaml => {
+            let requests: Vec<crate::yaml::Request<'_>> = pending
+                .iter()
+                .map(|p| crate::yaml::Request {
+                    doc: units[p.unit].document,
+                    target: &p.target,
+                })
+                .collect();
+            crate::yaml::locate(text, &requests)
+        }
+        #[cfg(not(feature = "yaml"))]
+        Format::Yaml => pending
+            .iter()
+            .map(|_| Found {
+                written: Vec::new(),
+                location: None,
+                missing: usize::MAX,
+            })
+            .collect(),
+    };
+    let mut out: Vec<Violation> = pending
+        .into_iter()
+        .zip(found)
+        .map(|(p, f)| {
+            let segs = &p.target.pointer.0;
+            let mut written = f.written;
+            let known = segs.len().saturating_sub(f.missing.min(segs.len()));
+            written.truncate(known);
+            written.extend(segs[known..].iter().cloned());
+            Violation {
+                rule: p.rule,
+                severity: p.rule.severity(),
+                document: units[p.unit].document,
+                instance_path: format_pointer(&written),
+                canonical_path: p.target.pointer.to_string(),
+                location: f.location,
+                kind: p.kind,
+            }
+        })
+        .collect();
+    out.sort_by_key(|v| (v.document, v.location, v.rule));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validator_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Validator>();
+        assert_send_sync::<Report>();
+        assert_send_sync::<Violation>();
+        assert_send_sync::<Error>();
+    }
+
+    #[test]
+    fn classification_mirrors_the_reader() {
+        let obj = |v: Value| v.as_object().unwrap().clone();
+        assert!(matches!(
+            classify(&obj(serde_json::json!({"latenciesMs": {}}))),
+            Shape::Proto(Kind::PerformanceTestResult)
+        ));
+        assert!(matches!(
+            classify(&obj(serde_json::json!({"test": {}, "mesh": {}}))),
+            Shape::Wrapper
+        ));
+        assert!(matches!(
+            classify(&obj(serde_json::json!({"type": "ISTIO"}))),
+            Shape::Proto(Kind::ServiceMesh)
+        ));
+        assert!(matches!(
+            classify(&obj(serde_json::json!({"hello": 1}))),
+            Shape::Unknown(_)
+        ));
+    }
+}
