@@ -92,6 +92,17 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The reference server could not bind its socket.
+    #[cfg(feature = "reference-server")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "reference-server")))]
+    #[error("could not bind the reference server to {addr}")]
+    BindServer {
+        /// The address asked for.
+        addr: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// Two results could not be merged.
     #[error("could not merge results: {reason}")]
     Merge {
@@ -185,7 +196,10 @@ impl ErrorKind {
     }
 
     pub(crate) fn index(self) -> usize {
-        Self::ALL.iter().position(|k| *k == self).unwrap_or(Self::ALL.len() - 1)
+        Self::ALL
+            .iter()
+            .position(|k| *k == self)
+            .unwrap_or(Self::ALL.len() - 1)
     }
 }
 

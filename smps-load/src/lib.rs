@@ -1,1 +1,101 @@
-//! `smps_load`: part of smps-rs (work in progress; see the workspace README).
+//! An embeddable HTTP load engine that measures right, stays flat in memory, and reports in
+//! Service Mesh Performance (SMP) terms.
+//!
+//! `smps-load` runs a performance test described by an SMP `PerformanceTestConfig` (or set
+//! up with a builder) on the caller's Tokio runtime, and returns a [`Report`] that projects
+//! to an SMP `PerformanceTestResult`, to fortio-compatible JSON (what Meshery ingests), and
+//! to a lossless, mergeable [`PortableReport`] (HdrHistogram V2, base64).
+//!
+//! * **Load models** ([`LoadModel`]): closed loop (N connections as fast as possible) and
+//!   open loop driven by an [`ArrivalPlan`]: constant rate, seeded Poisson, piecewise-linear
+//!   [`Stage`]s. In an open loop, latency counts from each request's *intended* send time
+//!   (coordinated-omission corrected) and service time (actual send → last byte) is kept as
+//!   a second histogram, with dispatch lag (intended → actual send) as a third. When no
+//!   connection is free a [`BacklogPolicy`] applies, and every outcome is counted.
+//! * **Transport**: HTTP/1.1 keep-alive and HTTP/2 (h2c prior knowledge; TLS with ALPN
+//!   through rustls), per-request and connect timeouts, failures classified in the stable
+//!   [`ErrorKind`] taxonomy and followed by reconnects.
+//! * **Recorder**: per-worker HdrHistograms (µs, 1 µs–1 h, 3 significant digits) and fixed
+//!   counters, merged at the end; per-interval [`Snapshot`]s. Memory does not grow with the
+//!   number of requests.
+//!
+//! Non-goals for now: TCP/UDP/gRPC protocols, distributed coordination, adaptive search.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use futures_util::StreamExt;
+//! use smps_load::Engine;
+//!
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), smps_load::Error> {
+//! let engine = Engine::builder()
+//!     .url("http://127.0.0.1:8080/hello")
+//!     .connections(16)
+//!     .rate(2000.0) // open loop, 2,000 req/s in total
+//!     .warmup(Duration::from_secs(1))
+//!     .duration(Duration::from_secs(10))
+//!     .build()?;
+//! let mut run = engine.start().await?;
+//! while let Some(s) = run.next().await {
+//!     // One snapshot per second: s.rate, s.latency.p99, ...
+//!     let _ = s;
+//! }
+//! let report = run.finish().await?;
+//! let smp = report.to_smp_result();
+//! assert!(smp.latencies_ms.is_some());
+//! # Ok(()) }
+//! ```
+//!
+//! # Main types
+//!
+//! | type | role |
+//! |---|---|
+//! | [`Engine`], [`EngineBuilder`] | a configured test; [`EngineBuilder::from_config`] maps an SMP config |
+//! | [`Run`], [`StopHandle`], [`Snapshot`] | a run in progress: progress stream and graceful stop |
+//! | [`LoadModel`], [`ArrivalPlan`], [`Stage`], [`BacklogPolicy`] | how requests are paced |
+//! | [`Report`], [`PhaseReport`], [`PortableReport`], [`merge`] | results and their projections |
+//! | [`ErrorKind`] | stable request-failure taxonomy; [`Error`] is for the engine itself |
+//!
+//! # Features
+//!
+//! | feature | default? | what it adds |
+//! |---|---|---|
+//! | `http2` | yes | [`HttpVersion::Http2`]: h2c prior knowledge, and `h2` by ALPN over TLS |
+//! | `rustls` | yes | `https://` endpoints (rustls, ring provider, webpki roots + extra CAs) |
+//! | `reference-server` | no | [`reference`]: the loopback server used by tests, examples, benches |
+//!
+//! # Runtime
+//!
+//! Everything runs on the caller's Tokio runtime (time and I/O drivers enabled); the crate
+//! never creates one. On a multi-thread runtime the workers run in parallel (one per runtime
+//! thread by default); on a current-thread runtime they share the thread. See [`Engine`].
+//!
+//! # Stability
+//!
+//! Public enums and structs are `#[non_exhaustive]`. [`ErrorKind`] codes and names, the
+//! label keys and the portable format tag (`smps-load/v1`) are stable.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(attr(deny(warnings))))]
+
+mod engine;
+mod error;
+mod plan;
+mod recorder;
+#[cfg(feature = "reference-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reference-server")))]
+pub mod reference;
+mod report;
+mod transport;
+
+pub use engine::{BacklogPolicy, Engine, EngineBuilder, LoadModel, Run, StopHandle};
+pub use error::{Error, ErrorKind, Result};
+pub use hdrhistogram;
+pub use plan::{ArrivalPlan, Arrivals, Spacing, Stage};
+pub use report::{
+    GENERATOR, LABEL_GENERATOR, LABEL_HISTOGRAM, LABEL_LATENCY_BASIS, LABEL_LOAD_MODEL,
+    LatencyBasis, LatencySummary, Phase, PhaseReport, PortablePhase, PortableReport, Report,
+    RunSettings, Snapshot, merge,
+};
+pub use transport::HttpVersion;

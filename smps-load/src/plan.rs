@@ -379,8 +379,8 @@ mod tests {
     fn stages_ramp_matches_the_analytic_inverse() {
         // 0 -> 100 rps over 10 s: Λ(t) = 5 t², so arrival 500 (the last one) is at 10 s and
         // arrival 125 at 5 s.
-        let plan = ArrivalPlan::stages(0.0, vec![Stage::new(100.0, Duration::from_secs(10))])
-            .unwrap();
+        let plan =
+            ArrivalPlan::stages(0.0, vec![Stage::new(100.0, Duration::from_secs(10))]).unwrap();
         let all: Vec<_> = plan.stripe(0, 1).collect();
         assert_eq!(all.len(), 500);
         assert!((all[125].as_secs_f64() - 5.0).abs() < 1e-9);

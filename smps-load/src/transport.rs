@@ -39,8 +39,8 @@ pub enum HttpVersion {
 #[derive(Debug)]
 pub(crate) struct Origin {
     pub(crate) https: bool,
+    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
     pub(crate) host: String,
-    pub(crate) port: u16,
     pub(crate) addrs: Vec<SocketAddr>,
 }
 
@@ -61,10 +61,10 @@ pub(crate) struct Endpoint {
 }
 
 /// Everything a worker needs to talk to the targets; shared read-only by all workers.
-#[derive(Debug)]
 pub(crate) struct Transport {
     pub(crate) origins: Vec<Origin>,
-    pub(crate) endpoints: Vec<Endpoint>,
+    pub(crate) endpoints: Arc<Vec<Endpoint>>,
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))]
     pub(crate) version: HttpVersion,
     pub(crate) connect_timeout: Duration,
     #[cfg(feature = "rustls")]
@@ -226,7 +226,7 @@ impl Transport {
         let tcp = tcp.ok_or(last)?;
         // Best effort: a failure here only costs latency.
         let _ = tcp.set_nodelay(true);
-        #[cfg_attr(not(feature = "http2"), allow(unused_mut))]
+        #[cfg_attr(not(feature = "rustls"), allow(unused_mut))]
         let mut use_h2 = self.wants_h2();
         let stream = if origin.https {
             #[cfg(feature = "rustls")]
@@ -234,10 +234,9 @@ impl Transport {
                 let Some(tls) = &self.tls else {
                     return Err(ErrorKind::Tls);
                 };
-                let name = tokio_rustls::rustls::pki_types::ServerName::try_from(
-                    origin.host.clone(),
-                )
-                .map_err(|_| ErrorKind::Tls)?;
+                let name =
+                    tokio_rustls::rustls::pki_types::ServerName::try_from(origin.host.clone())
+                        .map_err(|_| ErrorKind::Tls)?;
                 let s = tokio::time::timeout(self.connect_timeout, tls.connect(name, tcp))
                     .await
                     .map_err(|_| ErrorKind::ConnectTimeout)?
@@ -277,6 +276,21 @@ impl Transport {
             sender,
             driver: Box::pin(driver),
         })
+    }
+
+    /// Opens the slot's connection to `origin` ahead of the run. Returns whether it worked;
+    /// a failure is not counted here (the first request on the slot retries and counts it).
+    pub(crate) async fn preconnect(&self, slot: &mut Slot, origin: usize) -> bool {
+        let Some(o) = self.origins.get(origin) else {
+            return false;
+        };
+        match self.connect(o).await {
+            Ok(c) => {
+                slot.conns[origin] = Some(c);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     fn wants_h2(&self) -> bool {
@@ -381,10 +395,15 @@ impl Transport {
                 tokio::select! {
                     biased;
                     r = &mut fut => r,
-                    d = driver.as_mut() => Err(match d {
-                        Err(e) => classify_hyper(&e),
-                        Ok(()) => ErrorKind::ConnectionClosed,
-                    }),
+                    d = driver.as_mut() => match d {
+                        Err(e) => Err(classify_hyper(&e)),
+                        // The connection ended and handed its error (if any) to the
+                        // pending request, which now resolves at once.
+                        Ok(()) => match fut.await {
+                            Ok(r) => Ok(r),
+                            Err(k) => Err(k),
+                        },
+                    },
                 }
             }
             #[cfg(feature = "http2")]
@@ -479,7 +498,7 @@ pub(crate) fn classify_hyper(e: &hyper::Error) -> ErrorKind {
     }
     if e.is_timeout() {
         ErrorKind::RequestTimeout
-    } else if e.is_parse() || e.is_parse_status() || e.is_parse_too_large() {
+    } else if e.is_parse() || e.is_parse_status() {
         ErrorKind::Protocol
     } else if e.is_incomplete_message() || e.is_closed() || e.is_canceled() {
         ErrorKind::ConnectionClosed
@@ -527,9 +546,15 @@ mod tests {
     #[test]
     fn connect_errors_map_to_stable_kinds() {
         let k = |kind| classify_connect_io(&io::Error::from(kind));
-        assert_eq!(k(io::ErrorKind::ConnectionRefused), ErrorKind::ConnectRefused);
+        assert_eq!(
+            k(io::ErrorKind::ConnectionRefused),
+            ErrorKind::ConnectRefused
+        );
         assert_eq!(k(io::ErrorKind::TimedOut), ErrorKind::ConnectTimeout);
-        assert_eq!(k(io::ErrorKind::ConnectionReset), ErrorKind::ConnectionReset);
+        assert_eq!(
+            k(io::ErrorKind::ConnectionReset),
+            ErrorKind::ConnectionReset
+        );
         assert_eq!(k(io::ErrorKind::PermissionDenied), ErrorKind::Connect);
     }
 }

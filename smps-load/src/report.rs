@@ -1,0 +1,726 @@
+//! Results: the [`Report`] of a run, progress [`Snapshot`]s, and the projections to an SMP
+//! `PerformanceTestResult`, fortio-compatible JSON and a lossless, mergeable
+//! [`PortableReport`].
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use serde::{Deserialize, Serialize};
+
+use crate::ErrorKind;
+use crate::error::{Error, Result};
+use crate::recorder::{Stats, new_histogram};
+use crate::transport::HttpVersion;
+
+/// Name of this generator, as written into results.
+pub const GENERATOR: &str = concat!("smps-load ", env!("CARGO_PKG_VERSION"));
+
+/// Label key stating what latency is measured from.
+pub const LABEL_LATENCY_BASIS: &str = "smps-load/latency-basis";
+/// Label key naming the generator.
+pub const LABEL_GENERATOR: &str = "smps-load/load-generator";
+/// Label key describing the load model.
+pub const LABEL_LOAD_MODEL: &str = "smps-load/load-model";
+/// Label key giving the histogram resolution.
+pub const LABEL_HISTOGRAM: &str = "smps-load/histogram";
+
+/// What the headline latency is measured from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LatencyBasis {
+    /// From the intended send time of an open-loop plan (coordinated-omission corrected).
+    IntendedSend,
+    /// From the actual send (closed loop; not corrected).
+    ActualSend,
+}
+
+impl LatencyBasis {
+    /// Stable name: `intended-send-time` or `actual-send-time`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LatencyBasis::IntendedSend => "intended-send-time",
+            LatencyBasis::ActualSend => "actual-send-time",
+        }
+    }
+}
+
+/// Whether an interval belongs to the warm-up or to the measured phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Phase {
+    /// Warm-up: reported, kept out of the totals.
+    WarmUp,
+    /// The measured phase.
+    Measure,
+}
+
+/// Summary of one latency histogram, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LatencySummary {
+    /// Number of samples.
+    pub count: u64,
+    /// Smallest sample.
+    pub min: f64,
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Largest sample.
+    pub max: f64,
+}
+
+fn us_to_ms(v: u64) -> f64 {
+    v as f64 / 1000.0
+}
+
+impl LatencySummary {
+    /// Summarizes a histogram recorded in microseconds (zeros when it is empty).
+    pub fn of(h: &Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return LatencySummary::default();
+        }
+        LatencySummary {
+            count: h.len(),
+            min: us_to_ms(h.min()),
+            mean: h.mean() / 1000.0,
+            p50: us_to_ms(h.value_at_quantile(0.50)),
+            p90: us_to_ms(h.value_at_quantile(0.90)),
+            p99: us_to_ms(h.value_at_quantile(0.99)),
+            p999: us_to_ms(h.value_at_quantile(0.999)),
+            max: us_to_ms(h.max()),
+        }
+    }
+}
+
+/// Progress of one interval (one second by default) of a run, merged over all workers.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Snapshot {
+    /// Interval number, from 0.
+    pub index: u64,
+    /// Warm-up or measured phase (by the interval's start).
+    pub phase: Phase,
+    /// Start of the interval, from the start of the run.
+    pub start: Duration,
+    /// End of the interval (earlier than `start + interval` for the last one).
+    pub end: Duration,
+    /// Responses received in the interval (any status).
+    pub responses: u64,
+    /// Failed requests (see [`ErrorKind`]) in the interval.
+    pub errors: u64,
+    /// Requests not sent because of the backlog policy.
+    pub dropped: u64,
+    /// Requests that had to wait for a connection.
+    pub queued: u64,
+    /// Requests the plan expected in the interval (open loop only).
+    pub planned: Option<f64>,
+    /// Completed requests (responses and errors) per second in the interval.
+    pub rate: f64,
+    /// Latency of the interval's responses (basis as in [`RunSettings::latency_basis`]).
+    pub latency: LatencySummary,
+    /// Service time (actual send → last byte) of the interval's responses.
+    pub service_time: LatencySummary,
+    /// Requests in flight at the end of the interval.
+    pub in_flight: u64,
+    /// Completed requests since the start of the run, warm-up included.
+    pub total_requests: u64,
+}
+
+/// What the run was asked to do.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RunSettings {
+    /// Target URLs, in rotation order.
+    pub endpoints: Vec<String>,
+    /// Initial connections.
+    pub connections: usize,
+    /// Worker tasks used.
+    pub workers: usize,
+    /// Planned mean rate (open loop), requests per second.
+    pub requested_rps: Option<f64>,
+    /// Length of the measured phase, if limited by time.
+    pub duration: Option<Duration>,
+    /// Request limit, if any.
+    pub max_requests: Option<u64>,
+    /// Warm-up length.
+    pub warmup: Duration,
+    /// HTTP version asked for.
+    pub http_version: HttpVersion,
+    /// What latency is measured from.
+    pub latency_basis: LatencyBasis,
+    /// Description of the load model, e.g. `closed` or `open/constant/uniform/Queue {..}`.
+    pub load_model: String,
+}
+
+/// Totals of one phase: histograms (in microseconds, 1 µs to 1 h, 3 significant digits)
+/// and counters.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PhaseReport {
+    /// Start of the phase.
+    pub start: SystemTime,
+    /// End of the phase (last response of the phase).
+    pub end: SystemTime,
+    /// Latency: from the intended send (open loop) or actual send (closed loop) to the last
+    /// byte of the response. Responses of any status; failed requests are not included.
+    pub latency: Histogram<u64>,
+    /// Service time: actual send → last byte.
+    pub service_time: Histogram<u64>,
+    /// Dispatch lag: intended send → actual send (queueing and the generator's own delay).
+    pub dispatch_lag: Histogram<u64>,
+    /// Responses by HTTP status (0 = out of range).
+    pub status_codes: BTreeMap<u16, u64>,
+    /// Failed requests by kind.
+    pub errors: BTreeMap<ErrorKind, u64>,
+    /// Bytes received (status line and header fields as HTTP/1.1 text, plus bodies).
+    pub bytes_in: u64,
+    /// Bytes sent (request head as HTTP/1.1 text, plus bodies).
+    pub bytes_out: u64,
+    /// Requests not sent because of the backlog policy.
+    pub dropped: u64,
+    /// Requests still queued or in flight when the run gave up waiting at its end.
+    pub abandoned: u64,
+    /// Requests that waited for a free connection.
+    pub queued: u64,
+    /// Connections opened (initial ones and reconnects).
+    pub connections_opened: u64,
+    /// Samples above the histograms' 1 h range (recorded as 1 h).
+    pub clamped: u64,
+}
+
+impl PhaseReport {
+    pub(crate) fn from_stats(s: &Stats, start: SystemTime, end: SystemTime) -> Self {
+        PhaseReport {
+            start,
+            end,
+            latency: s.latency.clone(),
+            service_time: s.service.clone(),
+            dispatch_lag: s.lag.clone(),
+            status_codes: s.status_map(),
+            errors: s.error_map(),
+            bytes_in: s.bytes_in,
+            bytes_out: s.bytes_out,
+            dropped: s.dropped,
+            abandoned: s.abandoned,
+            queued: s.queued,
+            connections_opened: s.connections_opened,
+            clamped: s.clamped,
+        }
+    }
+
+    /// Length of the phase.
+    pub fn elapsed(&self) -> Duration {
+        self.end.duration_since(self.start).unwrap_or_default()
+    }
+
+    /// Responses received (any status).
+    pub fn responses(&self) -> u64 {
+        self.status_codes.values().sum()
+    }
+
+    /// Responses with a 2xx or 3xx status.
+    pub fn ok(&self) -> u64 {
+        self.status_codes.range(200..400).map(|(_, n)| *n).sum()
+    }
+
+    /// Failed requests (no response).
+    pub fn error_count(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
+    /// Completed requests (responses and failures).
+    pub fn requests(&self) -> u64 {
+        self.responses() + self.error_count()
+    }
+
+    /// Completed requests per second over the phase.
+    pub fn requests_per_second(&self) -> f64 {
+        let s = self.elapsed().as_secs_f64();
+        if s > 0.0 {
+            self.requests() as f64 / s
+        } else {
+            0.0
+        }
+    }
+
+    /// The latency at percentile `p` (0–100), in milliseconds (0 when empty).
+    pub fn latency_ms(&self, p: f64) -> f64 {
+        if self.latency.is_empty() {
+            0.0
+        } else {
+            us_to_ms(self.latency.value_at_percentile(p))
+        }
+    }
+
+    /// Summary of [`PhaseReport::latency`].
+    pub fn latency_summary(&self) -> LatencySummary {
+        LatencySummary::of(&self.latency)
+    }
+
+    /// Summary of [`PhaseReport::service_time`].
+    pub fn service_time_summary(&self) -> LatencySummary {
+        LatencySummary::of(&self.service_time)
+    }
+
+    /// Adds `other` into `self` losslessly; the phase window becomes the union of both.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Merge`] if the histograms cannot be added (incompatible bounds).
+    pub fn merge(&mut self, other: &PhaseReport) -> Result<()> {
+        for (a, b, name) in [
+            (&mut self.latency, &other.latency, "latency"),
+            (&mut self.service_time, &other.service_time, "service_time"),
+            (&mut self.dispatch_lag, &other.dispatch_lag, "dispatch_lag"),
+        ] {
+            a.add(b).map_err(|e| Error::Merge {
+                reason: format!("`{name}` histograms: {e:?}"),
+            })?;
+        }
+        for (k, v) in &other.status_codes {
+            *self.status_codes.entry(*k).or_default() += v;
+        }
+        for (k, v) in &other.errors {
+            *self.errors.entry(*k).or_default() += v;
+        }
+        self.bytes_in += other.bytes_in;
+        self.bytes_out += other.bytes_out;
+        self.dropped += other.dropped;
+        self.abandoned += other.abandoned;
+        self.queued += other.queued;
+        self.connections_opened += other.connections_opened;
+        self.clamped += other.clamped;
+        self.start = self.start.min(other.start);
+        self.end = self.end.max(other.end);
+        Ok(())
+    }
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Report {
+    /// When the run started (after the initial connections were opened).
+    pub start_time: SystemTime,
+    /// When the last worker stopped.
+    pub end_time: SystemTime,
+    /// Totals of the measured phase.
+    pub measured: PhaseReport,
+    /// Totals of the warm-up phase, if there was one (not included in `measured`).
+    pub warmup: Option<PhaseReport>,
+    /// Per-interval progress, in order (the same values the snapshot stream gave).
+    pub intervals: Vec<Snapshot>,
+    /// What the run was asked to do.
+    pub settings: RunSettings,
+    /// Labels given to the builder (or taken from the test config).
+    pub labels: BTreeMap<String, String>,
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    smps_model::Timestamp::from_system_time(t)
+        .map(|ts| ts.to_string())
+        .unwrap_or_default()
+}
+
+impl Report {
+    /// The labels written into results: the user's, plus the latency basis, generator,
+    /// load model and histogram resolution.
+    pub fn result_labels(&self) -> BTreeMap<String, String> {
+        let mut l = self.labels.clone();
+        l.insert(
+            LABEL_LATENCY_BASIS.into(),
+            self.settings.latency_basis.name().into(),
+        );
+        l.insert(LABEL_GENERATOR.into(), GENERATOR.into());
+        l.insert(LABEL_LOAD_MODEL.into(), self.settings.load_model.clone());
+        l.insert(
+            LABEL_HISTOGRAM.into(),
+            "hdrhistogram us 1..3600000000 sigfig=3".into(),
+        );
+        l
+    }
+
+    /// The SMP `PerformanceTestResult` of the measured phase: latencies in milliseconds
+    /// (min, mean, p50, p90, p99, max of [`PhaseReport::latency`]), `actual_qps`, start and
+    /// end time, and labels stating the latency basis and the generator.
+    pub fn to_smp_result(&self) -> smps_model::PerformanceTestResult {
+        let m = &self.measured;
+        let s = m.latency_summary();
+        let mut lat = smps_model::Latency::default();
+        lat.min = s.min;
+        lat.average = s.mean;
+        lat.p50 = s.p50;
+        lat.p90 = s.p90;
+        lat.p99 = s.p99;
+        lat.max = s.max;
+        let mut r = smps_model::PerformanceTestResult::default();
+        r.labels = self.result_labels();
+        r.start_time = smps_model::Timestamp::from_system_time(m.start).ok();
+        r.end_time = smps_model::Timestamp::from_system_time(m.end).ok();
+        r.latencies_ms = Some(lat);
+        r.actual_qps = m.requests_per_second();
+        r
+    }
+
+    /// A fortio-compatible JSON result (the shape Meshery ingests): durations in seconds,
+    /// `DurationHistogram` built bucket by bucket from the HdrHistogram (so percentiles
+    /// interpolate finely), `RetCodes` by status with `-1` for failed requests.
+    ///
+    /// `ErrorsDurationHistogram` carries only the count of failed requests (their durations
+    /// are not recorded), and `Sizes`/`HeaderSizes` are left out.
+    pub fn to_fortio_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let m = &self.measured;
+        let h = &m.latency;
+        let total = h.len();
+        let mut data = Vec::new();
+        let mut cum = 0u64;
+        for v in h.iter_recorded() {
+            let n = v.count_since_last_iteration();
+            cum += n;
+            let hi = h.highest_equivalent(v.value_iterated_to());
+            let lo = h.lowest_equivalent(v.value_iterated_to());
+            data.push(json!({
+                "Start": lo as f64 / 1e6,
+                "End": hi as f64 / 1e6,
+                "Percent": if total > 0 { 100.0 * cum as f64 / total as f64 } else { 0.0 },
+                "Count": n,
+            }));
+        }
+        let percentiles: Vec<_> = [50.0, 75.0, 90.0, 99.0, 99.9]
+            .iter()
+            .map(|p| json!({"Percentile": p, "Value": if total > 0 { h.value_at_percentile(*p) as f64 / 1e6 } else { 0.0 }}))
+            .collect();
+        let mut ret = serde_json::Map::new();
+        for (k, v) in &m.status_codes {
+            ret.insert(k.to_string(), json!(v));
+        }
+        if m.error_count() > 0 {
+            ret.insert("-1".into(), json!(m.error_count()));
+        }
+        let (mean, sd) = if total > 0 {
+            (h.mean() / 1e6, h.stdev() / 1e6)
+        } else {
+            (0.0, 0.0)
+        };
+        json!({
+            "RunType": "HTTP",
+            "Labels": self.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+            "StartTime": rfc3339(m.start),
+            "RequestedQPS": self.settings.requested_rps.map(|r| format!("{r}")).unwrap_or_else(|| "max".into()),
+            "RequestedDuration": self.settings.duration.map(|d| format!("{}s", d.as_secs_f64())).unwrap_or_else(|| format!("exactly {} calls", self.settings.max_requests.unwrap_or(0))),
+            "ActualQPS": m.requests_per_second(),
+            "ActualDuration": m.elapsed().as_nanos() as u64,
+            "NumThreads": self.settings.connections,
+            "Version": GENERATOR,
+            "DurationHistogram": {
+                "Count": total,
+                "Min": if total > 0 { h.min() as f64 / 1e6 } else { 0.0 },
+                "Max": if total > 0 { h.max() as f64 / 1e6 } else { 0.0 },
+                "Sum": mean * total as f64,
+                "Avg": mean,
+                "StdDev": sd,
+                "Data": data,
+                "Percentiles": percentiles,
+            },
+            "ErrorsDurationHistogram": { "Count": m.error_count() + m.status_codes.iter().filter(|(s, _)| !(200..400).contains(*s)).map(|(_, n)| n).sum::<u64>() },
+            "Exactly": self.settings.max_requests.unwrap_or(0),
+            "Jitter": false,
+            "Uniform": false,
+            "NoCatchUp": false,
+            "RetCodes": ret,
+            "URL": self.settings.endpoints.first().cloned().unwrap_or_default(),
+            "SocketCount": m.connections_opened,
+            "Sockets": [],
+            "LatencyBasis": self.settings.latency_basis.name(),
+        })
+    }
+
+    /// Merges another report into this one: measured and warm-up totals are added
+    /// losslessly (histograms and counters) and the time windows become their union, so
+    /// merging the parts of a run gives the same totals as recording everything at once.
+    /// Intervals are concatenated in time order (they are summaries and are not combined).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Merge`] if the latency bases differ or the histograms are incompatible.
+    pub fn merge(&mut self, other: &Report) -> Result<()> {
+        if self.settings.latency_basis != other.settings.latency_basis {
+            return Err(Error::Merge {
+                reason: format!(
+                    "latency bases differ ({} vs {})",
+                    self.settings.latency_basis.name(),
+                    other.settings.latency_basis.name()
+                ),
+            });
+        }
+        self.measured.merge(&other.measured)?;
+        match (&mut self.warmup, &other.warmup) {
+            (Some(a), Some(b)) => a.merge(b)?,
+            (None, Some(b)) => self.warmup = Some(b.clone()),
+            _ => {}
+        }
+        self.start_time = self.start_time.min(other.start_time);
+        self.end_time = self.end_time.max(other.end_time);
+        self.settings.connections += other.settings.connections;
+        self.settings.workers += other.settings.workers;
+        self.settings.requested_rps =
+            match (self.settings.requested_rps, other.settings.requested_rps) {
+                (Some(a), Some(b)) => Some(a + b),
+                (a, b) => a.or(b),
+            };
+        self.intervals.extend(other.intervals.iter().cloned());
+        for (k, v) in &other.labels {
+            self.labels.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        Ok(())
+    }
+
+    /// The lossless, serializable form of this report (histograms as HdrHistogram V2 with
+    /// deflate, base64).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EncodeHistogram`] if a histogram cannot be serialized.
+    pub fn to_portable(&self) -> Result<PortableReport> {
+        Ok(PortableReport {
+            format: PORTABLE_FORMAT.into(),
+            generator: GENERATOR.into(),
+            latency_basis: self.settings.latency_basis,
+            load_model: self.settings.load_model.clone(),
+            endpoints: self.settings.endpoints.clone(),
+            connections: self.settings.connections,
+            requested_rps: self.settings.requested_rps,
+            labels: self.labels.clone(),
+            start_unix_ns: unix_ns(self.start_time),
+            end_unix_ns: unix_ns(self.end_time),
+            measured: PortablePhase::encode(&self.measured)?,
+            warmup: self
+                .warmup
+                .as_ref()
+                .map(PortablePhase::encode)
+                .transpose()?,
+        })
+    }
+
+    /// Rebuilds a report from its portable form (settings not carried by the portable form
+    /// are left at neutral values; intervals are empty).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DecodeHistogram`] for a histogram that is not valid base64 HdrHistogram V2;
+    /// [`Error::Merge`] for an unknown `format`.
+    pub fn from_portable(p: &PortableReport) -> Result<Report> {
+        if p.format != PORTABLE_FORMAT {
+            return Err(Error::Merge {
+                reason: format!("unknown portable format `{}`", p.format),
+            });
+        }
+        Ok(Report {
+            start_time: from_unix_ns(p.start_unix_ns),
+            end_time: from_unix_ns(p.end_unix_ns),
+            measured: p.measured.decode()?,
+            warmup: p.warmup.as_ref().map(PortablePhase::decode).transpose()?,
+            intervals: Vec::new(),
+            settings: RunSettings {
+                endpoints: p.endpoints.clone(),
+                connections: p.connections,
+                workers: 0,
+                requested_rps: p.requested_rps,
+                duration: None,
+                max_requests: None,
+                warmup: Duration::ZERO,
+                http_version: HttpVersion::default(),
+                latency_basis: p.latency_basis,
+                load_model: p.load_model.clone(),
+            },
+            labels: p.labels.clone(),
+        })
+    }
+}
+
+/// Merges portable reports (for example one per node or per client) into one report.
+///
+/// # Errors
+///
+/// [`Error::Merge`] if `parts` is empty or the parts cannot be merged; decoding errors as
+/// [`Report::from_portable`].
+pub fn merge(parts: &[PortableReport]) -> Result<Report> {
+    let (first, rest) = parts.split_first().ok_or_else(|| Error::Merge {
+        reason: "nothing to merge".into(),
+    })?;
+    let mut r = Report::from_portable(first)?;
+    for p in rest {
+        r.merge(&Report::from_portable(p)?)?;
+    }
+    Ok(r)
+}
+
+const PORTABLE_FORMAT: &str = "smps-load/v1";
+
+fn unix_ns(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos().min(u128::from(u64::MAX)) as u64)
+        .unwrap_or(0)
+}
+
+fn from_unix_ns(ns: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_nanos(ns)
+}
+
+/// A lossless, serializable, mergeable report (serde: JSON, YAML, ...).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PortableReport {
+    /// Format tag, `smps-load/v1`.
+    pub format: String,
+    /// Generator and version.
+    pub generator: String,
+    /// What latency is measured from.
+    pub latency_basis: LatencyBasis,
+    /// Load model description.
+    pub load_model: String,
+    /// Target URLs.
+    pub endpoints: Vec<String>,
+    /// Connections.
+    pub connections: usize,
+    /// Planned mean rate (open loop).
+    pub requested_rps: Option<f64>,
+    /// User labels.
+    pub labels: BTreeMap<String, String>,
+    /// Run start, nanoseconds since the Unix epoch.
+    pub start_unix_ns: u64,
+    /// Run end, nanoseconds since the Unix epoch.
+    pub end_unix_ns: u64,
+    /// Measured phase.
+    pub measured: PortablePhase,
+    /// Warm-up phase.
+    pub warmup: Option<PortablePhase>,
+}
+
+/// One phase of a [`PortableReport`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PortablePhase {
+    /// Phase start, ns since the Unix epoch.
+    pub start_unix_ns: u64,
+    /// Phase end, ns since the Unix epoch.
+    pub end_unix_ns: u64,
+    /// Latency histogram (µs), HdrHistogram V2 + deflate, base64.
+    pub latency_hdr: String,
+    /// Service-time histogram (µs), same encoding.
+    pub service_time_hdr: String,
+    /// Dispatch-lag histogram (µs), same encoding.
+    pub dispatch_lag_hdr: String,
+    /// Responses by status code.
+    pub status_codes: BTreeMap<u16, u64>,
+    /// Failures by [`ErrorKind::name`].
+    pub errors: BTreeMap<String, u64>,
+    /// Bytes received.
+    pub bytes_in: u64,
+    /// Bytes sent.
+    pub bytes_out: u64,
+    /// Dropped requests.
+    pub dropped: u64,
+    /// Abandoned requests.
+    pub abandoned: u64,
+    /// Queued requests.
+    pub queued: u64,
+    /// Connections opened.
+    pub connections_opened: u64,
+    /// Samples clamped to the histogram range.
+    pub clamped: u64,
+}
+
+fn encode_hist(h: &Histogram<u64>, metric: &'static str) -> Result<String> {
+    let mut buf = Vec::new();
+    V2DeflateSerializer::new()
+        .serialize(h, &mut buf)
+        .map_err(|e| Error::EncodeHistogram {
+            metric,
+            source: format!("{e:?}").into(),
+        })?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(buf))
+}
+
+fn decode_hist(text: &str, metric: &'static str) -> Result<Histogram<u64>> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| Error::DecodeHistogram {
+            metric,
+            source: Box::new(e),
+        })?;
+    let h: Histogram<u64> = Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .map_err(|e| Error::DecodeHistogram {
+            metric,
+            source: format!("{e:?}").into(),
+        })?;
+    // Re-home into the standard bounds so merged histograms always add.
+    let mut out = new_histogram();
+    out.add(&h).map_err(|e| Error::DecodeHistogram {
+        metric,
+        source: format!("{e:?}").into(),
+    })?;
+    Ok(out)
+}
+
+impl PortablePhase {
+    fn encode(p: &PhaseReport) -> Result<Self> {
+        Ok(PortablePhase {
+            start_unix_ns: unix_ns(p.start),
+            end_unix_ns: unix_ns(p.end),
+            latency_hdr: encode_hist(&p.latency, "latency")?,
+            service_time_hdr: encode_hist(&p.service_time, "service_time")?,
+            dispatch_lag_hdr: encode_hist(&p.dispatch_lag, "dispatch_lag")?,
+            status_codes: p.status_codes.clone(),
+            errors: p
+                .errors
+                .iter()
+                .map(|(k, v)| (k.name().to_string(), *v))
+                .collect(),
+            bytes_in: p.bytes_in,
+            bytes_out: p.bytes_out,
+            dropped: p.dropped,
+            abandoned: p.abandoned,
+            queued: p.queued,
+            connections_opened: p.connections_opened,
+            clamped: p.clamped,
+        })
+    }
+
+    fn decode(&self) -> Result<PhaseReport> {
+        let mut errors = BTreeMap::new();
+        for (k, v) in &self.errors {
+            let kind = ErrorKind::from_name(k).unwrap_or(ErrorKind::Other);
+            *errors.entry(kind).or_default() += v;
+        }
+        Ok(PhaseReport {
+            start: from_unix_ns(self.start_unix_ns),
+            end: from_unix_ns(self.end_unix_ns),
+            latency: decode_hist(&self.latency_hdr, "latency")?,
+            service_time: decode_hist(&self.service_time_hdr, "service_time")?,
+            dispatch_lag: decode_hist(&self.dispatch_lag_hdr, "dispatch_lag")?,
+            status_codes: self.status_codes.clone(),
+            errors,
+            bytes_in: self.bytes_in,
+            bytes_out: self.bytes_out,
+            dropped: self.dropped,
+            abandoned: self.abandoned,
+            queued: self.queued,
+            connections_opened: self.connections_opened,
+            clamped: self.clamped,
+        })
+    }
+}

@@ -1,0 +1,223 @@
+//! Failures are classified, counted and followed by reconnects; bad settings are errors
+//! that name the setting.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use smps_load::reference::{Delay, ReferenceServer};
+use smps_load::{Engine, Error, ErrorKind, HttpVersion};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_port_gives_connect_refused_for_every_request() {
+    let _serial = crate::serial().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let report = Engine::builder()
+        .url(format!("http://{addr}/"))
+        .connections(4)
+        .max_requests(12)
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    let m = &report.measured;
+    assert_eq!(
+        m.errors.get(&ErrorKind::ConnectRefused),
+        Some(&12),
+        "{:?} {:?}",
+        m.status_codes,
+        m.errors
+    );
+    assert_eq!(m.responses(), 0);
+    assert!(m.latency.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_resets_connections_is_counted_and_reconnected_to() {
+    let _serial = crate::serial().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                break;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 1024];
+                // Wait for the request, then abort the connection with an RST.
+                let _ = s.read(&mut buf).await;
+                #[allow(deprecated)]
+                let _ = s.set_linger(Some(Duration::ZERO));
+                drop(s);
+            });
+        }
+    });
+    let report = Engine::builder()
+        .url(format!("http://{addr}/"))
+        .connections(2)
+        .max_requests(20)
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    server.abort();
+    let m = &report.measured;
+    assert_eq!(m.error_count(), 20, "{:?} {:?}", m.status_codes, m.errors);
+    let resets = m
+        .errors
+        .get(&ErrorKind::ConnectionReset)
+        .copied()
+        .unwrap_or(0);
+    let closed = m
+        .errors
+        .get(&ErrorKind::ConnectionClosed)
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(resets + closed, 20, "{:?}", m.errors);
+    assert!(resets > 0, "{:?}", m.errors);
+    // Every request after a reset needed a new connection.
+    assert!(m.connections_opened >= 20, "{}", m.connections_opened);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_responses_end_in_request_timeouts() {
+    let _serial = crate::serial().await;
+    let server = ReferenceServer::builder()
+        .delay(Delay::Fixed(Duration::from_secs(2)))
+        .start()
+        .await
+        .unwrap();
+    let report = Engine::builder()
+        .url(server.url("/"))
+        .connections(2)
+        .max_requests(4)
+        .request_timeout(Duration::from_millis(50))
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        report.measured.errors.get(&ErrorKind::RequestTimeout),
+        Some(&4)
+    );
+}
+
+fn test_pki() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
+    leaf.subject_alt_names = vec![SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST))];
+    let key = KeyPair::generate().unwrap();
+    let cert = leaf.signed_by(&key, &ca).unwrap();
+    (ca.pem(), cert.pem(), key.serialize_pem())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_an_extra_trusted_ca_works_in_http1_and_http2() {
+    let _serial = crate::serial().await;
+    let (ca, cert, key) = test_pki();
+    let server = ReferenceServer::builder()
+        .tls(cert, key)
+        .start()
+        .await
+        .unwrap();
+    assert!(server.url("/").starts_with("https://"));
+    for version in [HttpVersion::Http1, HttpVersion::Http2] {
+        let report = Engine::builder()
+            .url(server.url("/"))
+            .connections(2)
+            .max_requests(50)
+            .http_version(version)
+            .trust_pem(ca.clone())
+            .build()
+            .unwrap()
+            .run()
+            .await
+            .unwrap();
+        assert_eq!(
+            report.measured.ok(),
+            50,
+            "{version:?}: {:?}",
+            report.measured.errors
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_certificate_is_a_tls_error() {
+    let _serial = crate::serial().await;
+    let (_ca, cert, key) = test_pki();
+    let server = ReferenceServer::builder()
+        .tls(cert, key)
+        .start()
+        .await
+        .unwrap();
+    let report = Engine::builder()
+        .url(server.url("/"))
+        .max_requests(2)
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(report.measured.errors.get(&ErrorKind::Tls), Some(&2));
+}
+
+#[test]
+fn bad_settings_are_errors_naming_the_setting() {
+    let msg = |r: Result<Engine, Error>| r.unwrap_err().to_string();
+    assert!(msg(Engine::builder().max_requests(1).build()).contains("endpoint"));
+    let e = msg(Engine::builder().url("ftp://x/").max_requests(1).build());
+    assert!(e.contains("urls[0]") && e.contains("ftp"), "{e}");
+    let e = msg(Engine::builder().url("http://127.0.0.1/").build());
+    assert!(e.contains("needs a limit"), "{e}");
+    let e = msg(Engine::builder()
+        .url("http://127.0.0.1/")
+        .max_requests(1)
+        .connections(0)
+        .build());
+    assert!(e.contains("`connections`"), "{e}");
+    let e = msg(Engine::builder()
+        .url("http://127.0.0.1/")
+        .max_requests(1)
+        .rate(-5.0)
+        .build());
+    assert!(e.contains("`rate`"), "{e}");
+    let e = msg(Engine::builder()
+        .url("http://127.0.0.1/")
+        .max_requests(1)
+        .header("bad header", "x")
+        .build());
+    assert!(e.contains("bad header"), "{e}");
+    let e = msg(Engine::builder()
+        .url("https://127.0.0.1/")
+        .max_requests(1)
+        .trust_pem("not a pem")
+        .build());
+    assert!(e.contains("trust_pem"), "{e}");
+}
+
+#[test]
+fn starting_outside_a_runtime_is_an_error_not_a_panic() {
+    let engine = Engine::builder()
+        .url("http://127.0.0.1:9/")
+        .max_requests(1)
+        .build()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    // Poll the future on a runtime without the handle entered: Handle::try_current fails.
+    let fut = engine.start();
+    let r = futures_util::FutureExt::now_or_never(fut);
+    drop(rt);
+    assert!(matches!(r, Some(Err(Error::NoRuntime))), "{r:?}");
+}
