@@ -123,21 +123,96 @@ const fn f(id: &'static str, profile: Profile, level: Level, description: &'stat
 
 /// The known features.
 pub const FEATURES: &[Feature] = &[
-    f("access.default-deny", Profile::Access, Level::Core, "traffic without a TrafficTarget is denied"),
-    f("access.tcp-route", Profile::Access, Level::Core, "a TrafficTarget with a TCPRoute rule allows its sources"),
-    f("access.source-identity", Profile::Access, Level::Core, "identities not listed in sources are denied"),
-    f("access.revocation", Profile::Access, Level::Core, "deleting a TrafficTarget denies traffic again"),
-    f("access.sources-multiple", Profile::Access, Level::Extended, "several sources in one TrafficTarget"),
-    f("access.udp-route", Profile::Access, Level::Extended, "UDPRoute rules"),
-    f("specs.http-route-path", Profile::Specs, Level::Core, "HTTPRouteGroup pathRegex, anchored at the start"),
-    f("specs.http-route-methods", Profile::Specs, Level::Core, "HTTPRouteGroup methods"),
-    f("specs.http-route-headers", Profile::Specs, Level::Extended, "HTTPRouteGroup header regexes (AND)"),
-    f("specs.tcp-route-ports", Profile::Specs, Level::Extended, "TCPRoute matches.ports"),
-    f("split.weights", Profile::Split, Level::Core, "TrafficSplit weights give proportional shares"),
-    f("split.zero-weight", Profile::Split, Level::Core, "a weight-0 backend receives no traffic"),
-    f("split.normalisation", Profile::Split, Level::Extended, "weights are relative (1:3 = 25:75)"),
-    f("split.matches", Profile::Split, Level::Extended, "TrafficSplit matches (A/B) route only matching requests"),
-    f("metrics.api", Profile::Metrics, Level::Extended, "the TrafficMetrics API"),
+    f(
+        "access.default-deny",
+        Profile::Access,
+        Level::Core,
+        "traffic without a TrafficTarget is denied",
+    ),
+    f(
+        "access.tcp-route",
+        Profile::Access,
+        Level::Core,
+        "a TrafficTarget with a TCPRoute rule allows its sources",
+    ),
+    f(
+        "access.source-identity",
+        Profile::Access,
+        Level::Core,
+        "identities not listed in sources are denied",
+    ),
+    f(
+        "access.revocation",
+        Profile::Access,
+        Level::Core,
+        "deleting a TrafficTarget denies traffic again",
+    ),
+    f(
+        "access.sources-multiple",
+        Profile::Access,
+        Level::Extended,
+        "several sources in one TrafficTarget",
+    ),
+    f(
+        "access.udp-route",
+        Profile::Access,
+        Level::Extended,
+        "UDPRoute rules",
+    ),
+    f(
+        "specs.http-route-path",
+        Profile::Specs,
+        Level::Core,
+        "HTTPRouteGroup pathRegex, anchored at the start",
+    ),
+    f(
+        "specs.http-route-methods",
+        Profile::Specs,
+        Level::Core,
+        "HTTPRouteGroup methods",
+    ),
+    f(
+        "specs.http-route-headers",
+        Profile::Specs,
+        Level::Extended,
+        "HTTPRouteGroup header regexes (AND)",
+    ),
+    f(
+        "specs.tcp-route-ports",
+        Profile::Specs,
+        Level::Extended,
+        "TCPRoute matches.ports",
+    ),
+    f(
+        "split.weights",
+        Profile::Split,
+        Level::Core,
+        "TrafficSplit weights give proportional shares",
+    ),
+    f(
+        "split.zero-weight",
+        Profile::Split,
+        Level::Core,
+        "a weight-0 backend receives no traffic",
+    ),
+    f(
+        "split.normalisation",
+        Profile::Split,
+        Level::Extended,
+        "weights are relative (1:3 = 25:75)",
+    ),
+    f(
+        "split.matches",
+        Profile::Split,
+        Level::Extended,
+        "TrafficSplit matches (A/B) route only matching requests",
+    ),
+    f(
+        "metrics.api",
+        Profile::Metrics,
+        Level::Extended,
+        "the TrafficMetrics API",
+    ),
 ];
 
 /// Looks up a feature by id.

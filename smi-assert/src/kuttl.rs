@@ -195,9 +195,10 @@ fn add_file(parts: &mut StepParts, path: &Path, role: FileRole) -> Result<(), Er
 /// [`Error`] naming the file and, for YAML, the document, line and column.
 pub fn load_test_dir(dir: impl AsRef<Path>) -> Result<Test, Error> {
     let dir = dir.as_ref();
-    let name = dir
-        .file_name()
-        .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = dir.file_name().map_or_else(
+        || dir.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|source| Error::ReadDir {
             path: dir.to_path_buf(),
@@ -208,10 +209,17 @@ pub fn load_test_dir(dir: impl AsRef<Path>) -> Result<Test, Error> {
     entries.sort();
     let mut steps: BTreeMap<u32, StepParts> = BTreeMap::new();
     for p in entries {
-        let fname = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let fname = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if p.is_dir() {
-            let Some((idx, rest)) = fname.split_once('-') else { continue };
-            let Ok(index) = idx.parse::<u32>() else { continue };
+            let Some((idx, rest)) = fname.split_once('-') else {
+                continue;
+            };
+            let Ok(index) = idx.parse::<u32>() else {
+                continue;
+            };
             let parts = steps.entry(index).or_default();
             parts.name.get_or_insert_with(|| rest.to_string());
             let mut inner: Vec<PathBuf> = std::fs::read_dir(&p)
@@ -224,7 +232,10 @@ pub fn load_test_dir(dir: impl AsRef<Path>) -> Result<Test, Error> {
                 .collect();
             inner.sort();
             for f in inner {
-                let n = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let n = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 let role = if n.starts_with("assert") {
                     FileRole::Assert
                 } else if n.starts_with("errors") {
@@ -236,7 +247,9 @@ pub fn load_test_dir(dir: impl AsRef<Path>) -> Result<Test, Error> {
             }
             continue;
         }
-        let Some((index, first, role)) = classify(&fname) else { continue };
+        let Some((index, first, role)) = classify(&fname) else {
+            continue;
+        };
         let parts = steps.entry(index).or_default();
         if role == FileRole::Apply || parts.name.is_none() {
             if role == FileRole::Apply || parts.name.is_none() {
@@ -271,7 +284,10 @@ pub fn load_test_dir(dir: impl AsRef<Path>) -> Result<Test, Error> {
             }));
         }
         if ops.is_empty() && parts.markers > 0 {
-            ops.push(Operation::custom(step_name.clone(), json!({ "test": name })));
+            ops.push(Operation::custom(
+                step_name.clone(),
+                json!({ "test": name }),
+            ));
         }
         test.steps.push(Step {
             name: format!("{index:02}-{step_name}"),
@@ -306,10 +322,22 @@ mod tests {
 
     #[test]
     fn file_names_follow_kuttl_conventions() {
-        assert_eq!(classify("02-install.yaml"), Some((2, "install".into(), FileRole::Apply)));
-        assert_eq!(classify("04-assert.yaml"), Some((4, "assert".into(), FileRole::Assert)));
-        assert_eq!(classify("06-errors-x.yaml"), Some((6, "errors".into(), FileRole::Errors)));
-        assert_eq!(classify("03-trafficDefault.yaml"), Some((3, "trafficDefault".into(), FileRole::Apply)));
+        assert_eq!(
+            classify("02-install.yaml"),
+            Some((2, "install".into(), FileRole::Apply))
+        );
+        assert_eq!(
+            classify("04-assert.yaml"),
+            Some((4, "assert".into(), FileRole::Assert))
+        );
+        assert_eq!(
+            classify("06-errors-x.yaml"),
+            Some((6, "errors".into(), FileRole::Errors))
+        );
+        assert_eq!(
+            classify("03-trafficDefault.yaml"),
+            Some((3, "trafficDefault".into(), FileRole::Apply))
+        );
         assert_eq!(classify("Tests.md"), None);
         assert_eq!(classify("README.yaml"), None);
     }

@@ -146,7 +146,11 @@ pub struct Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let p = if self.path.is_empty() { "/" } else { &self.path };
+        let p = if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        };
         write!(f, "{p}: {}", self.message)
     }
 }
@@ -155,7 +159,14 @@ impl fmt::Display for Mismatch {
 #[must_use]
 pub fn compare(expected: &Value, actual: &Value, modes: &ListModes) -> Vec<Mismatch> {
     let mut out = Vec::new();
-    walk(expected, actual, modes, &mut String::new(), &mut String::new(), &mut out);
+    walk(
+        expected,
+        actual,
+        modes,
+        &mut String::new(),
+        &mut String::new(),
+        &mut out,
+    );
     out
 }
 
@@ -166,7 +177,10 @@ fn escape(token: &str) -> String {
 fn brief(v: &Value) -> String {
     let s = v.to_string();
     if s.len() > 80 {
-        format!("{}…", &s[..s.char_indices().nth(77).map_or(s.len(), |(i, _)| i)])
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(77).map_or(s.len(), |(i, _)| i)]
+        )
     } else {
         s
     }
@@ -269,7 +283,11 @@ fn compare_lists(
             if e != a {
                 out.push(Mismatch {
                     path: path.clone(),
-                    message: format!("expected exactly {}, found {}", brief(&Value::from(e.to_vec())), brief(&Value::from(a.to_vec()))),
+                    message: format!(
+                        "expected exactly {}, found {}",
+                        brief(&Value::from(e.to_vec())),
+                        brief(&Value::from(a.to_vec()))
+                    ),
                 });
             }
         }
@@ -329,7 +347,10 @@ mod tests {
     #[test]
     fn list_modes_parse_and_print() {
         for s in ["exact", "ordered", "contains", "keyed:name"] {
-            assert_eq!(s.parse::<ListMode>().map(|m| m.to_string()), Ok(s.to_string()));
+            assert_eq!(
+                s.parse::<ListMode>().map(|m| m.to_string()),
+                Ok(s.to_string())
+            );
         }
         assert!("keyed:".parse::<ListMode>().is_err());
         assert!("any".parse::<ListMode>().is_err());

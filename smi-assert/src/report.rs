@@ -386,7 +386,11 @@ impl Report {
                 LevelOutcome::Failure => format!("{name} tests failed."),
                 LevelOutcome::Skipped => format!("{name} tests were not run."),
             };
-            let summary = format!("{} {}", describe("Core", &core_r), describe("Extended", &ext_r));
+            let summary = format!(
+                "{} {}",
+                describe("Core", &core_r),
+                describe("Extended", &ext_r)
+            );
             profiles.push(ProfileReport {
                 name: p,
                 core: core_r,
@@ -497,10 +501,15 @@ impl Report {
                 match s.status {
                     Status::Passed => x.push_str("/>\n"),
                     Status::Skipped => {
-                        let _ = writeln!(x, "><skipped message=\"{}\"/></testcase>", xml_escape(msg));
+                        let _ =
+                            writeln!(x, "><skipped message=\"{}\"/></testcase>", xml_escape(msg));
                     }
                     Status::Failed | Status::Error => {
-                        let tag = if s.status == Status::Failed { "failure" } else { "error" };
+                        let tag = if s.status == Status::Failed {
+                            "failure"
+                        } else {
+                            "error"
+                        };
                         let ty = bad.map_or("step", |o| o.kind.as_str());
                         let text = bad
                             .map(|o| serde_json::to_string_pretty(&o.evidence).unwrap_or_default())
@@ -649,12 +658,19 @@ impl Report {
             self.duration_ms as f64 / 1000.0
         );
         let _ = writeln!(s);
-        let _ = writeln!(s, "{:<12} {:<9} {:<10} {:<22} {:<22}", "profile", "version", "capability", "core (P/F/S/E)", "extended (P/F/S/E)");
+        let _ = writeln!(
+            s,
+            "{:<12} {:<9} {:<10} {:<22} {:<22}",
+            "profile", "version", "capability", "core (P/F/S/E)", "extended (P/F/S/E)"
+        );
         for p in &self.profiles {
             let c = |r: &LevelReport| {
                 format!(
                     "{}/{}/{}/{}",
-                    r.statistics.passed, r.statistics.failed, r.statistics.skipped, r.statistics.errors
+                    r.statistics.passed,
+                    r.statistics.failed,
+                    r.statistics.skipped,
+                    r.statistics.errors
                 )
             };
             let _ = writeln!(
@@ -683,17 +699,24 @@ impl Report {
                 t.duration_ms as f64 / 1000.0
             );
             if t.status != Status::Passed {
-                if !t.message.is_empty() {
+                let has_op_detail = t
+                    .steps
+                    .iter()
+                    .flat_map(|s| &s.operations)
+                    .any(|o| matches!(o.status, Status::Failed | Status::Error));
+                if !t.message.is_empty() && !has_op_detail {
                     let _ = writeln!(s, "     {}", t.message);
                 }
                 for step in &t.steps {
                     for o in &step.operations {
                         if matches!(o.status, Status::Failed | Status::Error) {
-                            let _ = writeln!(s, "     step {} / {}: {}", step.name, o.kind, o.message);
+                            let _ =
+                                writeln!(s, "     step {} / {}: {}", step.name, o.kind, o.message);
                             if !o.evidence.is_null() {
                                 let ev = serde_json::to_string(&o.evidence).unwrap_or_default();
                                 let ev = if ev.len() > 400 {
-                                    let cut = ev.char_indices().nth(400).map_or(ev.len(), |(i, _)| i);
+                                    let cut =
+                                        ev.char_indices().nth(400).map_or(ev.len(), |(i, _)| i);
                                     format!("{}…", &ev[..cut])
                                 } else {
                                     ev
@@ -712,7 +735,11 @@ impl Report {
 /// Per-spec capability map, for quick checks: profile name → capability.
 #[must_use]
 pub fn capabilities(report: &Report) -> BTreeMap<Profile, Capability> {
-    report.profiles.iter().map(|p| (p.name, p.capability)).collect()
+    report
+        .profiles
+        .iter()
+        .map(|p| (p.name, p.capability))
+        .collect()
 }
 
 #[cfg(test)]

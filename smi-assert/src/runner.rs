@@ -25,14 +25,16 @@ use std::time::{Duration, Instant, SystemTime};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use crate::backend::{ClusterBackend, ObjectRef, Outcome, RequestRecord, TrafficBackend, TrafficRequest};
+use crate::backend::{
+    ClusterBackend, ObjectRef, Outcome, RequestRecord, TrafficBackend, TrafficRequest,
+};
 use crate::features::{Implementation, Level, Profile};
 use crate::matcher::{Mismatch, compare};
 use crate::report::{OperationResult, Report, Status, StepResult, TestResult, rfc3339};
 use crate::stats::chi_square;
 use crate::suite::{
-    AbsentOp, ApplyOp, AssertOp, CustomOp, DeleteOp, DenialClass, DistributionOp, Expect, Operation,
-    Suite, Test, Timeouts, TrafficOp,
+    AbsentOp, ApplyOp, AssertOp, CustomOp, DeleteOp, DenialClass, DistributionOp, Expect,
+    Operation, Suite, Test, Timeouts, TrafficOp,
 };
 use crate::validate::Validator;
 
@@ -134,7 +136,10 @@ impl CheckContext<'_> {
                 "custom",
                 Instant::now(),
                 Status::Error,
-                format!("custom check `{}` cannot be nested in another custom check", c.name),
+                format!(
+                    "custom check `{}` cannot be nested in another custom check",
+                    c.name
+                ),
                 Value::Null,
             );
         }
@@ -165,6 +170,7 @@ pub struct Runner {
     labels: BTreeMap<String, String>,
     annotations: BTreeMap<String, String>,
     mode: String,
+    timeouts: Timeouts,
 }
 
 /// Builder for [`Runner`].
@@ -180,9 +186,17 @@ pub struct RunnerBuilder {
     labels: BTreeMap<String, String>,
     annotations: BTreeMap<String, String>,
     mode: String,
+    timeouts: Timeouts,
 }
 
 impl RunnerBuilder {
+    /// Default timeouts for this backend, used where the suite sets none (below them are
+    /// [`Timeouts::BUILT_IN`]). A loopback mesh converges instantly and can use short ones.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
     /// The implementation under test and its declared features.
     pub fn implementation(mut self, implementation: Implementation) -> Self {
         self.implementation = implementation;
@@ -214,7 +228,11 @@ impl RunnerBuilder {
     }
 
     /// An annotation put on every test namespace.
-    pub fn namespace_annotation(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn namespace_annotation(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
         self.annotations.insert(key.into(), value.into());
         self
     }
@@ -242,6 +260,7 @@ impl RunnerBuilder {
             labels: self.labels,
             annotations: self.annotations,
             mode: self.mode,
+            timeouts: self.timeouts,
         })
     }
 }
@@ -266,7 +285,13 @@ fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn op_result(kind: &str, started: Instant, status: Status, message: String, evidence: Value) -> OperationResult {
+fn op_result(
+    kind: &str,
+    started: Instant,
+    status: Status,
+    message: String,
+    evidence: Value,
+) -> OperationResult {
     OperationResult {
         kind: kind.to_string(),
         status,
@@ -298,7 +323,13 @@ fn subst_str(s: &str, ns: &str) -> String {
 fn slug(name: &str) -> String {
     let mut s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     s.truncate(40);
     s.trim_matches('-').to_string()
@@ -339,7 +370,10 @@ fn outcome_key(r: &RequestRecord) -> String {
 
 impl Runner {
     /// A builder with the given backends (for the loopback mesh, pass the same mesh twice).
-    pub fn builder(cluster: Arc<dyn ClusterBackend>, traffic: Arc<dyn TrafficBackend>) -> RunnerBuilder {
+    pub fn builder(
+        cluster: Arc<dyn ClusterBackend>,
+        traffic: Arc<dyn TrafficBackend>,
+    ) -> RunnerBuilder {
         RunnerBuilder {
             cluster,
             traffic,
@@ -350,6 +384,7 @@ impl Runner {
             labels: BTreeMap::new(),
             annotations: BTreeMap::new(),
             mode: "default".into(),
+            timeouts: Timeouts::default(),
         }
     }
 
@@ -360,7 +395,9 @@ impl Runner {
     /// [`Error::InvalidSuite`] if the suite fails [`Suite::check`]. Failures of the implementation
     /// are results in the report, not errors.
     pub async fn run(&self, suite: &Suite) -> Result<Report, Error> {
-        suite.check().map_err(|source| Error::InvalidSuite { source })?;
+        suite
+            .check()
+            .map_err(|source| Error::InvalidSuite { source })?;
         let started = Instant::now();
         let date = rfc3339(SystemTime::now());
         let mut results = Vec::with_capacity(suite.tests.len());
@@ -423,9 +460,11 @@ impl Runner {
             return result;
         }
         let mut state = TestState::new(&namespace);
-        let base = test
-            .timeouts
-            .inherit(&suite.timeouts.inherit(&Timeouts::BUILT_IN));
+        let base = test.timeouts.inherit(
+            &suite
+                .timeouts
+                .inherit(&self.timeouts.inherit(&Timeouts::BUILT_IN)),
+        );
         let mut stopped: Option<String> = None;
         for step in &test.steps {
             let s_started = Instant::now();
@@ -444,7 +483,9 @@ impl Runner {
             let mut ops = Vec::new();
             let mut status = Status::Passed;
             for op in &step.operations {
-                let r = self.run_op(op, &mut state, &timeouts, &suite.fixtures).await;
+                let r = self
+                    .run_op(op, &mut state, &timeouts, &suite.fixtures)
+                    .await;
                 let st = r.status;
                 ops.push(r);
                 if st != Status::Passed {
@@ -491,9 +532,16 @@ impl Runner {
         result.cleanup.push(op_result(
             "cleanup",
             c_started,
-            if cleanup_errors.is_empty() { Status::Passed } else { Status::Error },
             if cleanup_errors.is_empty() {
-                format!("deleted {} objects and namespace {namespace}", state.applied.len())
+                Status::Passed
+            } else {
+                Status::Error
+            },
+            if cleanup_errors.is_empty() {
+                format!(
+                    "deleted {} objects and namespace {namespace}",
+                    state.applied.len()
+                )
             } else {
                 cleanup_errors.join("; ")
             },
@@ -515,19 +563,35 @@ impl Runner {
             own.or(inherited).map_or(Duration::from_secs(30), |d| d.0)
         };
         match op {
-            Operation::Apply(a) => self.apply(a, state, t(a.timeout, timeouts.apply), fixtures).await,
+            Operation::Apply(a) => {
+                self.apply(a, state, t(a.timeout, timeouts.apply), fixtures)
+                    .await
+            }
             Operation::Delete(d) => self.delete(d, state, t(d.timeout, timeouts.delete)).await,
             Operation::Assert(a) => self.assert(a, state, t(a.timeout, timeouts.assert)).await,
             Operation::Absent(a) => self.absent(a, state, t(a.timeout, timeouts.assert)).await,
-            Operation::Traffic(tr) => self.traffic(tr, state, t(tr.timeout, timeouts.traffic)).await,
-            Operation::Distribution(d) => {
-                self.distribution(d, state, t(d.timeout, timeouts.distribution)).await
+            Operation::Traffic(tr) => {
+                self.traffic(tr, state, t(tr.timeout, timeouts.traffic))
+                    .await
             }
-            Operation::Custom(c) => self.custom(c, state, t(c.timeout, timeouts.custom), timeouts).await,
+            Operation::Distribution(d) => {
+                self.distribution(d, state, t(d.timeout, timeouts.distribution))
+                    .await
+            }
+            Operation::Custom(c) => {
+                self.custom(c, state, t(c.timeout, timeouts.custom), timeouts)
+                    .await
+            }
             Operation::Sleep(s) => {
                 let started = Instant::now();
                 tokio::time::sleep(s.duration.0).await;
-                op_result("sleep", started, Status::Passed, format!("slept {}", s.duration), Value::Null)
+                op_result(
+                    "sleep",
+                    started,
+                    Status::Passed,
+                    format!("slept {}", s.duration),
+                    Value::Null,
+                )
             }
         }
     }
@@ -552,7 +616,11 @@ impl Runner {
         let mut warnings = Vec::new();
         if a.validate {
             let findings = self.validator.report_set(&objects, &ns);
-            let errors: Vec<String> = findings.iter().filter(|f| f.is_error()).map(ToString::to_string).collect();
+            let errors: Vec<String> = findings
+                .iter()
+                .filter(|f| f.is_error())
+                .map(ToString::to_string)
+                .collect();
             if !errors.is_empty() {
                 return op_result(
                     "apply",
@@ -577,7 +645,9 @@ impl Runner {
                         Value::Null,
                     );
                 }
-                Ok(Err(e)) => return op_result("apply", started, Status::Error, e.to_string(), Value::Null),
+                Ok(Err(e)) => {
+                    return op_result("apply", started, Status::Error, e.to_string(), Value::Null);
+                }
                 Ok(Ok(stored)) => {
                     let sr = ObjectRef::of(&stored);
                     if r.api_version.contains(".smi-spec.io/") {
@@ -603,16 +673,26 @@ impl Runner {
         )
     }
 
-    async fn delete(&self, d: &DeleteOp, state: &mut TestState, timeout: Duration) -> OperationResult {
+    async fn delete(
+        &self,
+        d: &DeleteOp,
+        state: &mut TestState,
+        timeout: Duration,
+    ) -> OperationResult {
         let started = Instant::now();
         let deadline = started + timeout;
         let mut deleted = Vec::new();
         for r in &d.objects {
             let mut r = r.clone();
-            r.namespace = Some(subst_str(r.namespace.as_deref().unwrap_or(&state.namespace), &state.namespace));
+            r.namespace = Some(subst_str(
+                r.namespace.as_deref().unwrap_or(&state.namespace),
+                &state.namespace,
+            ));
             r.name = subst_str(&r.name, &state.namespace);
             match self.cluster.delete(&r).await {
-                Err(e) => return op_result("delete", started, Status::Error, e.to_string(), Value::Null),
+                Err(e) => {
+                    return op_result("delete", started, Status::Error, e.to_string(), Value::Null);
+                }
                 Ok(existed) => deleted.push(json!({"object": r.to_string(), "existed": existed})),
             }
             let mut backoff = Backoff::new(self.poll);
@@ -630,7 +710,15 @@ impl Runner {
                             );
                         }
                     }
-                    Err(e) => return op_result("delete", started, Status::Error, e.to_string(), Value::Null),
+                    Err(e) => {
+                        return op_result(
+                            "delete",
+                            started,
+                            Status::Error,
+                            e.to_string(),
+                            Value::Null,
+                        );
+                    }
                 }
             }
         }
@@ -645,7 +733,11 @@ impl Runner {
 
     /// Candidates for a (partial) expected object: the named object, or all of its kind filtered
     /// by labels.
-    async fn candidates(&self, expected: &Value, ns: &str) -> Result<Vec<Value>, crate::backend::Error> {
+    async fn candidates(
+        &self,
+        expected: &Value,
+        ns: &str,
+    ) -> Result<Vec<Value>, crate::backend::Error> {
         let mut r = ObjectRef::of(expected);
         let cluster_scoped = matches!(r.kind.as_str(), "CustomResourceDefinition" | "Namespace");
         if r.namespace.is_none() && !cluster_scoped {
@@ -693,7 +785,9 @@ impl Runner {
             polls += 1;
             let cands = match self.candidates(&expected, &state.namespace).await {
                 Ok(c) => c,
-                Err(e) => return op_result("assert", started, Status::Error, e.to_string(), Value::Null),
+                Err(e) => {
+                    return op_result("assert", started, Status::Error, e.to_string(), Value::Null);
+                }
             };
             let best: Option<Vec<Mismatch>> = cands
                 .iter()
@@ -710,11 +804,17 @@ impl Runner {
             }
             if !backoff.wait(deadline).await {
                 let (msg, ev) = match best {
-                    None => (format!("{r} not found within {timeout:?}"), json!({"polls": polls})),
+                    None => (
+                        format!("{r} not found within {timeout:?}"),
+                        json!({"polls": polls}),
+                    ),
                     Some(m) => (
                         format!(
                             "{r} does not match within {timeout:?}: {}",
-                            m.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                            m.iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join("; ")
                         ),
                         json!({"polls": polls, "mismatches": m}),
                     ),
@@ -734,7 +834,9 @@ impl Runner {
         loop {
             let cands = match self.candidates(&expected, &state.namespace).await {
                 Ok(c) => c,
-                Err(e) => return op_result("absent", started, Status::Error, e.to_string(), Value::Null),
+                Err(e) => {
+                    return op_result("absent", started, Status::Error, e.to_string(), Value::Null);
+                }
             };
             let mut strip = expected.clone();
             if let Some(m) = strip.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -743,7 +845,13 @@ impl Runner {
             let found = cands.iter().find(|c| compare(&strip, c, &modes).is_empty());
             match found {
                 None => {
-                    return op_result("absent", started, Status::Passed, format!("{r} is absent"), Value::Null);
+                    return op_result(
+                        "absent",
+                        started,
+                        Status::Passed,
+                        format!("{r} is absent"),
+                        Value::Null,
+                    );
                 }
                 Some(obj) => {
                     if !backoff.wait(deadline).await {
@@ -760,19 +868,45 @@ impl Runner {
         }
     }
 
-    fn request(&self, ns: &str, from: &str, to: &str, method: &str, headers: &BTreeMap<String, String>, rt: Option<crate::suite::Dur>) -> TrafficRequest {
+    fn request(
+        &self,
+        ns: &str,
+        from: &str,
+        to: &str,
+        method: &str,
+        headers: &BTreeMap<String, String>,
+        rt: Option<crate::suite::Dur>,
+    ) -> TrafficRequest {
         let mut req = TrafficRequest::get(ns, subst_str(from, ns), subst_str(to, ns));
         req.method = method.to_string();
-        req.headers = headers.iter().map(|(k, v)| (k.clone(), subst_str(v, ns))).collect();
+        req.headers = headers
+            .iter()
+            .map(|(k, v)| (k.clone(), subst_str(v, ns)))
+            .collect();
         req.timeout = rt.map_or(Duration::from_secs(2), |d| d.0);
         req
     }
 
-    async fn traffic(&self, t: &TrafficOp, state: &TestState, timeout: Duration) -> OperationResult {
+    async fn traffic(
+        &self,
+        t: &TrafficOp,
+        state: &TestState,
+        timeout: Duration,
+    ) -> OperationResult {
         let started = Instant::now();
         let deadline = started + timeout;
-        let req = self.request(&state.namespace, &t.from, &t.to, &t.method, &t.headers, t.request_timeout);
-        let denied: Vec<DenialClass> = t.denied_when.clone().unwrap_or_else(|| DenialClass::DEFAULT.to_vec());
+        let req = self.request(
+            &state.namespace,
+            &t.from,
+            &t.to,
+            &t.method,
+            &t.headers,
+            t.request_timeout,
+        );
+        let denied: Vec<DenialClass> = t
+            .denied_when
+            .clone()
+            .unwrap_or_else(|| DenialClass::DEFAULT.to_vec());
         let want = match t.expect {
             Expect::Allowed => "allowed".to_string(),
             Expect::Denied => format!("denied ({denied:?})"),
@@ -786,14 +920,24 @@ impl Runner {
         loop {
             let rec = match self.traffic.send(&req).await {
                 Ok(r) => r,
-                Err(e) => return op_result("traffic", started, Status::Error, e.to_string(), Value::Null),
+                Err(e) => {
+                    return op_result(
+                        "traffic",
+                        started,
+                        Status::Error,
+                        e.to_string(),
+                        Value::Null,
+                    );
+                }
             };
             sent += 1;
             *counts.entry(outcome_key(&rec)).or_default() += 1;
             let ok = match t.expect {
                 Expect::Allowed => {
                     matches!(rec.outcome, Outcome::Http { status } if (200..400).contains(&status))
-                        && t.served_by.as_ref().is_none_or(|b| rec.served_by.as_ref() == Some(b))
+                        && t.served_by
+                            .as_ref()
+                            .is_none_or(|b| rec.served_by.as_ref() == Some(b))
                 }
                 Expect::Denied => denied.iter().any(|c| c.covers(&rec.outcome)),
             };
@@ -821,14 +965,18 @@ impl Runner {
                         "traffic",
                         started,
                         Status::Failed,
-                        format!("{what}: expected {want} {} times in a row within {timeout:?}; reached {streak}", t.consecutive),
+                        format!(
+                            "{what}: expected {want} {} times in a row within {timeout:?}; reached {streak}",
+                            t.consecutive
+                        ),
                         evidence(&counts, &last),
                     );
                 }
             } else {
                 streak = 0;
                 if !backoff.wait(deadline).await {
-                    let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{k} ×{v}")).collect();
+                    let summary: Vec<String> =
+                        counts.iter().map(|(k, v)| format!("{k} ×{v}")).collect();
                     return op_result(
                         "traffic",
                         started,
@@ -845,9 +993,21 @@ impl Runner {
         }
     }
 
-    async fn distribution(&self, d: &DistributionOp, state: &TestState, timeout: Duration) -> OperationResult {
+    async fn distribution(
+        &self,
+        d: &DistributionOp,
+        state: &TestState,
+        timeout: Duration,
+    ) -> OperationResult {
         let started = Instant::now();
-        let req = self.request(&state.namespace, &d.from, &d.to, &d.method, &d.headers, d.request_timeout);
+        let req = self.request(
+            &state.namespace,
+            &d.from,
+            &d.to,
+            &d.method,
+            &d.headers,
+            d.request_timeout,
+        );
         let total_w: u64 = d.weights.values().sum();
         let positive: Vec<(&String, f64)> = d
             .weights
@@ -867,12 +1027,23 @@ impl Runner {
                         "distribution",
                         started,
                         Status::Failed,
-                        format!("{what}: attempt {attempt} did not finish {} requests within {timeout:?}", d.requests),
+                        format!(
+                            "{what}: attempt {attempt} did not finish {} requests within {timeout:?}",
+                            d.requests
+                        ),
                         json!({"attempts": attempts_ev, "served": served, "notServed": other}),
                     );
                 }
                 match self.traffic.send(&req).await {
-                    Err(e) => return op_result("distribution", started, Status::Error, e.to_string(), Value::Null),
+                    Err(e) => {
+                        return op_result(
+                            "distribution",
+                            started,
+                            Status::Error,
+                            e.to_string(),
+                            Value::Null,
+                        );
+                    }
                     Ok(rec) => match (&rec.outcome, rec.served_by) {
                         (Outcome::Http { status }, Some(b)) if (200..400).contains(status) => {
                             *served.entry(b).or_default() += 1;
@@ -893,7 +1064,10 @@ impl Runner {
                     "distribution",
                     started,
                     Status::Failed,
-                    format!("{what}: {n} of {} requests were not served by a backend", d.requests),
+                    format!(
+                        "{what}: {n} of {} requests were not served by a backend",
+                        d.requests
+                    ),
                     ev,
                 );
             }
@@ -922,18 +1096,31 @@ impl Runner {
                     "distribution",
                     started,
                     Status::Passed,
-                    format!("{what}: all {} requests served by {}", d.requests, positive[0].0),
+                    format!(
+                        "{what}: all {} requests served by {}",
+                        d.requests, positive[0].0
+                    ),
                     ev,
                 );
             }
-            let observed: Vec<u64> = positive.iter().map(|(b, _)| served.get(*b).copied().unwrap_or(0)).collect();
+            let observed: Vec<u64> = positive
+                .iter()
+                .map(|(b, _)| served.get(*b).copied().unwrap_or(0))
+                .collect();
             let shares: Vec<f64> = positive.iter().map(|(_, s)| *s).collect();
             let Some(chi) = chi_square(&observed, &shares) else {
-                return op_result("distribution", started, Status::Error, "χ² test not applicable".into(), ev);
+                return op_result(
+                    "distribution",
+                    started,
+                    Status::Error,
+                    "χ² test not applicable".into(),
+                    ev,
+                );
             };
             ev["chiSquare"] = json!(chi);
             ev["alpha"] = json!(d.alpha);
-            ev["falseFailRate"] = json!(d.alpha.powi(i32::try_from(d.attempts).unwrap_or(i32::MAX)));
+            ev["falseFailRate"] =
+                json!(d.alpha.powi(i32::try_from(d.attempts).unwrap_or(i32::MAX)));
             let counts: Vec<String> = positive
                 .iter()
                 .zip(&observed)
@@ -944,7 +1131,13 @@ impl Runner {
                     "distribution",
                     started,
                     Status::Passed,
-                    format!("{what}: {} — χ²={:.2}, p={:.3} ≥ α={}", counts.join(", "), chi.statistic, chi.p_value, d.alpha),
+                    format!(
+                        "{what}: {} — χ²={:.2}, p={:.3} ≥ α={}",
+                        counts.join(", "),
+                        chi.statistic,
+                        chi.p_value,
+                        d.alpha
+                    ),
                     ev,
                 );
             }
@@ -966,10 +1159,22 @@ impl Runner {
                 );
             }
         }
-        op_result("distribution", started, Status::Error, "no attempt was made".into(), Value::Null)
+        op_result(
+            "distribution",
+            started,
+            Status::Error,
+            "no attempt was made".into(),
+            Value::Null,
+        )
     }
 
-    async fn custom(&self, c: &CustomOp, state: &TestState, timeout: Duration, timeouts: &Timeouts) -> OperationResult {
+    async fn custom(
+        &self,
+        c: &CustomOp,
+        state: &TestState,
+        timeout: Duration,
+        timeouts: &Timeouts,
+    ) -> OperationResult {
         let started = Instant::now();
         let Some(check) = self.customs.get(&c.name) else {
             return op_result(

@@ -281,12 +281,17 @@ impl TryFrom<OpRepr> for Operation {
         ops.extend(r.sleep.map(Operation::Sleep));
         match ops.len() {
             1 => Ok(ops.remove(0)),
-            0 => Err("an operation needs one of apply, delete, assert, absent, traffic, \
+            0 => Err(
+                "an operation needs one of apply, delete, assert, absent, traffic, \
                       distribution, custom, sleep"
-                .into()),
+                    .into(),
+            ),
             _ => Err(format!(
                 "an operation has exactly one kind, found {}",
-                ops.iter().map(Operation::kind).collect::<Vec<_>>().join(" and ")
+                ops.iter()
+                    .map(Operation::kind)
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             )),
         }
     }
@@ -467,7 +472,8 @@ pub enum DenialClass {
 
 impl DenialClass {
     /// Default denial classes: HTTP 403, reset, EOF (Istio's protocol-aware "forbidden").
-    pub const DEFAULT: [DenialClass; 3] = [DenialClass::Http403, DenialClass::Reset, DenialClass::Eof];
+    pub const DEFAULT: [DenialClass; 3] =
+        [DenialClass::Http403, DenialClass::Reset, DenialClass::Eof];
 
     /// Whether `outcome` is in this class.
     #[must_use]
