@@ -473,6 +473,18 @@ pub struct Profile {
     /// When the profile last ran.
     #[serde(default, alias = "lastRun")]
     pub last_run: Option<Timestamp>,
+    /// Schedule id, if the profile runs on a schedule.
+    #[serde(default, deserialize_with = "de::string")]
+    pub schedule: String,
+    /// How many results the profile has.
+    #[serde(default, alias = "totalResults", deserialize_with = "de::int64")]
+    pub total_results: i64,
+    /// When the profile was created.
+    #[serde(default, alias = "createdAt")]
+    pub created_at: Option<Timestamp>,
+    /// When the profile was last updated.
+    #[serde(default, alias = "updatedAt")]
+    pub updated_at: Option<Timestamp>,
 }
 
 fn string_map_value(

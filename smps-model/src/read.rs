@@ -386,7 +386,7 @@ smp_document!(
     PerformanceTestResult,
     PerformanceTestResult,
     TestResult,
-    |b| { Body::TestResult(b) },
+    |b| Body::TestResult(b),
     |v| v
 );
 smp_document!(
@@ -400,7 +400,7 @@ smp_document!(
     EnvironmentConfig,
     EnvironmentConfig,
     Environment,
-    |b| { Body::Environment(b) },
+    |b| Body::Environment(b),
     |v| v
 );
 smp_document!(
@@ -497,6 +497,7 @@ pub fn parse_values(text: &str, format: Format) -> Result<Vec<Value>> {
             Ok(out)
         }
         Format::Yaml => {
+            check_flow_depth(text)?;
             let mut out = Vec::new();
             for document in serde_yaml::Deserializer::from_str(text) {
                 let value = <serde_yaml::Value as serde::Deserialize>::deserialize(document)
@@ -511,6 +512,66 @@ pub fn parse_values(text: &str, format: Format) -> Result<Vec<Value>> {
             Ok(out)
         }
     }
+}
+
+/// Deepest flow nesting (`[` / `{`) accepted in YAML. The YAML parser rejects more than 128
+/// levels anyway, but finding that out costs time quadratic in the depth, so absurd inputs
+/// (an attacker's 100,000 brackets) are refused up front.
+const MAX_YAML_FLOW_DEPTH: usize = 1000;
+
+/// Refuses YAML whose flow collections nest deeper than [`MAX_YAML_FLOW_DEPTH`]. Quoted
+/// scalars and comments are skipped; the count is conservative elsewhere.
+fn check_flow_depth(text: &str) -> Result<()> {
+    let mut depth = 0usize;
+    let (mut line, mut column) = (1usize, 0usize);
+    let mut quote: Option<u8> = None;
+    let mut comment = false;
+    let mut prev = b'\n';
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        column += 1;
+        if b == b'\n' {
+            line += 1;
+            column = 0;
+            comment = false;
+        } else if comment {
+        } else if let Some(q) = quote {
+            if b == q {
+                if q == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                    i += 1;
+                } else {
+                    quote = None;
+                }
+            } else if q == b'"' && b == b'\\' {
+                i += 1;
+            }
+        } else {
+            match b {
+                b'#' if prev.is_ascii_whitespace() => comment = true,
+                b'"' | b'\'' => quote = Some(b),
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_YAML_FLOW_DEPTH {
+                        return Err(Error::ParseYaml {
+                            line,
+                            column,
+                            message: format!(
+                                "collections nest deeper than {MAX_YAML_FLOW_DEPTH} levels"
+                            ),
+                            source: "nesting limit exceeded".into(),
+                        });
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        prev = b;
+        i += 1;
+    }
+    Ok(())
 }
 
 fn json_error(e: &serde_json::Error) -> Error {
@@ -931,7 +992,6 @@ fn decode_object(
             Origin::Smp,
         ),
         Shape::Profile => {
-            ctx.unknown = None;
             let test = meshery::profile_to_config(&value, &mut ctx)?;
             (Body::TestConfig(test), Origin::MesheryProfile)
         }
