@@ -91,8 +91,8 @@ mod yaml;
 pub use error::{Error, Result};
 pub use source::{Format, Location, Source};
 pub use validator::{
-    DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_NODES, DocumentSummary, Report,
-    Validator, ValidatorBuilder,
+    DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_NODES, DocumentSummary, ReaderCheck,
+    Report, Validator, ValidatorBuilder,
 };
 pub use violation::{Rule, Severity, Violation, ViolationKind};
 

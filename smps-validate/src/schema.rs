@@ -135,6 +135,13 @@ fn strict_node(node: &mut Value) {
             collapse_nullable(p);
             strict_node(p);
         }
+        // smps-model also reads the legacy singular `endpoint_url: "http://..."`.
+        if let Some(urls) = props.get_mut("endpointUrls") {
+            if urls.get("type") == Some(&json!("array")) {
+                let array = urls.clone();
+                *urls = json!({"anyOf": [array, {"type": "string"}]});
+            }
+        }
         obj.entry("additionalProperties")
             .or_insert(Value::Bool(false));
     } else if let Some(ap @ Value::Object(_)) = obj.get_mut("additionalProperties") {

@@ -21,6 +21,21 @@ pub const DEFAULT_MAX_DEPTH: usize = 64;
 /// Default node limit per YAML document, alias expansions included.
 pub const DEFAULT_MAX_NODES: usize = 1_000_000;
 
+/// How far the validator goes to guarantee that a document it calls valid is one smps-model's
+/// reader accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ReaderCheck {
+    /// Also run [`smps_model::read_all`] on every input that has no error. This catches the
+    /// rare inputs our parser accepts and smps-model's (serde_yaml, YAML 1.1 flavoured) does
+    /// not, at the cost of a second parse of valid inputs. The default.
+    #[default]
+    Full,
+    /// Only deserialise smps-model's types from our own parse. Faster; YAML edge cases that
+    /// saphyr-parser and serde_yaml read differently may slip through.
+    Typed,
+}
+
 /// Builds a [`Validator`].
 ///
 /// # Examples
@@ -42,6 +57,7 @@ pub struct ValidatorBuilder {
     max_depth: usize,
     max_nodes: usize,
     disabled: HashSet<Rule>,
+    reader_check: ReaderCheck,
 }
 
 impl Default for ValidatorBuilder {
@@ -51,6 +67,7 @@ impl Default for ValidatorBuilder {
             max_depth: DEFAULT_MAX_DEPTH,
             max_nodes: DEFAULT_MAX_NODES,
             disabled: HashSet::new(),
+            reader_check: ReaderCheck::Full,
         }
     }
 }
@@ -83,6 +100,13 @@ impl ValidatorBuilder {
         self
     }
 
+    /// How to make sure valid documents are readable by smps-model. Default
+    /// [`ReaderCheck::Full`].
+    pub fn reader_check(mut self, check: ReaderCheck) -> Self {
+        self.reader_check = check;
+        self
+    }
+
     /// Compiles the schemas of every kind.
     ///
     /// # Errors
@@ -99,6 +123,7 @@ impl ValidatorBuilder {
             max_depth: self.max_depth,
             max_nodes: self.max_nodes,
             disabled: self.disabled,
+            reader_check: self.reader_check,
         })
     }
 }
@@ -134,6 +159,7 @@ pub struct Validator {
     max_depth: usize,
     max_nodes: usize,
     disabled: HashSet<Rule>,
+    reader_check: ReaderCheck,
 }
 
 /// One validated document of an input.
@@ -343,6 +369,17 @@ impl Validator {
                 break;
             }
         }
+        if self.reader_check == ReaderCheck::Full
+            && !self.disabled.contains(&Rule::ModelRead)
+            && documents.iter().all(|d| d.valid)
+        {
+            if let Some(p) = reader_gate(text, format, forced, &units) {
+                if let Some(d) = documents.get_mut(p.unit) {
+                    d.valid = false;
+                }
+                pending.push(p);
+            }
+        }
         let valid = documents.iter().all(|d| d.valid);
         if mode == Mode::First {
             if let Some(i) = pending
@@ -372,17 +409,12 @@ impl Validator {
     fn parse(&self, loaded: &Loaded<'_>, text: &str) -> Result<(Format, Vec<Unit>)> {
         let format = loaded.format.unwrap_or_else(|| sniff(text));
         match format {
-            Format::Json => match crate::json::parse(text, self.max_depth) {
-                Ok(parsed) => Ok((Format::Json, split_units(0, parsed))),
-                // Sniffed JSON that is not JSON may be a YAML flow document (`{a: 1}`).
-                Err(e @ Error::Syntax { .. }) if loaded.format.is_none() => {
-                    match self.parse_yaml(text) {
-                        Ok(units) => Ok((Format::Yaml, units)),
-                        Err(_) => Err(e),
-                    }
-                }
-                Err(e) => Err(e),
-            },
+            // Text that starts with `{` or `[` is JSON, as for smps-model's reader; a YAML flow
+            // document (`{a: 1}`) needs an explicit `Format::Yaml` (or a `.yaml` path).
+            Format::Json => Ok((
+                Format::Json,
+                split_units(0, crate::json::parse(text, self.max_depth)?),
+            )),
             Format::Yaml => Ok((Format::Yaml, self.parse_yaml(text)?)),
         }
     }
@@ -621,6 +653,58 @@ fn with_converted_path(kind: ViolationKind, pointer: &Pointer) -> ViolationKind 
         },
         other => other,
     }
+}
+
+/// Runs smps-model's own reader over the whole input; its first error becomes a finding.
+fn reader_gate(
+    text: &str,
+    format: Format,
+    forced: Option<Kind>,
+    units: &[Unit],
+) -> Option<Pending> {
+    let mut options = smps_model::ReadOptions::default().with_format(match format {
+        Format::Json => smps_model::Format::Json,
+        Format::Yaml => smps_model::Format::Yaml,
+    });
+    if let Some(k) = forced {
+        options = options.with_kind(k);
+    }
+    let e = smps_model::read_all(text, &options).err()?;
+    let (document, pointer) = match &e {
+        smps_model::Error::InvalidField {
+            document, pointer, ..
+        } => (*document, Pointer::parse(pointer)),
+        smps_model::Error::UnknownKind { document, .. } => (*document, Pointer::root()),
+        _ => (units.first().map_or(0, |u| u.document), Pointer::root()),
+    };
+    let unit = units
+        .iter()
+        .position(|u| u.document == document)
+        .unwrap_or(0);
+    // The model names fields as written; the locator matches canonical names.
+    let canonical = Pointer(
+        pointer
+            .0
+            .iter()
+            .map(|s| canon::key(s).into_owned())
+            .collect(),
+    );
+    let mut message = e.to_string();
+    if let smps_model::Error::ParseYaml { line, column, .. }
+    | smps_model::Error::ParseJson { line, column, .. } = &e
+    {
+        message = format!("{message} (smps-model's parser, at {line}:{column})");
+    }
+    Some(Pending {
+        unit,
+        rule: Rule::ModelRead,
+        target: Target {
+            pointer: canonical.under(&units.get(unit).map(|u| u.base.clone()).unwrap_or_default()),
+            at_key: false,
+            root: None,
+        },
+        kind: ViolationKind::Unreadable { message },
+    })
 }
 
 /// Applies kind-specific root aliases (`sidecars` → `sidecar`, `kubernetes` →

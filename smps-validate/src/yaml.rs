@@ -285,6 +285,9 @@ pub(crate) fn parse(text: &str, limits: Limits) -> Result<Vec<YamlDoc>> {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 b.count(1, &at)?;
+                if style == ScalarStyle::Plain {
+                    check_plain(&text, &at)?;
+                }
                 if b.awaiting_key() {
                     if anchor != 0 {
                         b.anchors
@@ -316,6 +319,33 @@ pub(crate) fn parse(text: &str, limits: Limits) -> Result<Vec<YamlDoc>> {
         }
     }
     Ok(docs)
+}
+
+/// YAML 1.2 (`ns-plain-first`): a plain scalar cannot start with an indicator character, and
+/// `-`, `?`, `:` only when followed by a non-space. saphyr-parser lets some through (`|x` in a
+/// flow mapping); libyaml, and so smps-model's reader, rejects them, so we do too.
+fn check_plain(text: &str, at: &Marker) -> Result<()> {
+    let mut chars = text.chars();
+    let Some(first) = chars.next() else {
+        return Ok(());
+    };
+    let bad = match first {
+        ',' | '[' | ']' | '{' | '}' | '#' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%'
+        | '@' | '`' => true,
+        // libyaml takes `?x` and `:x` as plain scalars only outside flow collections; we do not
+        // track the context here, so both are refused everywhere (stricter, never looser).
+        '?' | ':' => true,
+        '-' => chars.next().is_none_or(char::is_whitespace),
+        _ => false,
+    };
+    if bad {
+        return Err(Error::Syntax {
+            format: Format::Yaml,
+            location: location(at),
+            message: format!("a plain scalar cannot start with `{first}`"),
+        });
+    }
+    Ok(())
 }
 
 /// Resolves a scalar with the YAML 1.2 core schema. Values JSON cannot hold (`.nan`, `.inf`)

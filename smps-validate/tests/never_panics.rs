@@ -1,0 +1,108 @@
+//! Property tests: arbitrary bytes and mutated valid documents never panic, and a document the
+//! validator accepts is always readable by smps-model.
+
+use proptest::prelude::*;
+use smps_validate::{Format, Source, Validator};
+
+const SEEDS: &[&str] = &[
+    "smp_version: v0.0.1\nstart_time: 2024-05-01T10:00:00Z\nend_time: 2024-05-01T10:05:00Z\nlatencies_ms: {min: 1.5, average: 4, p50: 3.9, p90: 7.2, p99: 12.8, max: 40}\nactual_qps: 99.5\nlabels: {a: b}\n",
+    "test:\n  name: t\n  clients:\n    - protocol: 1\n      connections: 2\n      rps: 5\n      endpoint_urls: ['https://meshery.io']\n  duration: 6s\nmesh:\n  type: 3\n",
+    "{\"kubernetesVersion\": \"v1.29.0\", \"nodes\": [{\"type\": \"n1\", \"cores\": 4, \"memMb\": \"4096\"}]}",
+    "ingress_gateway: {count: 1}\nsidecar: {cpu_mCores: 10}\nmesh_type: {type: ISTIO}\n",
+    "a: &x [1, 2]\nb: *x\n---\n- {latenciesMs: {p50: 1}}\n",
+];
+
+fn validator() -> &'static Validator {
+    static V: std::sync::OnceLock<Validator> = std::sync::OnceLock::new();
+    V.get_or_init(|| Validator::new().unwrap())
+}
+
+fn exercise(bytes: &[u8]) {
+    let v = validator();
+    for format in [None, Some(Format::Json), Some(Format::Yaml)] {
+        let mut src = Source::bytes(bytes);
+        if let Some(f) = format {
+            src = src.format(f);
+        }
+        let valid = v.is_valid(&src);
+        let report = v.report(&src);
+        let first = v.validate(&src);
+        match &report {
+            Ok(r) => {
+                assert_eq!(valid, r.is_valid());
+                assert_eq!(first.as_ref().ok().map(Option::is_none), Some(r.is_valid()));
+                for f in r.violations() {
+                    let _ = (f.message(), f.masked_message(), f.to_string());
+                }
+                let _ = r.to_json();
+            }
+            Err(_) => {
+                assert!(!valid);
+                assert!(first.is_err());
+            }
+        }
+        if valid {
+            if let Ok(text) = std::str::from_utf8(bytes) {
+                let opts = match format {
+                    Some(Format::Json) => {
+                        smps_model::ReadOptions::default().with_format(smps_model::Format::Json)
+                    }
+                    Some(Format::Yaml) => {
+                        smps_model::ReadOptions::default().with_format(smps_model::Format::Yaml)
+                    }
+                    _ => smps_model::ReadOptions::default(),
+                };
+                let read = smps_model::read_all(text, &opts);
+                assert!(read.is_ok(), "valid but unreadable: {text:?}: {read:?}");
+            }
+        }
+    }
+}
+
+/// A mutation of a seed document: replace, insert or delete bytes.
+fn mutated() -> impl Strategy<Value = Vec<u8>> {
+    (
+        0..SEEDS.len(),
+        prop::collection::vec((any::<u16>(), 0u8..3, any::<u8>()), 1..6),
+    )
+        .prop_map(|(i, edits)| {
+            let mut b = SEEDS[i].as_bytes().to_vec();
+            for (pos, op, byte) in edits {
+                if b.is_empty() {
+                    b.push(byte);
+                    continue;
+                }
+                let p = usize::from(pos) % b.len();
+                let byte = b"{}[]:,-&*!|>'\"#\n 0.9eE_~"[usize::from(byte) % 24];
+                match op {
+                    0 => b[p] = byte,
+                    1 => b.insert(p, byte),
+                    _ => {
+                        b.remove(p);
+                    }
+                }
+            }
+            b
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed), ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        exercise(&bytes);
+    }
+
+    #[test]
+    fn mutated_valid_documents_never_panic(bytes in mutated()) {
+        exercise(&bytes);
+    }
+}
+
+#[test]
+fn the_seeds_themselves_are_exercised() {
+    for s in SEEDS {
+        exercise(s.as_bytes());
+    }
+}
