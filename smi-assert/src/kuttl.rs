@@ -134,6 +134,7 @@ struct StepParts {
     errors: Vec<Value>,
     timeout: Option<Duration>,
     markers: usize,
+    named_by_apply: bool,
 }
 
 fn add_file(parts: &mut StepParts, path: &Path, role: FileRole) -> Result<(), Error> {
@@ -221,7 +222,10 @@ pub fn load_test_dir(dir: impl AsRef<Path>) -> Result<Test, Error> {
                 continue;
             };
             let parts = steps.entry(index).or_default();
-            parts.name.get_or_insert_with(|| rest.to_string());
+            if !parts.named_by_apply {
+                parts.name = Some(rest.to_string());
+                parts.named_by_apply = true;
+            }
             let mut inner: Vec<PathBuf> = std::fs::read_dir(&p)
                 .map_err(|source| Error::ReadDir {
                     path: p.clone(),
@@ -251,10 +255,12 @@ pub fn load_test_dir(dir: impl AsRef<Path>) -> Result<Test, Error> {
             continue;
         };
         let parts = steps.entry(index).or_default();
-        if role == FileRole::Apply || parts.name.is_none() {
-            if role == FileRole::Apply || parts.name.is_none() {
-                parts.name.get_or_insert(first);
-            }
+        // The step is named after its (first) apply file; assert/errors names are a fallback.
+        if role == FileRole::Apply && !parts.named_by_apply {
+            parts.name = Some(first);
+            parts.named_by_apply = true;
+        } else if parts.name.is_none() {
+            parts.name = Some(first);
         }
         add_file(parts, &p, role)?;
     }

@@ -445,8 +445,14 @@ impl Report {
     /// JUnit XML: one `testsuite` per test, one `testcase` per step.
     #[must_use]
     pub fn to_junit_xml(&self) -> String {
-        let st = self.statistics();
-        let steps: usize = self.tests.iter().map(|t| t.steps.len()).sum();
+        // A test skipped before it ran (unsupported feature) is one skipped testcase.
+        let skipped_whole: Vec<&TestResult> = self
+            .tests
+            .iter()
+            .filter(|t| t.steps.is_empty() && t.status == Status::Skipped)
+            .collect();
+        let steps: usize =
+            self.tests.iter().map(|t| t.steps.len()).sum::<usize>() + skipped_whole.len();
         let count = |s: Status| {
             self.tests
                 .iter()
@@ -461,12 +467,20 @@ impl Report {
             xml_escape(&self.suite),
             count(Status::Failed),
             count(Status::Error),
-            count(Status::Skipped),
+            count(Status::Skipped) + skipped_whole.len(),
             secs(self.duration_ms)
         );
-        let _ = st;
         for t in &self.tests {
             let n = |s: Status| t.steps.iter().filter(|x| x.status == s).count();
+            if t.steps.is_empty() && t.status == Status::Skipped {
+                let _ = writeln!(
+                    x,
+                    "  <testsuite name=\"{0}\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\" time=\"0.000\">\n    <testcase classname=\"{0}\" name=\"{0}\" time=\"0.000\"><skipped message=\"{1}\"/></testcase>\n  </testsuite>",
+                    xml_escape(&t.name),
+                    xml_escape(&t.message)
+                );
+                continue;
+            }
             let _ = writeln!(
                 x,
                 "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",

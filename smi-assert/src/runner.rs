@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 use crate::backend::{
     ClusterBackend, ObjectRef, Outcome, RequestRecord, TrafficBackend, TrafficRequest,
 };
-use crate::features::{Implementation, Level, Profile};
+use crate::features::{Implementation, Profile};
 use crate::matcher::{Mismatch, compare};
 use crate::report::{OperationResult, Report, Status, StepResult, TestResult, rfc3339};
 use crate::stats::chi_square;
@@ -98,6 +98,17 @@ impl CheckOutcome {
             status: Status::Error,
             message: message.into(),
             evidence: Value::Null,
+        }
+    }
+}
+
+impl From<OperationResult> for CheckOutcome {
+    /// Adopts a built-in operation's verdict (e.g. from [`CheckContext::run`]).
+    fn from(r: OperationResult) -> Self {
+        Self {
+            status: r.status,
+            message: r.message,
+            evidence: r.evidence,
         }
     }
 }
@@ -446,7 +457,6 @@ impl Runner {
         if !unsupported.is_empty() {
             result.status = Status::Skipped;
             result.message = format!("unsupported feature(s): {}", unsupported.join(", "));
-            let _ = Level::Core;
             return result;
         }
         tracing::debug!(test = %test.name, %namespace, "starting test");
@@ -468,7 +478,7 @@ impl Runner {
         let mut stopped: Option<String> = None;
         for step in &test.steps {
             let s_started = Instant::now();
-            if let Some(why) = &stopped {
+            if stopped.is_some() {
                 result.steps.push(StepResult {
                     name: step.name.clone(),
                     precondition: step.precondition,
@@ -476,7 +486,6 @@ impl Runner {
                     duration_ms: 0,
                     operations: Vec::new(),
                 });
-                let _ = why;
                 continue;
             }
             let timeouts = step.timeouts.inherit(&base);

@@ -1047,6 +1047,7 @@ pub struct TrafficMetricsList {
 /// Any SMI resource.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // short-lived parse results; boxing would only add noise
 pub enum SmiResource {
     /// A TrafficTarget.
     TrafficTarget(TrafficTarget),

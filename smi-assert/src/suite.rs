@@ -684,7 +684,6 @@ pub enum Error {
 
 impl Suite {
     /// A builder.
-    #[must_use]
     pub fn builder(name: impl Into<String>) -> SuiteBuilder {
         SuiteBuilder {
             suite: Suite {
@@ -791,10 +790,8 @@ impl Suite {
                             return invalid(loc, "nothing to apply".into());
                         }
                     }
-                    Operation::Traffic(tr) => {
-                        if tr.consecutive == 0 {
-                            return invalid(loc, "consecutive must be at least 1".into());
-                        }
+                    Operation::Traffic(tr) if tr.consecutive == 0 => {
+                        return invalid(loc, "consecutive must be at least 1".into());
                     }
                     Operation::Distribution(d) => {
                         let total: u64 = d.weights.values().sum();
@@ -867,7 +864,6 @@ impl SuiteBuilder {
 
 impl Test {
     /// A builder.
-    #[must_use]
     pub fn builder(name: impl Into<String>) -> TestBuilder {
         TestBuilder {
             test: Test {

@@ -302,7 +302,7 @@ impl Validator {
         }
         match SmiResource::from_manifest(manifest) {
             Err(e) => {
-                if !out.iter().any(|v| v.instance_path == e.path) {
+                if !out.iter().any(|v| v.instance_path.starts_with(&e.path)) {
                     out.push(Violation {
                         object,
                         instance_path: e.path,

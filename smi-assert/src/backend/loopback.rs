@@ -125,7 +125,6 @@ pub struct LoopbackConfig {
 
 impl LoopbackConfig {
     /// A builder with seed 0, no policy delay and no faults.
-    #[must_use]
     pub fn builder() -> LoopbackConfigBuilder {
         LoopbackConfigBuilder {
             config: Self::default(),

@@ -1,0 +1,139 @@
+//! The upstream kuttl directories from the corpus load, and run with custom hooks.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use smi_assert::report::Status;
+use smi_assert::runner::{CheckContext, CheckOutcome, CustomCheck};
+use smi_assert::suite::{Expect, Operation, Suite, TrafficOp};
+
+use crate::{fixture, mesh_with, runner};
+
+fn load(dir: &str) -> smi_assert::suite::Test {
+    smi_assert::kuttl::load_test_dir(fixture(&format!("upstream-conformance/{dir}")))
+        .expect("loads")
+}
+
+#[test]
+fn the_three_upstream_directories_load_as_24_steps() {
+    let access = load("traffic-access");
+    let spec = load("traffic-spec");
+    let split = load("traffic-split");
+    assert_eq!(access.steps.len(), 7);
+    assert_eq!(spec.steps.len(), 6);
+    assert_eq!(split.steps.len(), 11);
+    let names: Vec<&str> = access.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "01-assert",
+            "02-install",
+            "03-trafficDefault",
+            "04-install",
+            "05-trafficAllowed",
+            "06-install",
+            "07-trafficBlocked"
+        ]
+    );
+    let kinds = |i: usize| {
+        access.steps[i]
+            .operations
+            .iter()
+            .map(Operation::kind)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(kinds(0), ["assert"]);
+    assert_eq!(
+        kinds(1),
+        [
+            "apply", "assert", "assert", "assert", "assert", "assert", "assert", "assert",
+            "assert", "assert"
+        ]
+    );
+    assert_eq!(kinds(2), ["custom"]);
+    assert_eq!(kinds(5), ["delete", "absent", "absent"]);
+    match &access.steps[5].operations[0] {
+        Operation::Delete(d) => assert_eq!(d.objects.len(), 2),
+        other => panic!("{other:?}"),
+    }
+    match &split.steps[10].operations[0] {
+        Operation::Custom(c) => {
+            assert_eq!(c.name, "trafficCGrtB");
+            assert_eq!(c.args["test"], "traffic-split");
+        }
+        other => panic!("{other:?}"),
+    }
+    let suite = smi_assert::kuttl::load_suite(
+        "upstream",
+        &[fixture("upstream-conformance/traffic-access")],
+    )
+    .unwrap();
+    assert_eq!(suite.tests[0].name, "traffic-access");
+}
+
+#[test]
+fn a_missing_directory_is_an_error_naming_it() {
+    let e = smi_assert::kuttl::load_test_dir(fixture("nope")).unwrap_err();
+    assert!(e.to_string().contains("nope"), "{e}");
+}
+
+/// The upstream Go checks, corrected: N consecutive outcomes, protocol-aware denial.
+#[derive(Debug)]
+struct Upstream(Expect);
+
+#[async_trait]
+impl CustomCheck for Upstream {
+    async fn check(&self, ctx: &CheckContext<'_>, _: &Value) -> CheckOutcome {
+        let op = TrafficOp::new(
+            "app-a",
+            "http://app-b.$NAMESPACE.svc.cluster.local:9091/echo",
+            self.0,
+        );
+        let r = ctx.run(&Operation::Traffic(op)).await;
+        r.into()
+    }
+}
+
+async fn run_dir(dir: &str, drop_first_step: bool) -> smi_assert::report::TestResult {
+    let mut test = load(dir);
+    if drop_first_step {
+        test.steps.remove(0);
+    }
+    let suite = Suite::builder("upstream").test(test).build().unwrap();
+    let mesh = mesh_with(&[]).await;
+    let report = runner(&mesh)
+        .custom("trafficDefault", Arc::new(Upstream(Expect::Denied)))
+        .custom("trafficAllowed", Arc::new(Upstream(Expect::Allowed)))
+        .custom("trafficBlocked", Arc::new(Upstream(Expect::Denied)))
+        .build()
+        .unwrap()
+        .run(&suite)
+        .await
+        .unwrap();
+    report.tests.into_iter().next().unwrap()
+}
+
+#[tokio::test]
+async fn upstream_traffic_access_fails_only_on_its_removed_v1beta1_crd_assert() {
+    let r = run_dir("traffic-access", false).await;
+    assert_eq!(r.status, Status::Failed);
+    assert_eq!(r.steps[0].status, Status::Failed);
+    assert!(r.message.contains("not found"), "{}", r.message);
+
+    let r = run_dir("traffic-access", true).await;
+    assert_eq!(r.status, Status::Passed, "{}", r.message);
+    assert_eq!(r.steps.len(), 6);
+}
+
+#[tokio::test]
+async fn upstream_traffic_spec_step_03_is_stopped_by_validation() {
+    let r = run_dir("traffic-spec", true).await;
+    assert_eq!(r.status, Status::Error);
+    assert_eq!(r.steps[1].name, "03-install");
+    assert!(
+        r.message.contains("/matches") && r.message.contains("/spec/destination/port"),
+        "{}",
+        r.message
+    );
+}

@@ -1,0 +1,258 @@
+//! Manifest validation and SMI types.
+
+use serde_json::{Value, json};
+use smi_assert::smi::{HttpRouteGroup, SmiResource, TrafficSplit, TrafficTarget, Version};
+use smi_assert::suite::Operation;
+use smi_assert::validate::{Severity, Validator, ViolationKind};
+
+fn docs(path: &std::path::Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path)
+        .expect("fixture readable")
+        .replace("<NAMESPACE>", "t");
+    serde_yaml::Deserializer::from_str(&text)
+        .map(|d| serde::Deserialize::deserialize(d).expect("yaml"))
+        .filter(|v: &Value| !v.is_null())
+        .collect()
+}
+
+fn rules(findings: &[smi_assert::validate::Violation]) -> Vec<String> {
+    findings
+        .iter()
+        .filter_map(|f| match &f.kind {
+            ViolationKind::Rule { rule } => Some(rule.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn upstream_traffic_spec_step_03_is_rejected_at_both_bugs() {
+    let v = Validator::new().unwrap();
+    let objs = docs(&crate::fixture(
+        "upstream-conformance/traffic-spec/03-install.yaml",
+    ));
+    let hrg = v.report(&objs[0]);
+    assert!(
+        hrg.iter()
+            .any(|f| f.instance_path() == "/matches" && f.is_error()),
+        "{hrg:?}"
+    );
+    assert!(
+        hrg.iter().any(|f| f.instance_path() == "/spec"),
+        "spec.matches missing: {hrg:?}"
+    );
+    let tt = v.report(&objs[1]);
+    assert!(
+        tt.iter()
+            .any(|f| f.instance_path() == "/spec/destination/port"
+                && matches!(&f.kind, ViolationKind::UnknownField { field } if field == "port")),
+        "{tt:?}"
+    );
+    assert!(!v.is_valid(&objs[1]));
+    assert!(v.validate(&objs[1]).is_err());
+}
+
+#[test]
+fn upstream_access_and_split_manifests_are_valid() {
+    let v = Validator::new().unwrap();
+    for f in [
+        "upstream-conformance/traffic-access/04-install.yaml",
+        "upstream-conformance/traffic-split/08-install.yaml",
+        "upstream-conformance/traffic-spec/05-install.yaml",
+    ] {
+        let objs = docs(&crate::fixture(f));
+        let errors: Vec<_> = v
+            .report_set(&objs, "t")
+            .into_iter()
+            .filter(|x| x.is_error())
+            .collect();
+        // 05-install still carries the string destination.port bug.
+        if f.ends_with("05-install.yaml") {
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].instance_path, "/spec/destination/port");
+        } else {
+            assert!(errors.is_empty(), "{f}: {errors:?}");
+        }
+    }
+}
+
+#[test]
+fn every_manifest_of_the_bundled_suite_is_valid() {
+    let v = Validator::new().unwrap();
+    let suite = smi_assert::conformance::suite().unwrap();
+    let mut sets: Vec<Vec<Value>> = suite.fixtures.values().cloned().collect();
+    for t in &suite.tests {
+        for s in &t.steps {
+            for op in &s.operations {
+                if let Operation::Apply(a) = op {
+                    sets.push(a.objects.clone());
+                }
+            }
+        }
+    }
+    for set in sets {
+        let set: Vec<Value> = set
+            .iter()
+            .map(|o| smi_assert::runner::substitute(o, "ns"))
+            .collect();
+        let errors: Vec<_> = v
+            .report_set(&set, "ns")
+            .into_iter()
+            .filter(|x| x.is_error())
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+}
+
+#[test]
+fn both_header_encodings_validate_and_parse_alike() {
+    let v = Validator::new().unwrap();
+    let mk = |headers: Value| {
+        json!({"apiVersion": "specs.smi-spec.io/v1alpha4", "kind": "HTTPRouteGroup",
+               "metadata": {"name": "g"}, "spec": {"matches": [{"name": "m", "headers": headers}]}})
+    };
+    let map = mk(json!({"user-agent": ".*Android.*"}));
+    let list = mk(json!([{"user-agent": ".*Android.*"}]));
+    assert!(v.report(&map).is_empty(), "{:?}", v.report(&map));
+    assert!(v.report(&list).is_empty());
+    let a = HttpRouteGroup::from_manifest(&map).unwrap();
+    let b = HttpRouteGroup::from_manifest(&list).unwrap();
+    assert_eq!(
+        a.matches[0].headers.as_ref().unwrap().entries,
+        b.matches[0].headers.as_ref().unwrap().entries
+    );
+    let bad = mk(json!(["not a map"]));
+    assert!(!v.is_valid(&bad));
+}
+
+#[test]
+fn spec_rules_that_the_schema_cannot_express_are_enforced() {
+    let v = Validator::new().unwrap();
+    let tt = json!({"apiVersion": "access.smi-spec.io/v1alpha3", "kind": "TrafficTarget",
+        "metadata": {"name": "t"},
+        "spec": {"destination": {"kind": "ServiceAccount", "name": "b"}, "rules": [], "sources": []}});
+    let r = rules(&v.report(&tt));
+    assert!(r.contains(&"access.rules-required".to_string()), "{r:?}");
+    assert!(r.contains(&"access.sources-required".to_string()), "{r:?}");
+
+    let hrg = json!({"apiVersion": "specs.smi-spec.io/v1alpha4", "kind": "HTTPRouteGroup",
+        "metadata": {"name": "g"},
+        "spec": {"matches": [{"name": "m", "pathRegex": "(", "methods": ["FETCH"]}]}});
+    let f = v.report(&hrg);
+    let r = rules(&f);
+    assert!(r.contains(&"specs.path-regex".to_string()), "{f:?}");
+    assert!(r.contains(&"specs.method-enum".to_string()), "{f:?}");
+    assert!(
+        f.iter()
+            .any(|x| matches!(x.kind, ViolationKind::Schema { .. })
+                && x.instance_path == "/spec/matches/0/methods/0")
+    );
+
+    let split = |weights: Value, version: &str| {
+        json!({"apiVersion": format!("split.smi-spec.io/{version}"), "kind": "TrafficSplit",
+               "metadata": {"name": "s"},
+               "spec": {"service": "web", "backends": [{"service": "web", "weight": weights}]}})
+    };
+    let f = v.report(&split(json!(1.5), "v1alpha4"));
+    assert!(
+        f.iter()
+            .any(|x| x.instance_path == "/spec/backends/0/weight" && x.is_error())
+    );
+    assert!(f.iter().any(
+        |x| rules(std::slice::from_ref(x)) == ["split.self-reference"]
+            && x.severity == Severity::Warning
+    ));
+    assert!(!v.is_valid(&split(json!(-1), "v1alpha4")));
+    assert!(!v.is_valid(&split(json!("500m"), "v1alpha4")));
+    assert!(v.is_valid(&split(json!("500m"), "v1alpha1")));
+}
+
+#[test]
+fn cross_object_rules_need_the_whole_set() {
+    let v = Validator::new().unwrap();
+    let set = vec![
+        json!({"apiVersion": "specs.smi-spec.io/v1alpha4", "kind": "HTTPRouteGroup",
+               "metadata": {"name": "g"}, "spec": {"matches": [{"name": "real"}]}}),
+        json!({"apiVersion": "access.smi-spec.io/v1alpha3", "kind": "TrafficTarget",
+               "metadata": {"name": "t"},
+               "spec": {"destination": {"kind": "ServiceAccount", "name": "b"},
+                        "sources": [{"kind": "ServiceAccount", "name": "a"}],
+                        "rules": [{"kind": "HTTPRouteGroup", "name": "g", "matches": ["real", "typo"]}]}}),
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "root"},
+               "spec": {"ports": [{"port": 80}]}}),
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "v2"},
+               "spec": {"ports": [{"port": 8080}]}}),
+        json!({"apiVersion": "split.smi-spec.io/v1alpha4", "kind": "TrafficSplit",
+               "metadata": {"name": "s"},
+               "spec": {"service": "root", "backends": [{"service": "v2", "weight": 1}]}}),
+    ];
+    let f = v.report_set(&set, "ns");
+    let missing = f
+        .iter()
+        .find(|x| rules(std::slice::from_ref(*x)) == ["access.match-exists"])
+        .expect("typo reported");
+    assert_eq!(missing.instance_path, "/spec/rules/0/matches/1");
+    let port = f
+        .iter()
+        .find(|x| rules(std::slice::from_ref(*x)) == ["split.port-match"])
+        .expect("port mismatch reported");
+    assert_eq!(port.severity, Severity::Warning);
+    assert!(
+        v.report(&set[1]).is_empty(),
+        "single-object report has no cross rules"
+    );
+}
+
+#[test]
+fn unknown_kinds_and_versions_are_parse_findings_and_core_kinds_are_ignored() {
+    let v = Validator::new().unwrap();
+    let udp = json!({"apiVersion": "specs.smi-spec.io/v1alpha3", "kind": "UDPRoute", "metadata": {"name": "u"}});
+    let f = v.report(&udp);
+    assert!(f.iter().any(|x| x.kind == ViolationKind::Parse), "{f:?}");
+    let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"bogus": 1}});
+    assert!(v.report(&svc).is_empty());
+}
+
+#[test]
+fn resources_round_trip_in_their_version_layout() {
+    let v1 = json!({"apiVersion": "access.smi-spec.io/v1alpha1", "kind": "TrafficTarget",
+        "metadata": {"name": "t"},
+        "destination": {"kind": "ServiceAccount", "name": "b", "port": 8080},
+        "specs": [{"kind": "HTTPRouteGroup", "name": "g", "matches": ["m"]}],
+        "sources": [{"kind": "ServiceAccount", "name": "a"}]});
+    let t = TrafficTarget::from_manifest(&v1).unwrap();
+    assert_eq!(t.version, Version::V1alpha1);
+    assert_eq!(t.spec.destination.port, Some(8080));
+    assert_eq!(t.spec.rules[0].name, "g");
+    assert_eq!(t.to_manifest(), v1);
+    let yaml = serde_yaml::to_string(&t).unwrap();
+    let back: TrafficTarget = serde_yaml::from_str(&yaml).unwrap();
+    assert_eq!(back, t);
+
+    let hrg = json!({"apiVersion": "specs.smi-spec.io/v1alpha2", "kind": "HTTPRouteGroup",
+        "metadata": {"name": "g"}, "matches": [{"name": "m", "pathRegex": "/x", "methods": ["GET"]}]});
+    assert_eq!(
+        HttpRouteGroup::from_manifest(&hrg).unwrap().to_manifest(),
+        hrg
+    );
+
+    let ts = json!({"apiVersion": "split.smi-spec.io/v1alpha1", "kind": "TrafficSplit",
+        "metadata": {"name": "s"},
+        "spec": {"service": "web", "backends": [{"service": "v1", "weight": "1"}, {"service": "v2", "weight": "500m"}]}});
+    let split = TrafficSplit::from_manifest(&ts).unwrap();
+    assert_eq!(split.to_manifest(), ts);
+    let shares = split.shares();
+    assert!((shares[0].1 - 2.0 / 3.0).abs() < 1e-9, "{shares:?}");
+
+    let metrics = json!({"apiVersion": "metrics.smi-spec.io/v1alpha1", "kind": "TrafficMetrics",
+        "metadata": {"name": "p"}, "resource": {"kind": "Pod", "name": "p", "namespace": "n"},
+        "edge": {"direction": "to", "resource": {}}, "timestamp": "2019-04-08T22:25:55Z",
+        "window": "30s", "metrics": [{"name": "success_count", "value": "100"}]});
+    match SmiResource::from_manifest(&metrics).unwrap() {
+        Some(SmiResource::TrafficMetrics(m)) => assert_eq!(m.metrics[0].value, "100"),
+        other => panic!("{other:?}"),
+    }
+    let bad_kind = json!({"apiVersion": "access.smi-spec.io/v1alpha4", "kind": "TrafficTarget"});
+    let e = SmiResource::from_manifest(&bad_kind).unwrap_err();
+    assert_eq!(e.path, "/apiVersion");
+}
