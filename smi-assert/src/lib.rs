@@ -1,4 +1,76 @@
-//! `smi_assert`: declarative SMI conformance assertions.
+//! `smi_assert`: declarative, statistically sound SMI (Service Mesh Interface) conformance tests.
+//!
+//! Write conformance suites that compose like kuttl or chainsaw, with Gateway-API-grade rigour,
+//! and run them against any mesh through two object-safe backend traits. The crate ships the SMI
+//! conformance suite as data and an embedded **loopback mesh**: a real L7 proxy on 127.0.0.1 that
+//! enforces SMI, so suites (and this crate) are testable without a cluster.
+//!
+//! Non-goals: it does not install meshes or sample apps on a real cluster (a Kubernetes backend
+//! is separate work), and it does not run kuttl `commands` or scripts.
+//!
+//! # Example
+//!
+//! ```
+//! use std::sync::Arc;
+//! use smi_assert::backend::loopback::{LoopbackConfig, LoopbackMesh};
+//! use smi_assert::report::Status;
+//! use smi_assert::runner::Runner;
+//! use smi_assert::suite::{Expect, Operation, Suite, Test, TrafficOp};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! let mesh = Arc::new(LoopbackMesh::start(LoopbackConfig::default()).await?);
+//! let app = smi_assert::conformance::suite()?.fixtures["access-app"].clone();
+//! let suite = Suite::builder("demo")
+//!     .test(
+//!         Test::builder("default-deny")
+//!             .feature("access.default-deny")
+//!             .precondition("install", vec![Operation::apply(app)])
+//!             .step("denied", vec![Operation::Traffic(TrafficOp::new(
+//!                 "app-a", "http://app-b:9091/echo", Expect::Denied,
+//!             ))])
+//!             .build(),
+//!     )
+//!     .build()?;
+//! let report = Runner::builder(mesh.clone(), mesh).build()?.run(&suite).await?;
+//! assert_eq!(report.tests[0].status, Status::Passed);
+//! # Ok::<(), Box<dyn std::error::Error>>(()) })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Main types
+//!
+//! - [`smi`]: SMI resource types for access v1alpha1–3, specs v1alpha1–4, split v1alpha1–4 and
+//!   metrics, in each version's layout, with Quantity weights normalised to milli-units.
+//! - [`validate::Validator`]: manifest validation against the bundled CRD schemas, unknown fields
+//!   and the spec's non-schema rules, located by JSON Pointer.
+//! - [`suite::Suite`] → [`suite::Test`] → [`suite::Step`] → [`suite::Operation`] (`apply`,
+//!   `delete`, `assert`, `absent`, `traffic`, `distribution`, `custom`, `sleep`); YAML or builders.
+//! - [`runner::Runner`]: runs suites; [`runner::CustomCheck`] is the hook for custom operations.
+//! - [`backend::ClusterBackend`] and [`backend::TrafficBackend`]: where objects go and how traffic
+//!   is sent; [`backend::memory::InMemoryCluster`] and [`backend::loopback::LoopbackMesh`] ship.
+//! - [`features`]: features, Core/Extended levels, profiles, the implementation under test.
+//! - [`report::Report`]: native JSON (ConformanceReport-like), JUnit XML, Meshery `Response` and
+//!   adapter JSON, and a readable summary; capability Full/Partial/None per spec.
+//! - [`conformance`]: the SMI conformance suite; [`kuttl`]: a loader for kuttl directories.
+//! - [`matcher`], [`stats`]: assertion semantics and the χ² test, usable on their own.
+//!
+//! # Features
+//!
+//! | feature | default? | what |
+//! |---|---|---|
+//! | `schema` | no | `Suite::json_schema()` (schemars) for editor support |
+//!
+//! # Runtime
+//!
+//! Async entry points need a Tokio runtime with the `net` and `time` drivers, current-thread or
+//! multi-threaded. The library never creates a runtime, never prints and installs no global state;
+//! it emits `tracing` events.
+//!
+//! # Stability
+//!
+//! Pre-1.0. Public enums and structs are `#[non_exhaustive]`. The YAML suite format follows the
+//! checked-in JSON Schema (`schema/suite.schema.json`); changes to it are noted in the CHANGELOG.
+
 pub mod backend;
 pub mod conformance;
 pub mod features;
@@ -10,3 +82,6 @@ pub mod smi;
 pub mod stats;
 pub mod suite;
 pub mod validate;
+
+/// Re-export of `serde_json::Value`, which appears in manifests and evidence.
+pub use serde_json::Value;
