@@ -43,3 +43,125 @@ pub const SUITE_YAML: &str = include_str!("../suites/smi-conformance.yaml");
 pub fn suite() -> Result<Suite, Error> {
     Suite::from_yaml(SUITE_YAML)
 }
+
+/// Corrected stand-ins for the Go checks the layer5io/kuttl fork ran after upstream steps.
+///
+/// [`crate::kuttl`] turns each upstream marker step (`03-trafficDefault.yaml`, …) into a `custom`
+/// operation named after the step, with args `{"test": <directory>}`. This check implements them
+/// with the corrected semantics of the bundled suite (3 consecutive outcomes, protocol-aware
+/// denial, χ² distribution checks instead of `>0`/`==50`/`B>C` counts), so the upstream
+/// directories run unchanged against any backend:
+///
+/// | directory | step | check |
+/// |---|---|---|
+/// | traffic-access | trafficDefault, trafficBlocked | app-a → app-b `/echo` denied |
+/// | traffic-access | trafficAllowed | app-a → app-b `/echo` allowed, served by app-b |
+/// | traffic-spec | trafficPath | `/metrics` allowed, `/echo` denied |
+/// | traffic-spec | trafficMethod | GET allowed, POST denied |
+/// | traffic-split | trafficDefault | app-svc spreads over app-b and app-c (1:1) |
+/// | traffic-split | trafficOnlyB / trafficOnlyC | weights 1:0 / 0:1 |
+/// | traffic-split | trafficBGrtC / trafficCGrtB | weights 75:25 / 25:75 |
+///
+/// Register it under every name of [`UpstreamCheck::NAMES`] (see [`register_upstream_checks`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UpstreamCheck;
+
+impl UpstreamCheck {
+    /// The upstream step names this check answers to.
+    pub const NAMES: [&'static str; 9] = [
+        "trafficDefault",
+        "trafficAllowed",
+        "trafficBlocked",
+        "trafficPath",
+        "trafficMethod",
+        "trafficOnlyB",
+        "trafficOnlyC",
+        "trafficBGrtC",
+        "trafficCGrtB",
+    ];
+}
+
+/// Registers [`UpstreamCheck`] under each of its names.
+pub fn register_upstream_checks(
+    mut builder: crate::runner::RunnerBuilder,
+) -> crate::runner::RunnerBuilder {
+    let check: std::sync::Arc<dyn crate::runner::CustomCheck> = std::sync::Arc::new(UpstreamCheck);
+    for name in UpstreamCheck::NAMES {
+        builder = builder.custom(name, check.clone());
+    }
+    builder
+}
+
+fn upstream_ops(test: &str, step: &str) -> Option<Vec<crate::suite::Operation>> {
+    use crate::suite::{DistributionOp, Expect, Operation, TrafficOp};
+    let b = "http://app-b.$NAMESPACE.svc.cluster.local:9091";
+    let svc = "http://app-svc.$NAMESPACE.svc.cluster.local:9091/echo";
+    let t = |path: &str, method: &str, expect: Expect| {
+        let mut op = TrafficOp::new("app-a", format!("{b}{path}"), expect);
+        op.method = method.to_string();
+        if expect == Expect::Allowed {
+            op.served_by = Some("app-b".into());
+        }
+        Operation::Traffic(op)
+    };
+    let d = |wb: u64, wc: u64| {
+        let mut op = DistributionOp::new(
+            "app-a",
+            svc,
+            [("app-b".to_string(), wb), ("app-c".to_string(), wc)],
+        );
+        if wb == 0 || wc == 0 || wb == wc {
+            op.requests = 100;
+        }
+        Operation::Distribution(op)
+    };
+    Some(match (test, step) {
+        ("traffic-access", "trafficDefault" | "trafficBlocked") => {
+            vec![t("/echo", "GET", Expect::Denied)]
+        }
+        ("traffic-access", "trafficAllowed") => vec![t("/echo", "GET", Expect::Allowed)],
+        ("traffic-spec", "trafficPath") => vec![
+            t("/metrics", "GET", Expect::Allowed),
+            t("/echo", "GET", Expect::Denied),
+        ],
+        ("traffic-spec", "trafficMethod") => vec![
+            t("/echo", "GET", Expect::Allowed),
+            t("/echo", "POST", Expect::Denied),
+        ],
+        ("traffic-split", "trafficDefault") => vec![d(1, 1)],
+        ("traffic-split", "trafficOnlyB") => vec![d(1, 0)],
+        ("traffic-split", "trafficOnlyC") => vec![d(0, 1)],
+        ("traffic-split", "trafficBGrtC") => vec![d(75, 25)],
+        ("traffic-split", "trafficCGrtB") => vec![d(25, 75)],
+        _ => return None,
+    })
+}
+
+#[async_trait::async_trait]
+impl crate::runner::CustomCheck for UpstreamCheck {
+    async fn check(
+        &self,
+        ctx: &crate::runner::CheckContext<'_>,
+        args: &serde_json::Value,
+    ) -> crate::runner::CheckOutcome {
+        let test = args["test"].as_str().unwrap_or("");
+        let step = args["step"].as_str().unwrap_or("");
+        let Some(ops) = upstream_ops(test, step) else {
+            return crate::runner::CheckOutcome::error(format!(
+                "no upstream check for step `{step}` of `{test}`"
+            ));
+        };
+        let mut evidence = Vec::new();
+        for op in &ops {
+            let r = ctx.run(op).await;
+            if r.status != crate::report::Status::Passed {
+                return r.into();
+            }
+            evidence.push(serde_json::json!({"message": r.message, "evidence": r.evidence}));
+        }
+        crate::runner::CheckOutcome::passed(
+            format!("upstream {test}/{step}: {} check(s) passed", ops.len()),
+            serde_json::Value::Array(evidence),
+        )
+    }
+}

@@ -8,7 +8,9 @@
 //! - a `TestStep` object (`kuttl.dev/v1beta1` or the legacy `kudo.dev/v1alpha1`) contributes its
 //!   `delete` list (run before the applies) and a `TestAssert` its `timeout` (seconds);
 //! - a step that holds only a `TestStep` marker becomes a `custom` operation named after the step
-//!   (the layer5io/kuttl fork ran Go tests by step name), with args `{"test": <directory name>}`;
+//!   (the layer5io/kuttl fork ran Go tests by step name), with args
+//!   `{"test": <directory name>, "step": <step name>}`; [`crate::conformance::UpstreamCheck`]
+//!   implements the upstream ones;
 //! - `<NAMESPACE>` and `$NAMESPACE` are substituted by the runner.
 //!
 //! Unsupported kuttl features are reported as errors rather than ignored: `commands`, and
@@ -292,7 +294,7 @@ pub fn load_test_dir(dir: impl AsRef<Path>) -> Result<Test, Error> {
         if ops.is_empty() && parts.markers > 0 {
             ops.push(Operation::custom(
                 step_name.clone(),
-                json!({ "test": name }),
+                json!({ "test": name, "step": step_name }),
             ));
         }
         test.steps.push(Step {

@@ -512,8 +512,8 @@ pub struct TrafficOp {
     /// Outcomes that count as denied (default: http403, reset, eof).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub denied_when: Option<Vec<DenialClass>>,
-    /// Consecutive expected outcomes required (N, default 3).
-    #[serde(default = "three")]
+    /// Consecutive expected outcomes required (N, default 3); `count` is accepted as an alias.
+    #[serde(default = "three", alias = "count")]
     pub consecutive: u32,
     /// If set, allowed responses must come from this backend (its reported name).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,12 +1,9 @@
 //! The upstream kuttl directories from the corpus load, and run with custom hooks.
 
-use std::sync::Arc;
-
-use async_trait::async_trait;
-use serde_json::Value;
+use smi_assert::backend::loopback::Fault;
+use smi_assert::conformance::register_upstream_checks;
 use smi_assert::report::Status;
-use smi_assert::runner::{CheckContext, CheckOutcome, CustomCheck};
-use smi_assert::suite::{Expect, Operation, Suite, TrafficOp};
+use smi_assert::suite::{Operation, Suite};
 
 use crate::{fixture, mesh_with, runner};
 
@@ -78,34 +75,18 @@ fn a_missing_directory_is_an_error_naming_it() {
     assert!(e.to_string().contains("nope"), "{e}");
 }
 
-/// The upstream Go checks, corrected: N consecutive outcomes, protocol-aware denial.
-#[derive(Debug)]
-struct Upstream(Expect);
-
-#[async_trait]
-impl CustomCheck for Upstream {
-    async fn check(&self, ctx: &CheckContext<'_>, _: &Value) -> CheckOutcome {
-        let op = TrafficOp::new(
-            "app-a",
-            "http://app-b.$NAMESPACE.svc.cluster.local:9091/echo",
-            self.0,
-        );
-        let r = ctx.run(&Operation::Traffic(op)).await;
-        r.into()
-    }
-}
-
-async fn run_dir(dir: &str, drop_first_step: bool) -> smi_assert::report::TestResult {
+async fn run_dir(
+    dir: &str,
+    drop_first_step: bool,
+    faults: &[Fault],
+) -> smi_assert::report::TestResult {
     let mut test = load(dir);
     if drop_first_step {
         test.steps.remove(0);
     }
     let suite = Suite::builder("upstream").test(test).build().unwrap();
-    let mesh = mesh_with(&[]).await;
-    let report = runner(&mesh)
-        .custom("trafficDefault", Arc::new(Upstream(Expect::Denied)))
-        .custom("trafficAllowed", Arc::new(Upstream(Expect::Allowed)))
-        .custom("trafficBlocked", Arc::new(Upstream(Expect::Denied)))
+    let mesh = mesh_with(faults).await;
+    let report = register_upstream_checks(runner(&mesh))
         .build()
         .unwrap()
         .run(&suite)
@@ -116,19 +97,19 @@ async fn run_dir(dir: &str, drop_first_step: bool) -> smi_assert::report::TestRe
 
 #[tokio::test]
 async fn upstream_traffic_access_fails_only_on_its_removed_v1beta1_crd_assert() {
-    let r = run_dir("traffic-access", false).await;
+    let r = run_dir("traffic-access", false, &[]).await;
     assert_eq!(r.status, Status::Failed);
     assert_eq!(r.steps[0].status, Status::Failed);
     assert!(r.message.contains("not found"), "{}", r.message);
 
-    let r = run_dir("traffic-access", true).await;
+    let r = run_dir("traffic-access", true, &[]).await;
     assert_eq!(r.status, Status::Passed, "{}", r.message);
     assert_eq!(r.steps.len(), 6);
 }
 
 #[tokio::test]
 async fn upstream_traffic_spec_step_03_is_stopped_by_validation() {
-    let r = run_dir("traffic-spec", true).await;
+    let r = run_dir("traffic-spec", true, &[]).await;
     assert_eq!(r.status, Status::Error);
     assert_eq!(r.steps[1].name, "03-install");
     assert!(
@@ -136,4 +117,21 @@ async fn upstream_traffic_spec_step_03_is_stopped_by_validation() {
         "{}",
         r.message
     );
+}
+
+#[tokio::test]
+async fn upstream_traffic_split_needs_access_policy_on_a_default_deny_mesh() {
+    let r = run_dir("traffic-split", true, &[]).await;
+    assert_eq!(r.status, Status::Failed);
+    assert_eq!(r.steps[1].name, "03-trafficDefault");
+    assert!(
+        r.message.contains("not served by a backend"),
+        "{}",
+        r.message
+    );
+
+    // Only a mesh that ignores access policy passes the upstream split directory as written.
+    let r = run_dir("traffic-split", true, &[Fault::AllowAll]).await;
+    assert_eq!(r.status, Status::Passed, "{}", r.message);
+    assert_eq!(r.steps.len(), 10);
 }

@@ -39,7 +39,7 @@ pub(crate) async fn mesh_with(faults: &[Fault]) -> Arc<LoopbackMesh> {
 /// Short timeouts: the loopback mesh converges instantly.
 pub(crate) fn short_timeouts() -> Timeouts {
     let mut t = Timeouts::default();
-    t.traffic = Some(Dur(Duration::from_millis(600)));
+    t.traffic = Some(Dur(Duration::from_secs(1)));
     t.assert = Some(Dur(Duration::from_millis(600)));
     t.delete = Some(Dur(Duration::from_secs(2)));
     t
