@@ -7,7 +7,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use smps_model::{Dialect, Format, ReadOptions};
 use std::hint::black_box;
 
-const CONFIG_YAML: &str = include_str!("../smps-model/tests/fixtures/upstream/smp-action-load-test.yaml");
+const CONFIG_YAML: &str =
+    include_str!("../smps-model/tests/fixtures/upstream/smp-action-load-test.yaml");
 const RESULT_JSON: &str = r#"{"smpVersion": "v0.6.1", "id": "r1", "labels": {"smps.io/load-generator": "smps-load"},
  "startTime": "2026-11-22T10:00:00.123456Z", "endTime": "2026-11-22T10:00:30.123456Z",
  "latenciesMs": {"min": 0.12, "average": 1.5, "p50": 1.2, "p90": 2.5, "p99": 7.75, "max": 31.0},
@@ -19,9 +20,15 @@ fn inputs() -> Vec<(&'static str, String)> {
     let result = smps_model::read(RESULT_JSON, &options).unwrap();
     vec![
         ("config.yaml", CONFIG_YAML.to_owned()),
-        ("config.json", smps_model::write(&config, Dialect::Canonical, Format::Json).unwrap()),
+        (
+            "config.json",
+            smps_model::write(&config, Dialect::Canonical, Format::Json).unwrap(),
+        ),
         ("result.json", RESULT_JSON.to_owned()),
-        ("result.yaml", smps_model::write(&result, Dialect::Canonical, Format::Yaml).unwrap()),
+        (
+            "result.yaml",
+            smps_model::write(&result, Dialect::Canonical, Format::Yaml).unwrap(),
+        ),
     ]
 }
 
@@ -42,7 +49,10 @@ fn serialize(c: &mut Criterion) {
     let options = ReadOptions::default();
     for (name, text) in inputs() {
         let doc = smps_model::read(&text, &options).unwrap();
-        for (dialect, dname) in [(Dialect::Canonical, "canonical"), (Dialect::Meshery, "meshery")] {
+        for (dialect, dname) in [
+            (Dialect::Canonical, "canonical"),
+            (Dialect::Meshery, "meshery"),
+        ] {
             for (format, fname) in [(Format::Json, "json"), (Format::Yaml, "yaml")] {
                 let kind = name.split('.').next().unwrap();
                 let id = format!("{kind}/{dname}.{fname}");

@@ -74,8 +74,11 @@ fn run(args: &Args) -> anyhow::Result<String> {
     };
     let mut options = ReadOptions::default().with_legacy_enum_numbers(args.legacy_enum_numbers);
     if let Some(name) = &args.kind {
-        let kind = Kind::from_name(name)
-            .ok_or_else(|| anyhow::anyhow!("unknown kind `{name}`: use config, result, mesh-config, environment or mesh"))?;
+        let kind = Kind::from_name(name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "unknown kind `{name}`: use config, result, mesh-config, environment or mesh"
+            )
+        })?;
         options = options.with_kind(kind);
     }
     let docs = smps_model::read_all(&text, &options)

@@ -330,3 +330,77 @@ fn go_zero_time_in_templates_is_kept_as_such() {
     let t: Timestamp = "0001-01-01T00:00:00Z".parse().unwrap();
     assert!(t.is_go_zero());
 }
+
+/// §9 case 8: Meshery's YAML template satisfies Meshery's own profile schema; the JSON
+/// template does not (`userId` is not allowed and `owner` is missing), though both read.
+#[test]
+fn meshery_profile_templates_against_meshery_schema() {
+    let mut schema: serde_json::Value = serde_yaml::from_str(&fixture(
+        "upstream/meshery-schemas-performance-profile.schema.yaml",
+    ))
+    .unwrap();
+    honour_openapi_nullable(&mut schema);
+    let validator = jsonschema::options()
+        .with_retriever(MesheryCoreStandIn)
+        .build(&schema)
+        .unwrap();
+    let yaml: serde_json::Value = serde_yaml::from_str(&fixture(
+        "upstream/meshery-schemas-performance-profile-template.yaml",
+    ))
+    .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&yaml)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let json: serde_json::Value = serde_json::from_str(&fixture(
+        "upstream/meshery-schemas-performance-profile-template.json",
+    ))
+    .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.iter().any(|e| e.contains("owner")), "{errors:?}");
+    assert!(errors.iter().any(|e| e.contains("userId")), "{errors:?}");
+}
+
+/// The profile schema `$ref`s Meshery's core `api.yml` (not in the corpus) for four small
+/// definitions. These stand-ins give them their documented meaning: a UUID string, a nullable
+/// RFC 3339 time, and RFC 3339 creation/update times.
+struct MesheryCoreStandIn;
+
+impl jsonschema::Retrieve for MesheryCoreStandIn {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<serde_json::Value, Box<dyn std::error::Error + Send + Sync>> {
+        if !uri.as_str().ends_with("/v1alpha1/core/api.yml") {
+            return Err(format!("no stand-in for {uri}").into());
+        }
+        Ok(serde_json::json!({"components": {"schemas": {
+            "uuid": {"type": "string", "format": "uuid"},
+            "nullTime": {"type": ["string", "null"], "format": "date-time"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"}
+        }}}))
+    }
+}
+
+/// The schema is written for oapi-codegen, which honours OpenAPI's `nullable: true`; JSON
+/// Schema spells that `anyOf: [<schema>, {type: null}]`.
+fn honour_openapi_nullable(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(obj) => {
+            for v in obj.values_mut() {
+                honour_openapi_nullable(v);
+            }
+            if obj.remove("nullable") == Some(serde_json::Value::Bool(true)) {
+                let inner = serde_json::Value::Object(std::mem::take(obj));
+                obj.insert("anyOf".into(), serde_json::json!([inner, {"type": "null"}]));
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(honour_openapi_nullable),
+        _ => {}
+    }
+}

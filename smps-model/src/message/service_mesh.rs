@@ -9,9 +9,9 @@ use crate::de;
 
 /// A service mesh and its version (`smp.ServiceMesh`).
 ///
-/// Meshery's 2026 wrapper writes the mesh as a plain string (`mesh: istio`); reading accepts
-/// that too, as `type` when it names a known mesh, with the text kept in
-/// `annotations["smps.io/mesh-name"]` otherwise.
+/// Meshery's 2026 `{test, mesh}` wrapper writes the mesh as a plain string (`mesh: istio`);
+/// [`crate::read`] accepts that there through [`ServiceMesh::from_name`]: a known name gives the
+/// `type`, anything else is kept in the [`MESH_NAME_ANNOTATION`] annotation.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
