@@ -709,7 +709,10 @@ impl Quantity {
             .checked_mul(num_f)
             .and_then(|v| v.checked_mul(1000))
             .ok_or_else(|| format!("`{text}` is too large"))?;
-        let milli = (top + den_f - 1) / den_f;
+        let milli = top
+            .checked_add(den_f - 1)
+            .ok_or_else(|| format!("`{text}` is too large"))?
+            / den_f;
         let milli = i64::try_from(milli).map_err(|_| format!("`{text}` is too large"))?;
         Ok(Self {
             text: text.to_string(),
@@ -1154,6 +1157,8 @@ mod tests {
         assert!(Quantity::parse("abc").is_err());
         assert!(Quantity::parse("1.2.3").is_err());
         assert!(Quantity::parse("5x").is_err());
+        assert!(Quantity::parse("99999999999999999999999999999999999E").is_err());
+        assert!(Quantity::parse("").is_err());
     }
 
     #[test]

@@ -256,3 +256,77 @@ fn resources_round_trip_in_their_version_layout() {
     let e = SmiResource::from_manifest(&bad_kind).unwrap_err();
     assert_eq!(e.path, "/apiVersion");
 }
+
+/// Replaces the value at every position, one at a time, with each of a few wrong-typed values.
+fn mutations(v: &Value) -> Vec<Value> {
+    fn walk(v: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        out.push(path.clone());
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    path.push(k.clone());
+                    walk(x, path, out);
+                    path.pop();
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    path.push(i.to_string());
+                    walk(x, path, out);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut paths = Vec::new();
+    walk(v, &mut Vec::new(), &mut paths);
+    let mut out = Vec::new();
+    for p in paths.iter().filter(|p| !p.is_empty()) {
+        for replacement in [
+            json!(null),
+            json!(-1),
+            json!(1.5),
+            json!("x"),
+            json!([]),
+            json!({}),
+            json!("99999999999999999999999E"),
+        ] {
+            let mut m = v.clone();
+            let ptr = format!("/{}", p.join("/"));
+            if let Some(slot) = m.pointer_mut(&ptr) {
+                *slot = replacement;
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn mutated_manifests_never_panic_the_validator_or_the_types() {
+    let v = Validator::new().unwrap();
+    let mut inputs = Vec::new();
+    for f in [
+        "upstream-conformance/traffic-access/04-install.yaml",
+        "upstream-conformance/traffic-spec/03-install.yaml",
+        "upstream-conformance/traffic-split/08-install.yaml",
+    ] {
+        inputs.extend(docs(&crate::fixture(f)));
+    }
+    inputs.push(json!({"apiVersion": "split.smi-spec.io/v1alpha1", "kind": "TrafficSplit", "metadata": {"name": "s"},
+        "spec": {"service": "a", "backends": [{"service": "b", "weight": "500m"}]}}));
+    let mut checked = 0;
+    for input in &inputs {
+        for m in mutations(input) {
+            let findings = v.report(&m);
+            let _ = SmiResource::from_manifest(&m);
+            let _ = v.report_set(std::slice::from_ref(&m), "ns");
+            for f in findings {
+                assert!(!f.message.is_empty());
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 300, "{checked}");
+}
