@@ -308,6 +308,24 @@ pub(crate) fn string_or_seq<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Strin
     d.deserialize_any(V)
 }
 
+/// Reads the `{"seconds": .., "nanos": ..}` object Go's `encoding/json` writes for protobuf
+/// `Duration` and `Timestamp` messages; other keys are ignored.
+pub(crate) fn seconds_nanos<'de, A: de::MapAccess<'de>>(
+    mut map: A,
+) -> Result<(i64, i64), A::Error> {
+    let (mut seconds, mut nanos) = (0, 0);
+    while let Some(key) = map.next_key::<String>()? {
+        match key.as_str() {
+            "seconds" => seconds = map.next_value::<Int64>()?.0,
+            "nanos" => nanos = map.next_value::<Int64>()?.0,
+            _ => {
+                map.next_value::<de::IgnoredAny>()?;
+            }
+        }
+    }
+    Ok((seconds, nanos))
+}
+
 /// Writes an int64 as proto3 JSON does: a decimal string.
 pub(crate) fn ser_int64<S: Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(v)

@@ -383,18 +383,8 @@ impl<'de> Visitor<'de> for DurationVisitor {
 
     /// The `google.protobuf.Duration` message as Go's `encoding/json` writes it
     /// (`{"seconds": 30, "nanos": 0}`), used by the 2020 protos.
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut seconds: i64 = 0;
-        let mut nanos: i64 = 0;
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "seconds" => seconds = map.next_value::<crate::de::Int64>()?.0,
-                "nanos" => nanos = map.next_value::<crate::de::Int64>()?.0,
-                _ => {
-                    map.next_value::<de::IgnoredAny>()?;
-                }
-            }
-        }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let (seconds, nanos) = crate::de::seconds_nanos(map)?;
         let total = seconds
             .checked_mul(1_000_000_000)
             .and_then(|s| s.checked_add(nanos))

@@ -1109,37 +1109,30 @@ fn rewrite_legacy_numbers(value: &mut Value, shape: Shape, ctx: &Ctx<'_>) -> Res
         }
         Ok(())
     };
+    // `type` of the ServiceMesh found under `parent` (the wrapper's `mesh`, a mesh config's
+    // `meshType`).
+    let mesh_under = |value: &mut Value, parent: &str| -> Result<()> {
+        match child(value, parent) {
+            Some((key, m)) => {
+                let ptr = format!("/{}", escape_token(&key));
+                rewrite_field(m, "type", &ptr, ctx, mesh, "ServiceMesh.Type")
+            }
+            None => Ok(()),
+        }
+    };
     match shape {
         Shape::Wrapper => {
             if let Some((key, test)) = child(value, "test") {
                 config(test, &format!("/{}", escape_token(&key)))?;
             }
-            if let Some((key, m)) = child(value, "mesh") {
-                rewrite_field(
-                    m,
-                    "type",
-                    &format!("/{}", escape_token(&key)),
-                    ctx,
-                    mesh,
-                    "ServiceMesh.Type",
-                )?;
-            }
+            mesh_under(value, "mesh")?;
         }
         Shape::Proto(Kind::PerformanceTestConfig) => config(value, "")?,
         Shape::Proto(Kind::ServiceMesh) => {
-            rewrite_field(value, "type", "", ctx, mesh, "ServiceMesh.Type")?
+            rewrite_field(value, "type", "", ctx, mesh, "ServiceMesh.Type")?;
         }
         Shape::Proto(Kind::ServiceMeshConfig) => {
-            if let Some((key, m)) = child(value, "meshtype") {
-                rewrite_field(
-                    m,
-                    "type",
-                    &format!("/{}", escape_token(&key)),
-                    ctx,
-                    mesh,
-                    "ServiceMesh.Type",
-                )?;
-            }
+            mesh_under(value, "meshtype")?;
             if let Some((key, a)) = child(value, "applicationmetadata") {
                 let ptr = format!("/{}", escape_token(&key));
                 rewrite_field(

@@ -325,18 +325,8 @@ impl<'de> Visitor<'de> for TimestampVisitor {
         Timestamp::parse(v).map_err(E::custom)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut seconds: i64 = 0;
-        let mut nanos: i64 = 0;
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "seconds" => seconds = map.next_value::<crate::de::Int64>()?.0,
-                "nanos" => nanos = map.next_value::<crate::de::Int64>()?.0,
-                _ => {
-                    map.next_value::<de::IgnoredAny>()?;
-                }
-            }
-        }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let (seconds, nanos) = crate::de::seconds_nanos(map)?;
         let nanos = u32::try_from(nanos).map_err(|_| de::Error::custom("nanos out of range"))?;
         Timestamp::from_unix(seconds, nanos).map_err(de::Error::custom)
     }
