@@ -1218,8 +1218,9 @@ async fn worker(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
             break;
         }
 
+        // Unbiased: under heavy load completions are always ready, and a biased select would
+        // starve the timers (arrivals, interval boundaries, deadline, stop).
         tokio::select! {
-            biased;
             Some(done) = inflight.next(), if !inflight.is_empty() => {
                 let Completed { slot, intended, exchange, timed_out_at } = done;
                 let end = exchange.map(|e| e.done_at).unwrap_or(timed_out_at);
@@ -1255,6 +1256,9 @@ async fn worker(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
                 }
                 if !is_warm {
                     last_done = Some(last_done.map_or(end, |l| l.max(end)));
+                }
+                if !open && !stopping && (ctx.deadline.is_some_and(|d| end >= d) || ctx.stop.is_cancelled()) {
+                    stopping = true;
                 }
                 if let Some((at, ep)) = queue.pop_front() {
                     inflight.push(launch(&transport, ctx.request_timeout, slot, at, ep));

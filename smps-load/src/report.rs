@@ -724,3 +724,130 @@ impl PortablePhase {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recorder::Stats;
+    use proptest::prelude::*;
+
+    fn report_of(stats: &Stats, start_s: u64, end_s: u64) -> Report {
+        let t = |s: u64| UNIX_EPOCH + Duration::from_secs(1_700_000_000 + s);
+        Report {
+            start_time: t(start_s),
+            end_time: t(end_s),
+            measured: PhaseReport::from_stats(stats, t(start_s), t(end_s)),
+            warmup: None,
+            intervals: Vec::new(),
+            settings: RunSettings {
+                endpoints: vec!["http://127.0.0.1/".into()],
+                connections: 1,
+                workers: 1,
+                requested_rps: Some(10.0),
+                duration: None,
+                max_requests: None,
+                warmup: Duration::ZERO,
+                http_version: HttpVersion::Http1,
+                latency_basis: LatencyBasis::IntendedSend,
+                load_model: "open".into(),
+            },
+            labels: BTreeMap::new(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn merging_the_encoded_parts_of_a_run_equals_one_recording_of_everything(
+            samples in proptest::collection::vec(
+                (1u64..7_200_000_000, 1u64..1_000_000, prop_oneof![Just(200u16), Just(503u16), Just(0u16)]),
+                0..400,
+            ),
+            cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..4),
+        ) {
+            // One recording of everything.
+            let mut whole = Stats::default();
+            for (lat, svc, status) in &samples {
+                if *status == 0 {
+                    whole.record_error(ErrorKind::ConnectionReset);
+                } else {
+                    whole.record_response(*status, *lat, *svc, lat.saturating_sub(*svc));
+                }
+            }
+            // The same samples split into consecutive parts, each its own report, encoded.
+            let mut bounds: Vec<usize> = cuts.iter().map(|c| c.index(samples.len() + 1)).collect();
+            bounds.push(0);
+            bounds.push(samples.len());
+            bounds.sort_unstable();
+            let mut parts = Vec::new();
+            for (i, w) in bounds.windows(2).enumerate() {
+                let mut s = Stats::default();
+                for (lat, svc, status) in &samples[w[0]..w[1]] {
+                    if *status == 0 {
+                        s.record_error(ErrorKind::ConnectionReset);
+                    } else {
+                        s.record_response(*status, *lat, *svc, lat.saturating_sub(*svc));
+                    }
+                }
+                let r = report_of(&s, i as u64, i as u64 + 1);
+                parts.push(r.to_portable().unwrap());
+            }
+            let merged = merge(&parts).unwrap();
+            let expected = report_of(&whole, 0, (bounds.len() - 1) as u64);
+            prop_assert_eq!(&merged.measured.latency, &expected.measured.latency);
+            prop_assert_eq!(&merged.measured.service_time, &expected.measured.service_time);
+            prop_assert_eq!(&merged.measured.dispatch_lag, &expected.measured.dispatch_lag);
+            prop_assert_eq!(&merged.measured.status_codes, &expected.measured.status_codes);
+            prop_assert_eq!(&merged.measured.errors, &expected.measured.errors);
+            prop_assert_eq!(merged.measured.clamped, expected.measured.clamped);
+            prop_assert_eq!(merged.measured.start, expected.measured.start);
+            prop_assert_eq!(merged.measured.end, expected.measured.end);
+            // And the projections agree with the single recording.
+            prop_assert_eq!(merged.to_smp_result().latencies_ms, expected.to_smp_result().latencies_ms);
+        }
+    }
+
+    #[test]
+    fn corrupt_portable_histograms_are_decode_errors() {
+        let r = report_of(&Stats::default(), 0, 1);
+        let mut p = r.to_portable().unwrap();
+        p.measured.latency_hdr = "not base64!".into();
+        let e = Report::from_portable(&p).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::DecodeHistogram {
+                    metric: "latency",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        p.measured.latency_hdr = base64::engine::general_purpose::STANDARD.encode(b"garbage");
+        assert!(Report::from_portable(&p).is_err());
+        p.format = "other/v9".into();
+        assert!(Report::from_portable(&p).is_err());
+    }
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Report>();
+        check::<PortableReport>();
+        check::<Snapshot>();
+        check::<crate::Engine>();
+        check::<crate::EngineBuilder>();
+        check::<crate::StopHandle>();
+        check::<crate::Error>();
+        check::<crate::ArrivalPlan>();
+        fn send<T: Send>() {}
+        send::<crate::Run>();
+        fn future_is_send<F: std::future::Future + Send>(_: F) {}
+        let engine = crate::Engine::builder()
+            .url("http://127.0.0.1:9/")
+            .max_requests(1)
+            .build()
+            .unwrap();
+        future_is_send(engine.run());
+    }
+}
