@@ -1,0 +1,126 @@
+//! `smps conformance`: the SMI suite of smi-assert against the embedded loopback mesh.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::ValueEnum;
+use smi_assert::backend::loopback::{Fault, LoopbackConfig, LoopbackMesh};
+use smi_assert::features::{Implementation, Profile};
+use smi_assert::runner::Runner;
+use smi_assert::suite::{Dur, Timeouts};
+
+use crate::{Failure, Outcome};
+
+/// Arguments of `smps conformance`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Make the loopback mesh non-conformant (repeatable): allow-all, ignore-weights,
+    /// ignore-route-matches, drop-headers. Shows the suite catching it.
+    #[arg(long = "fault", value_parser = parse_fault)]
+    faults: Vec<Fault>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ConformanceFormat::Text)]
+    format: ConformanceFormat,
+    /// Seed of the mesh's traffic-split RNG.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Convergence timeout of traffic checks, as a duration (`2s`).
+    #[arg(long, default_value = "2s")]
+    traffic_timeout: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ConformanceFormat {
+    /// Readable summary.
+    Text,
+    /// Native JSON report (Gateway API ConformanceReport style).
+    Json,
+    /// JUnit XML.
+    Junit,
+    /// Meshery-compatible conformance response.
+    Meshery,
+}
+
+fn parse_fault(name: &str) -> Result<Fault, String> {
+    Fault::parse(name).ok_or_else(|| {
+        format!(
+            "unknown fault `{name}`: use allow-all, ignore-weights, ignore-route-matches or drop-headers"
+        )
+    })
+}
+
+pub(crate) fn run(args: &Args) -> Outcome {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: &Args) -> Outcome {
+    let mut config = LoopbackConfig::builder().seed(args.seed);
+    for fault in &args.faults {
+        config = config.fault(*fault);
+    }
+    let mesh = Arc::new(
+        LoopbackMesh::start(config.build())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot start the loopback mesh: {e}"))?,
+    );
+    let implementation = Implementation::new(
+        "smps-rs",
+        "smi-assert loopback mesh",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .supports_all_extended(&[Profile::Access, Profile::Specs, Profile::Split]);
+    let traffic: Dur = args
+        .traffic_timeout
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--traffic-timeout: {e}"))?;
+    let suite = smi_assert::conformance::suite()
+        .map_err(|e| anyhow::anyhow!("cannot load the conformance suite: {e}"))?;
+    let mut timeouts = Timeouts::default();
+    timeouts.traffic = Some(traffic);
+    timeouts.assert = Some(Dur(Duration::from_secs(5)));
+    let mode = if args.faults.is_empty() {
+        "default".to_owned()
+    } else {
+        let names: Vec<&str> = args.faults.iter().map(|f| f.as_str()).collect();
+        format!("faults: {}", names.join(","))
+    };
+    let runner = Runner::builder(mesh.clone(), mesh.clone())
+        .implementation(implementation)
+        .timeouts(timeouts)
+        .mode(mode)
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot set up the runner: {e}"))?;
+    let report = runner
+        .run(&suite)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot run the suite: {e}"))?;
+    mesh.shutdown();
+    let out = match args.format {
+        ConformanceFormat::Text => report.summary(),
+        ConformanceFormat::Json => {
+            serde_json::to_string_pretty(&report.to_json()).map_err(anyhow::Error::from)? + "\n"
+        }
+        ConformanceFormat::Junit => report.to_junit_xml(),
+        ConformanceFormat::Meshery => {
+            serde_json::to_string_pretty(&report.to_meshery_response())
+                .map_err(anyhow::Error::from)?
+                + "\n"
+        }
+    };
+    print!("{out}");
+    let stats = report.statistics();
+    if stats.failed > 0 {
+        Err(Failure::Findings)
+    } else if stats.errors > 0 {
+        Err(Failure::Unusable(anyhow::anyhow!(
+            "{} test(s) could not run (infrastructure errors; see the report)",
+            stats.errors
+        )))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,150 @@
+//! `smps`: the smps-rs command line. One thin program over the libraries:
+//!
+//! ```text
+//! smps validate FILE...            schema + semantic findings with file:line:col
+//! smps convert FILE                any SMP dialect -> canonical or Meshery, YAML or JSON
+//! smps schema KIND                 the JSON Schema of a document kind
+//! smps run CONFIG                  SMP config -> SMP result (optionally against a loopback target)
+//! smps merge FILE...               lossless merge of portable results from several runs
+//! smps chart FILE... -o OUT.svg    latency-by-percentile chart, several results overlaid
+//! smps conformance                 the SMI conformance suite against the loopback mesh
+//! ```
+//!
+//! Run it without installing: `cargo run --release -p examples --example smps -- <command> ...`.
+//!
+//! Output goes to stdout, diagnostics to stderr. Exit codes: **0** success; **1** findings
+//! (`validate`) or failed assertions (`conformance`); **2** unusable input or environment
+//! (unreadable file, bad arguments, a port that cannot be bound, a test that cannot run).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod chart;
+mod conformance;
+mod convert;
+mod merge;
+mod run;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Service Mesh Performance and SMI conformance from the command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "smps",
+    version,
+    about = "Service Mesh Performance and SMI conformance from the command line",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate SMP documents (schema and semantic rules) with file:line:col findings.
+    Validate(validate::Args),
+    /// Convert an SMP document between dialects (canonical, Meshery) and formats.
+    Convert(convert::Args),
+    /// Print the JSON Schema of a document kind.
+    Schema(convert::SchemaArgs),
+    /// Run an SMP performance test and print the SMP result.
+    Run(run::Args),
+    /// Merge portable results of several runs into one, losslessly.
+    Merge(merge::Args),
+    /// Draw an SVG latency chart from one or more result files.
+    Chart(chart::Args),
+    /// Run the SMI conformance suite against the embedded loopback mesh.
+    Conformance(conformance::Args),
+}
+
+/// How a command ended, mapped to the documented exit codes.
+#[derive(Debug)]
+enum Failure {
+    /// Findings or failed assertions: exit 1.
+    Findings,
+    /// Unusable input or environment: exit 2.
+    Unusable(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Unusable(e)
+    }
+}
+
+type Outcome = Result<(), Failure>;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let outcome = match cli.command {
+        Command::Validate(a) => validate::run(&a),
+        Command::Convert(a) => convert::run(&a),
+        Command::Schema(a) => convert::schema(&a),
+        Command::Run(a) => run::run(&a),
+        Command::Merge(a) => merge::run(&a),
+        Command::Chart(a) => chart::run(&a),
+        Command::Conformance(a) => conformance::run(&a),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Findings) => ExitCode::from(1),
+        Err(Failure::Unusable(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Reads a file (or standard input for `-`) as text, naming the file on failure.
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    if path.as_os_str() == "-" {
+        return std::io::read_to_string(std::io::stdin())
+            .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"));
+    }
+    std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+}
+
+/// Writes `text` to `path` (or stdout for `-` / no path).
+fn write_out(path: Option<&PathBuf>, text: &str) -> anyhow::Result<()> {
+    match path {
+        Some(p) if p.as_os_str() != "-" => write_file(p, text.as_bytes()),
+        _ => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+/// Writes a whole file atomically (temporary file + rename), so that a failure never leaves a
+/// half-written output behind.
+fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| anyhow::anyhow!("cannot write {}: not a file path", path.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            anyhow::anyhow!("cannot write {}: {e}", path.display())
+        })
+}

@@ -1,0 +1,259 @@
+//! Drives the `smps` example program as a user would: every subcommand on good and bad input,
+//! exit codes, and snapshots of the text output with timings, dates and ports masked.
+//!
+//! The binary is the one `cargo test` builds for the example (examples are compiled before
+//! tests run). Snapshots live in `tests/snapshots/`; regenerate with `SMPS_BLESS=1`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn smps() -> Command {
+    // target/<profile>/deps/cli-<hash> → target/<profile>/examples/smps
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let bin = dir
+        .join("examples")
+        .join(format!("smps{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is not built; run through `cargo test`",
+        bin.display()
+    );
+    let mut cmd = Command::new(bin);
+    cmd.env("CI", "1").current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn run(args: &[&str]) -> Output {
+    smps().args(args).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn data(name: &str) -> String {
+    format!("tests/data/{name}")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("smps-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// Masks what changes from run to run: durations, dates, ports.
+fn mask(text: &str) -> String {
+    let rules = [
+        (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "<time>"),
+        (r"\d+\.\d+ s\b", "<secs> s"),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:<port>"),
+    ];
+    let mut out = text.to_owned();
+    for (pattern, with) in rules {
+        out = regex::Regex::new(pattern)
+            .unwrap()
+            .replace_all(&out, with)
+            .into_owned();
+    }
+    out
+}
+
+fn snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("SMPS_BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(
+        actual, expected,
+        "snapshot {name} differs; regenerate with SMPS_BLESS=1"
+    );
+}
+
+#[test]
+fn validate_accepts_a_good_config_with_exit_0() {
+    let o = run(&["validate", &data("quick-run.yaml")]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("1 file(s) checked: 1 ok, 0 failed"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn validate_reports_findings_with_locations_and_exit_1() {
+    let o = run(&["validate", &data("bad-result.yaml")]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    snapshot("validate-bad-result.txt", &mask(&stdout(&o)));
+    let o = run(&["validate", "--format", "json", &data("bad-result.yaml")]);
+    assert_eq!(code(&o), 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["reports"][0]["valid"], false);
+    let o = run(&["validate", "--format", "junit", &data("bad-result.yaml")]);
+    assert!(stdout(&o).contains("<failure"), "{}", stdout(&o));
+}
+
+#[test]
+fn validate_gives_exit_2_for_unusable_input() {
+    let o = run(&["validate", &data("broken.yaml")]);
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("broken.yaml:3:"), "{}", stdout(&o));
+    let o = run(&["validate", "tests/data/does-not-exist.yaml"]);
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
+fn convert_writes_canonical_and_meshery_forms() {
+    let o = run(&["convert", &data("legacy-result.yaml"), "--format", "json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["latenciesMs"]["max"], 350.472228);
+    assert_eq!(v["labels"]["smps.io/source-latency-unit"], "s");
+    let o = run(&["convert", &data("quick-run.yaml"), "--dialect", "meshery"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    snapshot("convert-meshery.txt", &stdout(&o));
+}
+
+#[test]
+fn convert_names_the_line_of_a_syntax_error_and_writes_nothing() {
+    let out = scratch("never-written.yaml");
+    let o = run(&["convert", &data("broken.yaml"), "-o", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("line 3"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
+
+#[test]
+fn schema_prints_each_kind_and_rejects_unknown_ones() {
+    for kind in ["config", "result", "mesh-config", "environment", "mesh"] {
+        let o = run(&["schema", kind]);
+        assert_eq!(code(&o), 0, "{kind}");
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert!(v["properties"].is_object(), "{kind}");
+    }
+    let o = run(&["schema", "banana"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("unknown kind"), "{}", stderr(&o));
+}
+
+#[test]
+fn run_merge_and_chart_work_end_to_end() {
+    let (a, b) = (scratch("a.json"), scratch("b.json"));
+    for p in [&a, &b] {
+        let o = run(&[
+            "run",
+            &data("quick-run.yaml"),
+            "--portable",
+            p.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert!(
+            stderr(&o).is_empty(),
+            "no progress bar in CI: {}",
+            stderr(&o)
+        );
+        let result: smps_model::PerformanceTestResult =
+            smps_model::read_as(&stdout(&o), &Default::default()).unwrap();
+        let l = result.latencies_ms.unwrap();
+        assert!(
+            l.min > 0.0 && l.min <= l.p50 && l.p50 <= l.p99 && l.p99 <= l.max,
+            "{l:?}"
+        );
+        assert!(result.actual_qps > 100.0, "{}", result.actual_qps);
+    }
+    let merged = scratch("merged.json");
+    let o = run(&[
+        "merge",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--portable",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let count = |p: &Path| {
+        let portable: smps_load::PortableReport =
+            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        smps_load::Report::from_portable(&portable)
+            .unwrap()
+            .measured
+            .latency
+            .len()
+    };
+    assert_eq!(count(&merged), count(&a) + count(&b));
+
+    let svg = scratch("chart.svg");
+    let o = run(&[
+        "chart",
+        a.to_str().unwrap(),
+        &data("legacy-result.yaml"),
+        "-o",
+        svg.to_str().unwrap(),
+        "--label",
+        "loopback",
+        "--label",
+        "meshery 2020",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") && text.contains("loopback") && text.contains("meshery 2020"));
+}
+
+#[test]
+fn run_refuses_an_invalid_config_with_exit_2_and_writes_nothing() {
+    let out = scratch("not-written.json");
+    let o = run(&[
+        "run",
+        &data("bad-result.yaml"),
+        "--portable",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    assert!(!out.exists());
+}
+
+#[test]
+fn merge_and_chart_name_the_bad_file() {
+    let o = run(&[
+        "merge",
+        &data("legacy-result.yaml"),
+        &data("quick-run.yaml"),
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("legacy-result.yaml"), "{}", stderr(&o));
+    let svg = scratch("bad.svg");
+    let o = run(&["chart", &data("broken.yaml"), "-o", svg.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("broken.yaml"), "{}", stderr(&o));
+    assert!(!svg.exists());
+}
+
+#[test]
+fn conformance_is_full_on_the_loopback_mesh() {
+    let o = run(&["conformance"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    snapshot("conformance-default.txt", &mask(&stdout(&o)));
+}
+
+#[test]
+fn conformance_catches_a_mesh_that_allows_everything() {
+    let o = run(&["conformance", "--fault", "allow-all", "--format", "meshery"]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let text = v.to_string();
+    assert!(!text.is_empty());
+    let o = run(&["conformance", "--fault", "nonsense"]);
+    assert_eq!(code(&o), 2);
+}
