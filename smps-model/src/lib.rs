@@ -9,7 +9,7 @@
 //!   `{test, mesh}` wrapper, profiles and result records with fortio, wrk2- and
 //!   nighthawk-shaped payloads; the legacy `BenchmarkSpec` and `PerformanceSpec` exports; and
 //!   multi-document YAML. Unknown fields are ignored but reported in [`Document::unknown_fields`].
-//! * **Writing** ([`write`]) gives canonical proto3 JSON ([`Dialect::Canonical`]: camelCase,
+//! * **Writing** ([`write()`]) gives canonical proto3 JSON ([`Dialect::Canonical`]: camelCase,
 //!   enum names, int64 as strings, defaults omitted) or the Meshery-compatible form
 //!   ([`Dialect::Meshery`]: snake_case, enum numbers, int64 numbers, `{test, mesh}` wrapper for
 //!   configs), each as YAML or JSON.

@@ -60,7 +60,7 @@ pub fn write(document: &Document, dialect: Dialect, format: Format) -> Result<St
 ///
 /// # Errors
 ///
-/// As [`write`].
+/// As [`write()`].
 pub fn write_all(documents: &[Document], dialect: Dialect, format: Format) -> Result<String> {
     match format {
         Format::Json => {
@@ -85,7 +85,7 @@ pub fn write_all(documents: &[Document], dialect: Dialect, format: Format) -> Re
 ///
 /// # Errors
 ///
-/// As [`write`].
+/// As [`write()`].
 ///
 /// # Examples
 ///
