@@ -12,6 +12,11 @@
 //! every profile but SMI-METRICS (which has no test yet) is Full. Each `--fault` makes the mesh
 //! non-conformant in one way (`allow-all`, `ignore-weights`, `ignore-route-matches`,
 //! `drop-headers`) and the affected specs drop to Partial or None, with the evidence printed.
+//!
+//! Timing (release build, 2-core machine shared with other builds, load average about 7): the
+//! full suite (14 tests, about 2,300 requests through the proxy) took 0.45-1.0 s over three runs.
+//! A faulty run takes longer because every failing convergence check waits its full timeout
+//! (`--traffic-timeout`, 1 s by default here).
 #![allow(clippy::print_stdout)]
 
 use std::sync::Arc;
@@ -36,7 +41,7 @@ struct Args {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Convergence timeout for traffic checks (policy changes are instant on the loopback mesh).
-    #[arg(long, default_value = "2s")]
+    #[arg(long, default_value = "1s")]
     traffic_timeout: String,
 }
 
