@@ -110,12 +110,13 @@ async fn assert_fails_with_every_mismatch_path_and_absent_or_missing_objects_are
     .await;
     assert_eq!(r.status, Status::Failed);
     let op = last_op(&r);
-    let paths: Vec<&str> = op.evidence["mismatches"]
+    let mut paths: Vec<&str> = op.evidence["mismatches"]
         .as_array()
         .unwrap()
         .iter()
         .map(|m| m["path"].as_str().unwrap())
         .collect();
+    paths.sort_unstable();
     assert_eq!(paths, ["/spec/ports/0/port", "/spec/selector/app"]);
     assert!(
         op.message.contains("within 600ms"),
