@@ -329,14 +329,14 @@ async fn traffic_converges_when_policy_propagates_late_without_sleeping() {
         LoopbackMesh::start(
             LoopbackConfig::builder()
                 .seed(1)
-                .policy_delay(Duration::from_millis(200))
+                .policy_delay(Duration::from_millis(800))
                 .build(),
         )
         .await
         .unwrap(),
     );
     let mut op = TrafficOp::new("app-a", "http://app-b:9091/echo", Expect::Allowed);
-    op.timeout = Some(smi_assert::suite::Dur(Duration::from_secs(5)));
+    op.timeout = Some(smi_assert::suite::Dur(Duration::from_secs(10)));
     let r = run_one(
         &mesh,
         Test::builder("converge")
