@@ -21,6 +21,20 @@ const ALIASES: &[(&str, &str)] = &[
     ("mean", "average"),
 ];
 
+fn alias(camel: &str) -> Option<&'static str> {
+    // Cheap pre-filter: every alias starts with one of these letters.
+    if !matches!(
+        camel.as_bytes().first(),
+        Some(b's' | b'e' | b'a' | b'c' | b'm')
+    ) {
+        return None;
+    }
+    ALIASES
+        .iter()
+        .find(|(from, _)| *from == camel)
+        .map(|(_, to)| *to)
+}
+
 /// The canonical form of a mapping key written outside a user map.
 pub(crate) fn key(raw: &str) -> Cow<'_, str> {
     let camel: Cow<'_, str> = if raw.contains('_') {
@@ -40,8 +54,8 @@ pub(crate) fn key(raw: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(raw)
     };
-    match ALIASES.iter().find(|(from, _)| *from == camel) {
-        Some((_, to)) => Cow::Borrowed(to),
+    match alias(&camel) {
+        Some(to) => Cow::Borrowed(to),
         None => camel,
     }
 }

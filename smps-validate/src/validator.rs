@@ -26,13 +26,20 @@ pub const DEFAULT_MAX_NODES: usize = 1_000_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ReaderCheck {
-    /// Also run [`smps_model::read_all`] on every input that has no error. This catches the
-    /// rare inputs our parser accepts and smps-model's (serde_yaml, YAML 1.1 flavoured) does
-    /// not, at the cost of a second parse of valid inputs. The default.
+    /// Also run [`smps_model::read_all`] on every YAML input that has no error. This catches
+    /// the rare inputs saphyr-parser accepts and smps-model's parser (serde_yaml, libyaml) does
+    /// not, or reads differently, at the cost of a second parse of valid YAML inputs. JSON
+    /// inputs go through serde_json on both sides, so the typed check below suffices. The
+    /// default.
     #[default]
     Full,
-    /// Only deserialise smps-model's types from our own parse. Faster; YAML edge cases that
-    /// saphyr-parser and serde_yaml read differently may slip through.
+    /// Run only smps-model's YAML *parser* (serde_yaml, without building values) over YAML
+    /// inputs with no error: catches the grammar differences between saphyr-parser and libyaml
+    /// at about half the cost of [`ReaderCheck::Full`]. Scalars are resolved as serde_yaml does
+    /// in every mode, so the remaining gap is small but not proven empty.
+    Syntax,
+    /// Only deserialise smps-model's types from our own parse (done in both modes). Faster
+    /// for YAML; edge cases that saphyr-parser and serde_yaml read differently may slip through.
     Typed,
 }
 
@@ -285,6 +292,24 @@ impl Validator {
         ValidatorBuilder::default()
     }
 
+    /// The strict JSON Schema (draft 2020-12) this validator applies to documents of `kind`:
+    /// smps-model's schema with `additionalProperties: false` on every message, int32 bounds, and
+    /// the legacy singular `endpoint_url` allowed. Useful to run other validators on the same
+    /// rules (see `benches/validate-compare.sh`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use smps_validate::{Kind, Validator};
+    /// let v = Validator::new()?;
+    /// assert_eq!(v.schema(Kind::PerformanceTestResult)["additionalProperties"], false);
+    /// # Ok::<(), smps_validate::Error>(())
+    /// ```
+    #[must_use]
+    pub fn schema(&self, kind: Kind) -> &Value {
+        &self.schemas[kind_index(kind)].schema
+    }
+
     /// Whether the input is readable and free of errors (warnings are allowed). Unusable input
     /// (see [`Error`]) is not valid.
     #[must_use]
@@ -369,11 +394,17 @@ impl Validator {
                 break;
             }
         }
-        if self.reader_check == ReaderCheck::Full
+        if self.reader_check != ReaderCheck::Typed
+            && format == Format::Yaml
             && !self.disabled.contains(&Rule::ModelRead)
             && documents.iter().all(|d| d.valid)
         {
-            if let Some(p) = reader_gate(text, format, forced, &units) {
+            let gate = if self.reader_check == ReaderCheck::Syntax {
+                yaml_syntax_gate(text, &units)
+            } else {
+                reader_gate(text, format, forced, &units)
+            };
+            if let Some(p) = gate {
                 if let Some(d) = documents.get_mut(p.unit) {
                     d.valid = false;
                 }
@@ -655,6 +686,36 @@ fn with_converted_path(kind: ViolationKind, pointer: &Pointer) -> ViolationKind 
     }
 }
 
+/// Runs serde_yaml's parser (no values built) over the input; its first error becomes a
+/// finding on the document it stopped in.
+#[cfg(feature = "yaml")]
+fn yaml_syntax_gate(text: &str, units: &[Unit]) -> Option<Pending> {
+    use serde::Deserialize as _;
+    for (index, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        if let Err(e) = serde::de::IgnoredAny::deserialize(doc) {
+            let unit = units.iter().position(|u| u.document == index).unwrap_or(0);
+            return Some(Pending {
+                unit,
+                rule: Rule::ModelRead,
+                target: Target {
+                    pointer: units.get(unit).map(|u| u.base.clone()).unwrap_or_default(),
+                    at_key: false,
+                    root: None,
+                },
+                kind: ViolationKind::Unreadable {
+                    message: format!("smps-model's YAML parser rejects the document: {e}"),
+                },
+            });
+        }
+    }
+    None
+}
+
+#[cfg(not(feature = "yaml"))]
+fn yaml_syntax_gate(_text: &str, _units: &[Unit]) -> Option<Pending> {
+    None
+}
+
 /// Runs smps-model's own reader over the whole input; its first error becomes a finding.
 fn reader_gate(
     text: &str,
@@ -725,6 +786,10 @@ fn root_renamed(kind: Kind, value: &Value) -> Option<Value> {
 /// Reads the document with smps-model's serde types; a failure is a finding.
 fn model_read(kind: Kind, value: &Value) -> Option<RawFinding> {
     fn try_read<T: serde::de::DeserializeOwned>(value: &Value) -> Option<RawFinding> {
+        // Fast path without path tracking; re-run with it only to name the failing field.
+        if T::deserialize(value).is_ok() {
+            return None;
+        }
         match serde_path_to_error::deserialize::<_, T>(value) {
             Ok(_) => None,
             Err(e) => {

@@ -399,84 +399,64 @@ fn bool_of(s: &str) -> Option<bool> {
     }
 }
 
+/// Leading zeros followed by digits (`0123`) are a string, not a number (as serde_yaml reads).
+fn digits_but_not_number(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    s.len() > 1 && s.starts_with('0') && s[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Integers the way smps-model's YAML reader (serde_yaml) resolves them: decimal, `0x`, `0o`,
+/// `0b`, optional sign; 64-bit range (larger magnitudes fall through to floats).
 fn int_of(s: &str) -> Option<Value> {
-    let (neg, digits) = match s.as_bytes().first()? {
+    let (neg, body) = match s.as_bytes().first()? {
         b'-' => (true, &s[1..]),
         b'+' => (false, &s[1..]),
         _ => (false, s),
     };
-    if let Some(hex) = digits.strip_prefix("0x") {
-        if !neg && !hex.is_empty() && hex.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return u64::from_str_radix(hex, 16).ok().map(Value::from);
+    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
+        if let Some(digits) = body.strip_prefix(prefix) {
+            if digits.is_empty() || digits.starts_with(['+', '-']) {
+                return None;
+            }
+            let magnitude = u64::from_str_radix(digits, radix).ok()?;
+            return if neg {
+                0i64.checked_sub_unsigned(magnitude).map(Value::from)
+            } else {
+                Some(Value::from(magnitude))
+            };
         }
-        return None;
     }
-    if let Some(oct) = digits.strip_prefix("0o") {
-        if !neg && !oct.is_empty() && oct.bytes().all(|c| matches!(c, b'0'..=b'7')) {
-            return u64::from_str_radix(oct, 8).ok().map(Value::from);
-        }
-        return None;
-    }
-    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+    if body.is_empty() || !body.bytes().all(|c| c.is_ascii_digit()) || digits_but_not_number(s) {
         return None;
     }
     if neg {
-        if let Ok(v) = s.parse::<i64>() {
-            return Some(Value::from(v));
-        }
-    } else if let Ok(v) = digits.parse::<u64>() {
-        return Some(Value::from(v));
+        s.parse::<i64>().ok().map(Value::from)
+    } else {
+        body.parse::<u64>().ok().map(Value::from)
     }
-    // Too big for 64 bits: keep the magnitude as a float, as JSON parsers do.
-    s.parse::<f64>()
-        .ok()
-        .and_then(Number::from_f64)
-        .map(Value::Number)
 }
 
+/// Floats the way serde_yaml resolves them: `.inf`/`.nan` spellings, or anything Rust parses
+/// as a finite `f64` (so `1e400` stays a string).
 fn float_of(s: &str) -> Option<f64> {
+    let unsigned = match s.strip_prefix('+') {
+        Some(rest) if rest.starts_with(['+', '-']) => return None,
+        Some(rest) => rest,
+        None => s,
+    };
+    match unsigned {
+        ".inf" | ".Inf" | ".INF" => return Some(f64::INFINITY),
+        _ => {}
+    }
     match s {
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Some(f64::INFINITY),
         "-.inf" | "-.Inf" | "-.INF" => return Some(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Some(f64::NAN),
         _ => {}
     }
-    // Core schema: [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
-    let b = s.as_bytes();
-    let mut i = usize::from(matches!(b.first(), Some(b'-' | b'+')));
-    let int_start = i;
-    while b.get(i).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-    }
-    let int_digits = i - int_start;
-    let mut frac_digits = 0;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-            frac_digits += 1;
-        }
-    }
-    if int_digits == 0 && frac_digits == 0 {
+    if digits_but_not_number(s) {
         return None;
     }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'-' | b'+')) {
-            i += 1;
-        }
-        let exp_start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == exp_start {
-            return None;
-        }
-    }
-    if i != b.len() {
-        return None;
-    }
-    s.parse::<f64>().ok()
+    unsigned.parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -675,13 +655,13 @@ mod tests {
     #[test]
     fn scalars_follow_the_core_schema() {
         let v = one(
-            "a: 1\nb: -2.5\nc: true\nd: ~\ne: '1'\nf: .nan\ng: -.inf\nh: 0x1F\ni: 1e3\nj: 2024-01-01T00:00:00Z\nk: 18446744073709551616\nl: inf\n",
+            "a: 1\nb: -2.5\nc: true\nd: ~\ne: '1'\nf: .nan\ng: -.inf\nh: 0x1F\ni: 1e3\nj: 2024-01-01T00:00:00Z\nk: 18446744073709551616\nl: inf\nm: 0123\nn: 0b101\no: -0x1F\np: 1e400\n",
         );
         assert_eq!(
             v,
             json!({"a": 1, "b": -2.5, "c": true, "e": "1", "f": "NaN", "g": "-Infinity",
                    "h": 31, "i": 1000.0, "j": "2024-01-01T00:00:00Z", "k": 18_446_744_073_709_551_616.0_f64,
-                   "l": "inf"})
+                   "l": "inf", "m": "0123", "n": 5, "o": -31, "p": "1e400"})
         );
     }
 

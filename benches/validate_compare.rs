@@ -1,0 +1,117 @@
+//! Helper of `benches/validate-compare.sh`: writes the shared corpus to disk and measures
+//! smps-validate on it in process, the way the script measures Python `jsonschema` and `ajv`.
+//!
+//! ```text
+//! cargo run --release -p benches --example validate-compare -- gen DIR
+//! cargo run --release -p benches --example validate-compare -- run DIR ROUNDS
+//! ```
+//! `run` prints one tab-separated line per measurement:
+//! `tool  format  mode  best_seconds  docs_per_second  invalid_count`.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use smps_validate::{Format, Kind, ReaderCheck, Source, Validator};
+
+#[path = "validate_corpus.rs"]
+mod corpus;
+
+const N: usize = 10_000;
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [cmd, dir] if cmd == "gen" => generate(Path::new(dir)),
+        [cmd, dir, rounds] if cmd == "run" => run(Path::new(dir), rounds.parse()?),
+        _ => bail!("usage: validate-compare gen DIR | run DIR ROUNDS"),
+    }
+}
+
+fn generate(dir: &Path) -> Result<()> {
+    let docs = corpus::corpus(N);
+    std::fs::create_dir_all(dir.join("json"))?;
+    std::fs::create_dir_all(dir.join("yaml"))?;
+    for (i, d) in docs.iter().enumerate() {
+        std::fs::write(dir.join(format!("json/{i:05}.json")), &d.json)?;
+        std::fs::write(dir.join(format!("yaml/{i:05}.yaml")), &d.yaml)?;
+    }
+    let validator = Validator::new()?;
+    let schema = validator.schema(Kind::PerformanceTestResult);
+    std::fs::write(
+        dir.join("schema.json"),
+        serde_json::to_string_pretty(schema)?,
+    )?;
+    let invalid = docs.iter().filter(|d| d.invalid).count();
+    std::fs::write(dir.join("expected-invalid.txt"), format!("{invalid}\n"))?;
+    eprintln!(
+        "wrote {N} JSON + {N} YAML documents ({invalid} invalid) to {}",
+        dir.display()
+    );
+    Ok(())
+}
+
+fn load(dir: &Path, ext: &str) -> Result<Vec<String>> {
+    (0..N)
+        .map(|i| {
+            let p = dir.join(format!("{ext}/{i:05}.{ext}"));
+            std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))
+        })
+        .collect()
+}
+
+fn run(dir: &Path, rounds: usize) -> Result<()> {
+    let full = Validator::new()?;
+    let typed = Validator::builder()
+        .reader_check(ReaderCheck::Typed)
+        .build()?;
+    let syntax = Validator::builder()
+        .reader_check(ReaderCheck::Syntax)
+        .build()?;
+    for (ext, format) in [("json", Format::Json), ("yaml", Format::Yaml)] {
+        let texts = load(dir, ext)?;
+        if format == Format::Json {
+            // Calibration on this machine: a bare serde_json parse of every document.
+            let mut best = f64::INFINITY;
+            for _ in 0..rounds {
+                let start = Instant::now();
+                let mut n = 0usize;
+                for t in &texts {
+                    let v: serde_json::Value = serde_json::from_str(t)?;
+                    n += usize::from(v.is_object());
+                }
+                std::hint::black_box(n);
+                best = best.min(start.elapsed().as_secs_f64());
+            }
+            println!(
+                "serde_json parse only\t{ext}\tparse\t{best:.4}\t{:.0}\t-",
+                N as f64 / best
+            );
+        }
+        for (mode, validator) in [
+            ("report", &full),
+            ("report_syntax", &syntax),
+            ("report_typed", &typed),
+        ] {
+            let mut best = f64::INFINITY;
+            let mut invalid = 0;
+            for _ in 0..rounds {
+                let start = Instant::now();
+                invalid = 0;
+                for t in &texts {
+                    let r = validator.report(&Source::text(t.as_str()).format(format))?;
+                    if !r.is_valid() {
+                        invalid += 1;
+                    }
+                }
+                best = best.min(start.elapsed().as_secs_f64());
+            }
+            println!(
+                "smps-validate\t{ext}\t{mode}\t{best:.4}\t{:.0}\t{invalid}",
+                N as f64 / best
+            );
+        }
+    }
+    Ok(())
+}
