@@ -768,7 +768,7 @@ impl Runner {
             .filter(|o| match &labels {
                 Some(Value::Object(l)) => l
                     .iter()
-                    .all(|(k, v)| o.pointer(&format!("/metadata/labels/{k}")) == Some(v)),
+                    .all(|(k, v)| o["metadata"]["labels"].get(k) == Some(v)),
                 _ => true,
             })
             .collect())

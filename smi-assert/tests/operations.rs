@@ -662,3 +662,35 @@ async fn the_in_memory_cluster_follows_the_backend_contract() {
     );
     assert!(c.delete_namespace("ns").await.unwrap());
 }
+
+#[tokio::test]
+async fn an_unnamed_assert_lists_by_kind_and_labels_including_slashed_keys() {
+    let mesh = mesh_with(&[]).await;
+    let sa = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "a", "labels": {"app.kubernetes.io/name": "x"}}});
+    let by_label = |v: &str| {
+        Operation::assert(json!({"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"labels": {"app.kubernetes.io/name": v}}}))
+    };
+    let r = run_one(
+        &mesh,
+        Test::builder("labels")
+            .step("s", vec![Operation::apply(vec![sa.clone()]), by_label("x")])
+            .build(),
+    )
+    .await;
+    assert_eq!(r.status, Status::Passed, "{r:?}");
+    let r = run_one(
+        &mesh,
+        Test::builder("labels-miss")
+            .step("s", vec![Operation::apply(vec![sa]), by_label("y")])
+            .build(),
+    )
+    .await;
+    assert_eq!(r.status, Status::Failed);
+    assert!(
+        last_op(&r).message.contains("not found"),
+        "{}",
+        last_op(&r).message
+    );
+}
