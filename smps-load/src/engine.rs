@@ -25,7 +25,7 @@ use crate::recorder::Stats;
 use crate::report::{
     LatencyBasis, LatencySummary, Phase, PhaseReport, Report, RunSettings, Snapshot,
 };
-use crate::transport::{Endpoint, Exchange, HttpVersion, Origin, Slot, Transport};
+use crate::transport::{Endpoint, Exchange, Http1Client, HttpVersion, Origin, Slot, Transport};
 
 /// How requests are paced.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,6 +106,7 @@ pub struct EngineBuilder {
     interval: Duration,
     workers: Option<usize>,
     version: HttpVersion,
+    h1_client: Http1Client,
     extra_ca_pem: Vec<(String, String)>,
     labels: BTreeMap<String, String>,
     deferred: Option<(String, String)>,
@@ -132,6 +133,7 @@ impl Default for EngineBuilder {
             interval: Duration::from_secs(1),
             workers: None,
             version: HttpVersion::default(),
+            h1_client: Http1Client::default(),
             extra_ca_pem: Vec::new(),
             labels: BTreeMap::new(),
             deferred: None,
@@ -252,6 +254,12 @@ impl EngineBuilder {
     /// The HTTP version (default [`HttpVersion::Http1`]).
     pub fn http_version(mut self, version: HttpVersion) -> Self {
         self.version = version;
+        self
+    }
+
+    /// Which client carries HTTP/1.1 (default [`Http1Client::Lean`]).
+    pub fn http1_client(mut self, client: Http1Client) -> Self {
+        self.h1_client = client;
         self
     }
 
@@ -609,12 +617,11 @@ impl EngineBuilder {
                     HeaderValue::from(self.body.len()),
                 );
             }
-            let mut bytes_out = (method.as_str().len() + path.to_string().len() + 12) as u64;
-            for (n, v) in &h {
-                bytes_out += (n.as_str().len() + v.len() + 4) as u64;
-            }
-            bytes_out += 2 + self.body.len() as u64;
+            let raw = crate::raw::encode_request(&method, &path.to_string(), &h, &self.body);
+            let bytes_out = raw.len() as u64;
             endpoints.push(Endpoint {
+                raw,
+                is_head: method == Method::HEAD,
                 origin: index,
                 url: url.clone(),
                 path,
@@ -679,6 +686,7 @@ impl EngineBuilder {
                 origins,
                 endpoints: Arc::new(endpoints),
                 version: self.version,
+                h1_client: self.h1_client,
                 connect_timeout: self.connect_timeout,
                 request_timeout: self.request_timeout,
                 #[cfg(feature = "rustls")]
@@ -700,6 +708,7 @@ struct Inner {
     origins: Vec<OriginSpec>,
     endpoints: Arc<Vec<Endpoint>>,
     version: HttpVersion,
+    h1_client: Http1Client,
     connect_timeout: Duration,
     request_timeout: Duration,
     #[cfg(feature = "rustls")]
@@ -880,6 +889,7 @@ impl Engine {
             origins,
             endpoints: Arc::clone(&inner.endpoints),
             version: inner.version,
+            h1_client: inner.h1_client,
             connect_timeout: inner.connect_timeout,
             #[cfg(feature = "rustls")]
             tls: inner.tls.clone(),

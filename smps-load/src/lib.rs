@@ -82,6 +82,7 @@
 mod engine;
 mod error;
 mod plan;
+mod raw;
 mod recorder;
 #[cfg(feature = "reference-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reference-server")))]
@@ -98,4 +99,4 @@ pub use report::{
     LatencyBasis, LatencySummary, Phase, PhaseReport, PortablePhase, PortableReport, Report,
     RunSettings, Snapshot, merge,
 };
-pub use transport::HttpVersion;
+pub use transport::{Http1Client, HttpVersion};

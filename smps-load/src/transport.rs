@@ -35,6 +35,20 @@ pub enum HttpVersion {
     Http2,
 }
 
+/// Which HTTP/1.1 client implementation carries HTTP/1.1 requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Http1Client {
+    /// The engine's own lean client (default): each request is encoded once per endpoint, the
+    /// response head is parsed in place and the body counted without being kept. Fewer CPU
+    /// cycles per request, which matters when the generator must not be the bottleneck.
+    #[default]
+    Lean,
+    /// hyper's HTTP/1.1 client connection (stricter, more general, about twice the CPU per
+    /// request in our measurements; see `benches/README.md`).
+    Hyper,
+}
+
 /// A resolved origin (scheme, host, port).
 #[derive(Debug)]
 pub(crate) struct Origin {
@@ -58,6 +72,9 @@ pub(crate) struct Endpoint {
     pub(crate) body: Bytes,
     /// Bytes of the request head and body as HTTP/1.1 would write them.
     pub(crate) bytes_out: u64,
+    /// The whole HTTP/1.1 request, encoded once.
+    pub(crate) raw: Bytes,
+    pub(crate) is_head: bool,
 }
 
 /// Everything a worker needs to talk to the targets; shared read-only by all workers.
@@ -66,6 +83,7 @@ pub(crate) struct Transport {
     pub(crate) endpoints: Arc<Vec<Endpoint>>,
     #[cfg_attr(not(feature = "http2"), allow(dead_code))]
     pub(crate) version: HttpVersion,
+    pub(crate) h1_client: Http1Client,
     pub(crate) connect_timeout: Duration,
     #[cfg(feature = "rustls")]
     pub(crate) tls: Option<tokio_rustls::TlsConnector>,
@@ -146,6 +164,7 @@ type Body = Full<Bytes>;
 
 /// One open connection.
 enum Conn {
+    Raw(crate::raw::RawConn<Stream>),
     H1 {
         sender: http1::SendRequest<Body>,
         /// The connection state machine, polled by whoever is using the connection (no task
@@ -257,9 +276,9 @@ impl Transport {
         } else {
             Stream::Plain(tcp)
         };
-        let io = TokioIo::new(stream);
         #[cfg(feature = "http2")]
         if use_h2 {
+            let io = TokioIo::new(stream);
             let (sender, conn) =
                 hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io)
                     .await
@@ -271,6 +290,10 @@ impl Transport {
             return Ok(Conn::H2 { sender });
         }
         let _ = use_h2;
+        if self.h1_client == Http1Client::Lean {
+            return Ok(Conn::Raw(crate::raw::RawConn::new(stream)));
+        }
+        let io = TokioIo::new(stream);
         let (sender, driver) = http1::handshake(io).await.map_err(|e| classify_hyper(&e))?;
         Ok(Conn::H1 {
             sender,
@@ -334,6 +357,8 @@ impl Transport {
         let entry = &mut slot.conns[ep.origin];
         if let Some(conn) = entry {
             let alive = match conn {
+                // A close by the server shows up as a failed exchange (counted) and a reconnect.
+                Conn::Raw(_) => true,
                 Conn::H1 { sender, driver } => {
                     // Let the connection notice a close by the server before we reuse it.
                     !sender.is_closed() && driver.as_mut().now_or_never().is_none()
@@ -379,7 +404,18 @@ impl Transport {
             };
         };
         let sent_at;
+        let mut reusable = true;
         let result = match conn {
+            Conn::Raw(raw) => {
+                sent_at = Instant::now();
+                match raw.exchange(&ep.raw, ep.is_head).await {
+                    Ok((status, bytes, keep)) => {
+                        reusable = keep;
+                        Ok((status, bytes))
+                    }
+                    Err(k) => Err(k),
+                }
+            }
             Conn::H1 { sender, driver } => {
                 let req = self.request(ep, false);
                 sent_at = Instant::now();
@@ -422,6 +458,9 @@ impl Transport {
             }
         };
         let done_at = Instant::now();
+        if !reusable {
+            *entry = None;
+        }
         match result {
             Ok((status, bytes_in)) => Exchange {
                 outcome: Ok(status),

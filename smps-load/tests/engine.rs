@@ -351,3 +351,29 @@ async fn runs_on_a_current_thread_runtime() {
     assert_eq!(report.measured.ok(), 100);
     assert_eq!(report.settings.workers, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hyper_http1_client_gives_the_same_counts_as_the_lean_one() {
+    let _serial = crate::serial().await;
+    let server = ReferenceServer::builder()
+        .status_mix(vec![(200, 1), (404, 1)])
+        .start()
+        .await
+        .unwrap();
+    for client in [smps_load::Http1Client::Lean, smps_load::Http1Client::Hyper] {
+        let report = Engine::builder()
+            .url(server.url("/"))
+            .connections(2)
+            .http1_client(client)
+            .max_requests(200)
+            .build()
+            .unwrap()
+            .run()
+            .await
+            .unwrap();
+        let m = &report.measured;
+        assert_eq!(m.status_codes.get(&200), Some(&100), "{client:?}");
+        assert_eq!(m.status_codes.get(&404), Some(&100), "{client:?}");
+        assert_eq!(m.connections_opened, 2, "{client:?}");
+    }
+}
