@@ -18,9 +18,13 @@ WORK="${VALIDATE_COMPARE_DIR:-$ROOT/target/validate-compare}"
 mkdir -p "$WORK"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
-echo "== building the helper (release)" >&2
-cargo build --release -q -p benches --example validate-compare
-HELPER="$CARGO_TARGET_DIR/release/examples/validate-compare"
+if [ -n "${VALIDATE_COMPARE_HELPER:-}" ]; then
+    HELPER="$VALIDATE_COMPARE_HELPER"   # a prebuilt helper binary
+else
+    echo "== building the helper (release)" >&2
+    cargo build --release -q -p benches --example validate-compare
+    HELPER="$CARGO_TARGET_DIR/release/examples/validate-compare"
+fi
 "$HELPER" gen "$WORK/data"
 
 echo "== installing Python jsonschema and PyYAML (PyPI)" >&2

@@ -54,8 +54,14 @@ fn parse_kind(s: &str) -> Result<Kind, String> {
 
 /// The outcome for one file.
 enum Outcome {
-    Checked { report: Report, text: Option<String> },
-    Unusable { name: String, error: Error },
+    Checked {
+        report: Report,
+        text: Option<String>,
+    },
+    Unusable {
+        name: String,
+        error: Error,
+    },
 }
 
 fn main() -> ExitCode {
@@ -117,7 +123,10 @@ fn failed(report: &Report, strict: bool) -> bool {
 }
 
 fn exit_code(outcomes: &[Outcome], strict: bool) -> ExitCode {
-    if outcomes.iter().any(|o| matches!(o, Outcome::Unusable { .. })) {
+    if outcomes
+        .iter()
+        .any(|o| matches!(o, Outcome::Unusable { .. }))
+    {
         ExitCode::from(2)
     } else if outcomes.iter().any(|o| match o {
         Outcome::Checked { report, .. } => failed(report, strict),
@@ -192,7 +201,12 @@ fn print_violation(name: &str, v: &Violation, text: Option<&str>) {
             v.rule(),
             v.message()
         ),
-        None => println!("{name}: {}[{}]: {}{doc}", v.severity(), v.rule(), v.message()),
+        None => println!(
+            "{name}: {}[{}]: {}{doc}",
+            v.severity(),
+            v.rule(),
+            v.message()
+        ),
     }
     let (Some(l), Some(text)) = (v.location(), text) else {
         return;
