@@ -183,27 +183,41 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         let mut out = Map::new();
         while let Some(raw_key) = map.next_key_seed(KeySeed)? {
             let key: String = if self.raw {
-                raw_key.into_owned()
+                raw_key.to_string()
             } else {
                 canon::key(&raw_key).into_owned()
             };
-            let path = PathNode::Key(self.path, &key);
-            let seed = ValueSeed {
-                path: &path,
-                raw: self.raw || canon::is_user_map(&key),
-                depth: self.depth + 1,
-                max_depth: self.max_depth,
-                dups: self.dups,
+            let value = {
+                let path = PathNode::Key(self.path, &key);
+                let seed = ValueSeed {
+                    path: &path,
+                    raw: self.raw || canon::is_user_map(&key),
+                    depth: self.depth + 1,
+                    max_depth: self.max_depth,
+                    dups: self.dups,
+                };
+                map.next_value_seed(seed)?
             };
-            let value = map.next_value_seed(seed)?;
-            if out.contains_key(&key) {
-                self.dups.borrow_mut().push(path.to_pointer());
-            }
             // proto3 JSON: a null field means "default", i.e. absent.
             if value.is_null() && !self.raw {
+                if out.contains_key(&key) {
+                    self.dups
+                        .borrow_mut()
+                        .push(PathNode::Key(self.path, &key).to_pointer());
+                }
                 continue;
             }
-            out.insert(key, value);
+            // One hash per key: `insert` tells whether the key was there already.
+            if out.insert(key, value).is_some() {
+                let key: String = if self.raw {
+                    raw_key.into_owned()
+                } else {
+                    canon::key(&raw_key).into_owned()
+                };
+                self.dups
+                    .borrow_mut()
+                    .push(PathNode::Key(self.path, &key).to_pointer());
+            }
         }
         Ok(Value::Object(out))
     }

@@ -905,6 +905,15 @@ const SERVICE_MESH_KEYS: &[&str] = &["type", "version", "labels", "annotations"]
 
 /// Recognises a document from its (canonical) keys, mirroring smps-model's reader.
 fn classify(m: &Map<String, Value>) -> Shape {
+    // Fast path, same answer as below: only result fields (and the common ones) present.
+    if m.contains_key("latenciesMs")
+        && m.keys().all(|k| {
+            RESULT_KEYS.contains(&k.as_str())
+                || matches!(k.as_str(), "smpVersion" | "id" | "labels")
+        })
+    {
+        return Shape::Proto(Kind::PerformanceTestResult);
+    }
     let has = |k: &str| m.contains_key(k);
     if is_wrapper(m) {
         return Shape::Wrapper;
