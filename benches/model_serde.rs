@@ -47,7 +47,11 @@ fn parse(c: &mut Criterion) {
 fn serialize(c: &mut Criterion) {
     let mut group = c.benchmark_group("model_serde/write");
     let options = ReadOptions::default();
-    for (name, text) in inputs() {
+    // One document per kind: the same value is written whatever format it was read from.
+    for (name, text) in inputs()
+        .into_iter()
+        .filter(|(n, _)| matches!(*n, "config.yaml" | "result.json"))
+    {
         let doc = smps_model::read(&text, &options).unwrap();
         for (dialect, dname) in [
             (Dialect::Canonical, "canonical"),
