@@ -1,4 +1,6 @@
-//! Public behaviour of smps-validate (one test binary; see STYLE.md §9).
+//! Public behaviour of smps-validate (one test binary; see STYLE.md §9). Most inputs are YAML,
+//! so the suite needs the default `yaml` feature.
+#![cfg(feature = "yaml")]
 
 mod bad_input;
 mod corpus;
