@@ -3,6 +3,15 @@
 //! ```text
 //! cd fuzz && cargo +nightly fuzz run validate -- -max_len=4096
 //! ```
+//! Without cargo-fuzz installed, the same instrumented build is:
+//! ```text
+//! cd fuzz && RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+//!   -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+//!   -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks" \
+//!   cargo +nightly build --release --target x86_64-unknown-linux-gnu --bin validate
+//! target/x86_64-unknown-linux-gnu/release/validate CORPUS_DIR -max_total_time=150 -max_len=4096
+//! ```
+//! (2026-11-22: 222,894 runs in 151 s from the test fixtures, no failure.)
 //! Invariants checked on every input: no panic; `is_valid`, `validate` and `report` agree; a
 //! document reported valid is readable by smps-model.
 #![no_main]
