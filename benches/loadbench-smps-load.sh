@@ -65,7 +65,7 @@ fi
 if [ "$PART" = rss ] || [ "$PART" = all ]; then
   printf 'requests\tmax_rss_kib\tclient_cpu_s\treq_per_s\n' > "$OUT/rss.tsv"
   for n in 1000000 10000000; do
-    bash "$LB" --out "$OUT/rss-$n" "${IDLE[@]}" run -c 64 -d 200 -- "$GEN" -c 64 -n "$n" '{url}' > "$OUT/rss-$n.summary.md"
+    bash "$LB" --out "$OUT/rss-$n" "${IDLE[@]}" run -c 64 -d 600 -- "$GEN" -c 64 -n "$n" '{url}' > "$OUT/rss-$n.summary.md"
     d=$(ls -d "$OUT/rss-$n"/runs/cmd-* | head -1)
     rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$d/time.txt")
     cpu=$(python3 -c "import re;t=open('$d/time.txt').read();g=lambda k: float(re.search(k+r'\): ([0-9.]+)',t).group(1));print(round(g(r'User time \(seconds')+g(r'System time \(seconds'),2))")

@@ -450,7 +450,9 @@ impl Report {
     /// Merges another report into this one: measured and warm-up totals are added
     /// losslessly (histograms and counters) and the time windows become their union, so
     /// merging the parts of a run gives the same totals as recording everything at once.
-    /// Intervals are concatenated in time order (they are summaries and are not combined).
+    /// The other report's intervals are appended after this one's (they are summaries and
+    /// are not combined), and settings that add up (connections, workers, planned rate) are
+    /// summed.
     ///
     /// # Errors
     ///
