@@ -71,7 +71,11 @@ fn portable(c: &mut Criterion) {
     for parts in [2usize, 8] {
         let many = vec![p.clone(); parts];
         group.bench_with_input(BenchmarkId::new("merge", parts), &many, |b, many| {
-            b.iter_batched(|| many.clone(), |m| merge(&m).expect("merge"), BatchSize::SmallInput)
+            b.iter_batched(
+                || many.clone(),
+                |m| merge(&m).expect("merge"),
+                BatchSize::SmallInput,
+            )
         });
     }
     group.bench_function("fortio_json", |b| b.iter(|| report.to_fortio_json()));

@@ -109,7 +109,12 @@ fn main() -> anyhow::Result<()> {
     );
     println!("Latency basis: {}", report.settings.latency_basis.name());
     println!("Latency Distribution");
-    for (p, v) in [(50, lat.p50), (75, m.latency_ms(75.0)), (90, lat.p90), (99, lat.p99)] {
+    for (p, v) in [
+        (50, lat.p50),
+        (75, m.latency_ms(75.0)),
+        (90, lat.p90),
+        (99, lat.p99),
+    ] {
         println!("  {p:>3}% {v:.3}ms");
     }
     println!("  99.9% {:.3}ms  max {:.3}ms", lat.p999, lat.max);

@@ -19,11 +19,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use futures_util::StreamExt;
 use examples::run_support::{
-    PLACEHOLDER_HOST, is_loopback_host, percentile_table, point_at_reference_server,
-    progress_line, url_host,
+    PLACEHOLDER_HOST, is_loopback_host, percentile_table, point_at_reference_server, progress_line,
+    url_host,
 };
+use futures_util::StreamExt;
 use smps_load::EngineBuilder;
 use smps_load::reference::{Delay, ReferenceServer, Stall};
 use smps_model::{Dialect, Format, PerformanceTestConfig, Protocol, ReadOptions};
@@ -91,7 +91,10 @@ fn check(config: &PerformanceTestConfig) -> Vec<String> {
             ));
         }
         if c.endpoint_urls.is_empty() {
-            problems.push(format!("{}: at least one URL is needed", at("endpoint_urls")));
+            problems.push(format!(
+                "{}: at least one URL is needed",
+                at("endpoint_urls")
+            ));
         }
         for (j, url) in c.endpoint_urls.iter().enumerate() {
             let host = url_host(url);
