@@ -31,7 +31,7 @@ impl Rng {
 /// turn: a string latency, a malformed timestamp, a number in a string label, a numeric id, an
 /// array where the latency object belongs).
 pub(crate) fn corpus(n: usize) -> Vec<Doc> {
-    let mut rng = Rng(0x5EED_0F_5A9);
+    let mut rng = Rng(0x0005_EED0_F5A9);
     (0..n)
         .map(|i| {
             let min = rng.float(0.2, 2.0);
