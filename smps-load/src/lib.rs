@@ -64,7 +64,7 @@
 //! |---|---|---|
 //! | `http2` | yes | [`HttpVersion::Http2`]: h2c prior knowledge, and `h2` by ALPN over TLS |
 //! | `rustls` | yes | `https://` endpoints (rustls, ring provider, webpki roots + extra CAs) |
-//! | `reference-server` | no | [`reference`]: the loopback server used by tests, examples, benches |
+//! | `reference-server` | no | the `reference` module: the loopback server used by tests, examples, benches |
 //!
 //! # Runtime
 //!
