@@ -18,10 +18,11 @@ use crate::transport::HttpVersion;
 /// Name of this generator, as written into results.
 pub const GENERATOR: &str = concat!("smps-load ", env!("CARGO_PKG_VERSION"));
 
-/// Label key stating what latency is measured from.
-pub const LABEL_LATENCY_BASIS: &str = "smps-load/latency-basis";
-/// Label key naming the generator.
-pub const LABEL_GENERATOR: &str = "smps-load/load-generator";
+/// Label key stating what latency is measured from (shared with smps-model's converters, so a
+/// fortio import and an smps-load run state it the same way).
+pub const LABEL_LATENCY_BASIS: &str = smps_model::labels::LATENCY_BASIS;
+/// Label key naming the generator (shared with smps-model's converters).
+pub const LABEL_GENERATOR: &str = smps_model::labels::LOAD_GENERATOR;
 /// Label key describing the load model.
 pub const LABEL_LOAD_MODEL: &str = "smps-load/load-model";
 /// Label key giving the histogram resolution.
@@ -39,11 +40,12 @@ pub enum LatencyBasis {
 }
 
 impl LatencyBasis {
-    /// Stable name: `intended-send-time` or `actual-send-time`.
+    /// Stable name: `intended-send` or `actual-send` (the values of
+    /// `smps_model::labels::LATENCY_BASIS`).
     pub fn name(self) -> &'static str {
         match self {
-            LatencyBasis::IntendedSend => "intended-send-time",
-            LatencyBasis::ActualSend => "actual-send-time",
+            LatencyBasis::IntendedSend => smps_model::labels::LATENCY_BASIS_INTENDED,
+            LatencyBasis::ActualSend => smps_model::labels::LATENCY_BASIS_ACTUAL,
         }
     }
 }

@@ -44,7 +44,7 @@ test:
     assert_eq!(smp.labels.get("team").map(String::as_str), Some("perf"));
     assert_eq!(
         smp.labels.get(LABEL_LATENCY_BASIS).map(String::as_str),
-        Some("intended-send-time")
+        Some("intended-send")
     );
     assert!(smp.labels[LABEL_GENERATOR].starts_with("smps-load"));
     let lat = smp.latencies_ms.unwrap();
