@@ -209,6 +209,8 @@ fn run_merge_and_chart_work_end_to_end() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg") && text.contains("loopback") && text.contains("meshery 2020"));
+    // The portable result carries the per-second series, so the second panel is drawn.
+    assert!(text.contains("Per interval"), "no per-interval panel");
 }
 
 #[test]

@@ -51,7 +51,8 @@ impl LatencyBasis {
 }
 
 /// Whether an interval belongs to the warm-up or to the measured phase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Phase {
     /// Warm-up: reported, kept out of the totals.
@@ -106,7 +107,7 @@ impl LatencySummary {
 }
 
 /// Progress of one interval (one second by default) of a run, merged over all workers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Snapshot {
     /// Interval number, from 0.
@@ -515,11 +516,12 @@ impl Report {
                 .as_ref()
                 .map(PortablePhase::encode)
                 .transpose()?,
+            intervals: self.intervals.clone(),
         })
     }
 
     /// Rebuilds a report from its portable form (settings not carried by the portable form
-    /// are left at neutral values; intervals are empty).
+    /// are left at neutral values; the interval series is kept).
     ///
     /// # Errors
     ///
@@ -536,7 +538,7 @@ impl Report {
             end_time: from_unix_ns(p.end_unix_ns),
             measured: p.measured.decode()?,
             warmup: p.warmup.as_ref().map(PortablePhase::decode).transpose()?,
-            intervals: Vec::new(),
+            intervals: p.intervals.clone(),
             settings: RunSettings {
                 endpoints: p.endpoints.clone(),
                 connections: p.connections,
@@ -611,6 +613,10 @@ pub struct PortableReport {
     pub measured: PortablePhase,
     /// Warm-up phase.
     pub warmup: Option<PortablePhase>,
+    /// The per-interval series of the run (one entry a second by default; empty in files
+    /// written before it was added). Merging concatenates the parts' series.
+    #[serde(default)]
+    pub intervals: Vec<Snapshot>,
 }
 
 /// One phase of a [`PortableReport`].
