@@ -127,9 +127,16 @@ fn from_report(report: &Report, label: String) -> Series {
         }
         distribution.push((last.max(1.0), h.max() as f64 / 1000.0));
     }
+    // The last interval of a run is usually a sliver (the run ends mid-second); its rate and
+    // p99 rest on a handful of responses, so slivers under half the usual length are left out.
+    let nominal = report
+        .intervals
+        .first()
+        .map_or(0.0, |s| (s.end - s.start).as_secs_f64());
     let intervals = report
         .intervals
         .iter()
+        .filter(|s| (s.end - s.start).as_secs_f64() >= nominal / 2.0)
         .map(|s| (s.end.as_secs_f64(), s.latency.p99, s.rate))
         .collect();
     Series {
