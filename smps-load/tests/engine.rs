@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use smps_load::reference::{Delay, ReferenceServer, Stall};
+use smps_load::reference::{ReferenceServer, Stall};
 use smps_load::{
     ArrivalPlan, BacklogPolicy, Engine, HttpVersion, LatencyBasis, LoadModel, Phase, Stage,
 };
@@ -172,11 +172,7 @@ async fn warm_up_is_reported_separately_and_kept_out_of_the_totals() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_handle_ends_an_endless_run_gracefully() {
     let _serial = crate::serial().await;
-    let server = ReferenceServer::builder()
-        .delay(Delay::Fixed(Duration::from_millis(1)))
-        .start()
-        .await
-        .unwrap();
+    let server = crate::server_with_delay(Duration::from_millis(1)).await;
     let mut run = Engine::builder()
         .url(server.url("/"))
         .connections(4)
@@ -255,11 +251,7 @@ async fn seeded_poisson_sends_about_the_planned_number() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drop_policy_counts_requests_that_find_no_free_connection() {
     let _serial = crate::serial().await;
-    let server = ReferenceServer::builder()
-        .delay(Delay::Fixed(Duration::from_millis(20)))
-        .start()
-        .await
-        .unwrap();
+    let server = crate::server_with_delay(Duration::from_millis(20)).await;
     // One connection serves at most 50 req/s with a 20 ms delay; 500 req/s are planned.
     let report = Engine::builder()
         .url(server.url("/"))
@@ -289,11 +281,7 @@ async fn drop_policy_counts_requests_that_find_no_free_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grow_policy_opens_connections_up_to_its_cap() {
     let _serial = crate::serial().await;
-    let server = ReferenceServer::builder()
-        .delay(Delay::Fixed(Duration::from_millis(20)))
-        .start()
-        .await
-        .unwrap();
+    let server = crate::server_with_delay(Duration::from_millis(20)).await;
     let report = Engine::builder()
         .url(server.url("/"))
         .connections(1)

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use smps_load::reference::{Delay, ReferenceServer};
+use smps_load::reference::ReferenceServer;
 use smps_load::{Engine, Error, ErrorKind, HttpVersion};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
@@ -87,11 +87,7 @@ async fn a_server_that_resets_connections_is_counted_and_reconnected_to() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_responses_end_in_request_timeouts() {
     let _serial = crate::serial().await;
-    let server = ReferenceServer::builder()
-        .delay(Delay::Fixed(Duration::from_secs(2)))
-        .start()
-        .await
-        .unwrap();
+    let server = crate::server_with_delay(Duration::from_secs(2)).await;
     let report = Engine::builder()
         .url(server.url("/"))
         .connections(2)

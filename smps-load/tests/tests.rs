@@ -11,3 +11,14 @@ pub(crate) async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
     static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     SERIAL.lock().await
 }
+
+/// A reference server on 127.0.0.1 that answers every request after a fixed delay.
+pub(crate) async fn server_with_delay(
+    delay: std::time::Duration,
+) -> smps_load::reference::ReferenceServer {
+    smps_load::reference::ReferenceServer::builder()
+        .delay(smps_load::reference::Delay::Fixed(delay))
+        .start()
+        .await
+        .expect("start the reference server")
+}
