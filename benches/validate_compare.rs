@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p benches --example validate-compare -- gen DIR
-//! cargo run --release -p benches --example validate-compare -- run DIR ROUNDS
+//! cargo run --release -p benches --example validate-compare -- run DIR ROUNDS [json|yaml]
 //! ```
 //! `run` prints one tab-separated line per measurement:
 //! `tool  format  mode  best_seconds  docs_per_second  invalid_count`.
@@ -24,8 +24,11 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
         [cmd, dir] if cmd == "gen" => generate(Path::new(dir)),
-        [cmd, dir, rounds] if cmd == "run" => run(Path::new(dir), rounds.parse()?),
-        _ => bail!("usage: validate-compare gen DIR | run DIR ROUNDS"),
+        [cmd, dir, rounds] if cmd == "run" => run(Path::new(dir), rounds.parse()?, None),
+        [cmd, dir, rounds, only] if cmd == "run" => {
+            run(Path::new(dir), rounds.parse()?, Some(only.as_str()))
+        }
+        _ => bail!("usage: validate-compare gen DIR | run DIR ROUNDS [json|yaml]"),
     }
 }
 
@@ -61,7 +64,8 @@ fn load(dir: &Path, ext: &str) -> Result<Vec<String>> {
         .collect()
 }
 
-fn run(dir: &Path, rounds: usize) -> Result<()> {
+/// `only` restricts the run to one format (`json` or `yaml`), for profiling.
+fn run(dir: &Path, rounds: usize, only: Option<&str>) -> Result<()> {
     let full = Validator::new()?;
     let typed = Validator::builder()
         .reader_check(ReaderCheck::Typed)
@@ -70,6 +74,9 @@ fn run(dir: &Path, rounds: usize) -> Result<()> {
         .reader_check(ReaderCheck::Syntax)
         .build()?;
     for (ext, format) in [("json", Format::Json), ("yaml", Format::Yaml)] {
+        if only.is_some_and(|o| o != ext) {
+            continue;
+        }
         let texts = load(dir, ext)?;
         if format == Format::Json {
             // Calibration on this machine: a bare serde_json parse of every document.

@@ -224,7 +224,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 }
 
 /// Keys borrowed from the input when they have no escapes.
-struct KeySeed;
+pub(crate) struct KeySeed;
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = Cow<'de, str>;

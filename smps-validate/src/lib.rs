@@ -80,9 +80,11 @@ mod canon;
 mod doc;
 mod error;
 mod json;
+mod plan;
 mod rules;
 mod schema;
 mod source;
+mod tree;
 mod validator;
 mod violation;
 #[cfg(feature = "yaml")]

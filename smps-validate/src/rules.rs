@@ -4,14 +4,18 @@
 //! smps-model's lenient reader does (numbers as numbers or strings, `"NaN"`/`"Infinity"`,
 //! enums as numbers or names, `null` as "not set").
 
-use serde_json::{Map, Value};
-use smps_model::{GoDuration, MeshType, Protocol, Timestamp};
+use serde_json::Value;
+use smps_model::{GoDuration, Kind, MeshType, Protocol, Timestamp};
 
 use crate::doc::Pointer;
 use crate::schema::RawFinding;
+use crate::tree::{Object, Tree};
 use crate::violation::{Rule, ViolationKind};
 
 /// Collects findings with pointers relative to the checked value.
+///
+/// Every rule is generic over the [`Tree`] it reads: the full path runs them on
+/// `serde_json::Value`, the fast path on its borrowed tree, so there is one set of rules.
 pub(crate) struct Sink<'a> {
     pub(crate) out: &'a mut Vec<RawFinding>,
 }
@@ -29,69 +33,84 @@ impl Sink<'_> {
 
 /// A number as the lenient reader sees it: JSON numbers, numeric strings, proto3's special
 /// strings. `None` for anything else (the schema reports those).
-fn number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => match s.trim() {
-            "NaN" => Some(f64::NAN),
-            "Infinity" => Some(f64::INFINITY),
-            "-Infinity" => Some(f64::NEG_INFINITY),
-            t => t.parse::<f64>().ok(),
-        },
-        _ => None,
+fn number<T: Tree>(v: &T) -> Option<f64> {
+    if v.is_number() {
+        return v.as_f64();
+    }
+    match v.as_str()?.trim() {
+        "NaN" => Some(f64::NAN),
+        "Infinity" => Some(f64::INFINITY),
+        "-Infinity" => Some(f64::NEG_INFINITY),
+        t => t.parse::<f64>().ok(),
     }
 }
 
-fn obj(v: Option<&Value>) -> Option<&Map<String, Value>> {
-    v.and_then(Value::as_object)
+fn obj<T: Tree>(v: Option<&T>) -> Option<&T::Map> {
+    v.and_then(T::as_object)
 }
 
 /// A present, non-null field.
-fn field<'v>(m: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+fn field<'v, T: Tree>(m: &'v T::Map, key: &str) -> Option<&'v T> {
     m.get(key).filter(|v| !v.is_null())
+}
+
+/// A copy of member `key` (present when this is called), for a finding.
+fn copy<T: Tree>(m: &T::Map, key: &str) -> Value {
+    m.get(key).map_or(Value::Null, T::to_value)
+}
+
+/// Runs the rules of `kind` on a document of that kind.
+pub(crate) fn check<T: Tree>(kind: Kind, m: &T::Map, sink: &mut Sink<'_>) {
+    match kind {
+        Kind::PerformanceTestResult => check_result::<T>(m, sink),
+        Kind::PerformanceTestConfig => check_config::<T>(m, sink),
+        Kind::ServiceMesh => check_service_mesh::<T>(m, sink),
+        Kind::EnvironmentConfig => check_environment::<T>(m, sink),
+        Kind::ServiceMeshConfig => check_mesh_config::<T>(m, sink),
+        _ => {}
+    }
 }
 
 const LATENCY_FIELDS: [&str; 6] = ["min", "p50", "p90", "p99", "max", "average"];
 
-pub(crate) fn check_result(r: &Map<String, Value>, sink: &mut Sink<'_>) {
+pub(crate) fn check_result<T: Tree>(r: &T::Map, sink: &mut Sink<'_>) {
     let root = Pointer::root();
-    if let Some(lat) = obj(field(r, "latenciesMs")) {
-        let base = root.child("latenciesMs");
-        let mut present: Vec<(&str, f64)> = Vec::new();
+    if let Some(lat) = obj(field::<T>(r, "latenciesMs")) {
+        let base = || Pointer::root().child("latenciesMs");
+        let mut present: Vec<(&str, f64)> = Vec::with_capacity(LATENCY_FIELDS.len());
         for name in LATENCY_FIELDS {
-            let Some(raw) = field(lat, name) else {
+            let Some(raw) = field::<T>(lat, name) else {
                 continue;
             };
             let Some(x) = number(raw) else { continue };
             if !x.is_finite() || x < 0.0 {
                 sink.push(
                     Rule::LatencyValue,
-                    base.child(name),
+                    base().child(name),
                     ViolationKind::OutOfRange {
                         expected: "a finite, non-negative number of milliseconds".into(),
-                        actual: raw.clone(),
+                        actual: raw.to_value(),
                     },
                 );
             } else {
                 present.push((name, x));
             }
         }
-        let ordered: Vec<(&str, f64)> = present
-            .iter()
-            .copied()
-            .filter(|(n, _)| *n != "average")
-            .collect();
-        for pair in ordered.windows(2) {
-            let ((lo_name, lo), (hi_name, hi)) = (pair[0], pair[1]);
+        let mut ordered = present.iter().copied().filter(|(n, _)| *n != "average");
+        let mut previous = ordered.next();
+        for (hi_name, hi) in ordered {
+            let Some((lo_name, lo)) = previous.replace((hi_name, hi)) else {
+                continue;
+            };
             if lo > hi {
                 sink.push(
                     Rule::LatencyOrder,
-                    base.child(hi_name),
+                    base().child(hi_name),
                     ViolationKind::Order {
                         lower_field: lo_name.into(),
-                        lower: lat[lo_name].clone(),
+                        lower: copy::<T>(lat, lo_name),
                         upper_field: hi_name.into(),
-                        upper: lat[hi_name].clone(),
+                        upper: copy::<T>(lat, hi_name),
                     },
                 );
             }
@@ -101,10 +120,10 @@ pub(crate) fn check_result(r: &Map<String, Value>, sink: &mut Sink<'_>) {
             if min <= max && (avg < min || avg > max) {
                 sink.push(
                     Rule::LatencyAverage,
-                    base.child("average"),
+                    base().child("average"),
                     ViolationKind::OutOfRange {
                         expected: format!("within [min, max] = [{min}, {max}]"),
-                        actual: lat["average"].clone(),
+                        actual: copy::<T>(lat, "average"),
                     },
                 );
             }
@@ -113,13 +132,13 @@ pub(crate) fn check_result(r: &Map<String, Value>, sink: &mut Sink<'_>) {
         if !present.is_empty() && max > 0.0 && max < 1.0 {
             sink.push(
                 Rule::LatencyUnit,
-                base,
+                base(),
                 ViolationKind::LikelySeconds { max },
             );
         }
     }
-    let start = timestamp(r, "startTime", sink);
-    let end = timestamp(r, "endTime", sink);
+    let start = timestamp::<T>(r, "startTime", sink);
+    let end = timestamp::<T>(r, "endTime", sink);
     if let (Some(s), Some(e)) = (start, end) {
         if e.unix_nanos() < s.unix_nanos() {
             sink.push(
@@ -127,14 +146,14 @@ pub(crate) fn check_result(r: &Map<String, Value>, sink: &mut Sink<'_>) {
                 root.child("endTime"),
                 ViolationKind::Order {
                     lower_field: "startTime".into(),
-                    lower: r["startTime"].clone(),
+                    lower: copy::<T>(r, "startTime"),
                     upper_field: "endTime".into(),
-                    upper: r["endTime"].clone(),
+                    upper: copy::<T>(r, "endTime"),
                 },
             );
         }
     }
-    if let Some(raw) = field(r, "actualQps") {
+    if let Some(raw) = field::<T>(r, "actualQps") {
         if let Some(q) = number(raw) {
             if !q.is_finite() || q < 0.0 {
                 sink.push(
@@ -142,7 +161,7 @@ pub(crate) fn check_result(r: &Map<String, Value>, sink: &mut Sink<'_>) {
                     root.child("actualQps"),
                     ViolationKind::OutOfRange {
                         expected: "a finite, non-negative rate".into(),
-                        actual: raw.clone(),
+                        actual: raw.to_value(),
                     },
                 );
             }
@@ -150,8 +169,8 @@ pub(crate) fn check_result(r: &Map<String, Value>, sink: &mut Sink<'_>) {
     }
 }
 
-fn timestamp(m: &Map<String, Value>, key: &str, sink: &mut Sink<'_>) -> Option<Timestamp> {
-    let raw = field(m, key)?;
+fn timestamp<T: Tree>(m: &T::Map, key: &str, sink: &mut Sink<'_>) -> Option<Timestamp> {
+    let raw = field::<T>(m, key)?;
     let s = raw.as_str()?;
     match Timestamp::parse(s) {
         Ok(t) => Some(t),
@@ -161,7 +180,7 @@ fn timestamp(m: &Map<String, Value>, key: &str, sink: &mut Sink<'_>) -> Option<T
                 Pointer::root().child(key),
                 ViolationKind::Malformed {
                     expected: "an RFC 3339 timestamp".into(),
-                    actual: raw.clone(),
+                    actual: raw.to_value(),
                     reason: e.to_string(),
                 },
             );
@@ -170,9 +189,9 @@ fn timestamp(m: &Map<String, Value>, key: &str, sink: &mut Sink<'_>) -> Option<T
     }
 }
 
-pub(crate) fn check_config(c: &Map<String, Value>, sink: &mut Sink<'_>) {
+pub(crate) fn check_config<T: Tree>(c: &T::Map, sink: &mut Sink<'_>) {
     let root = Pointer::root();
-    match field(c, "duration") {
+    match field::<T>(c, "duration") {
         None => sink.push(
             Rule::Duration,
             root.clone(),
@@ -188,7 +207,7 @@ pub(crate) fn check_config(c: &Map<String, Value>, sink: &mut Sink<'_>) {
                         root.child("duration"),
                         ViolationKind::OutOfRange {
                             expected: "a duration greater than zero".into(),
-                            actual: raw.clone(),
+                            actual: raw.to_value(),
                         },
                     ),
                     Ok(_) => {}
@@ -197,7 +216,7 @@ pub(crate) fn check_config(c: &Map<String, Value>, sink: &mut Sink<'_>) {
                         root.child("duration"),
                         ViolationKind::Malformed {
                             expected: "a Go duration such as `30s` or `1h30m`".into(),
-                            actual: raw.clone(),
+                            actual: raw.to_value(),
                             reason: e.to_string(),
                         },
                     ),
@@ -205,7 +224,7 @@ pub(crate) fn check_config(c: &Map<String, Value>, sink: &mut Sink<'_>) {
             }
         }
     }
-    let clients = field(c, "clients").and_then(Value::as_array);
+    let clients = field::<T>(c, "clients").and_then(T::as_array);
     match clients {
         None => sink.push(
             Rule::EndpointMissing,
@@ -214,7 +233,7 @@ pub(crate) fn check_config(c: &Map<String, Value>, sink: &mut Sink<'_>) {
                 field: "clients".into(),
             },
         ),
-        Some(list) if list.is_empty() => sink.push(
+        Some([]) => sink.push(
             Rule::EndpointMissing,
             root.child("clients"),
             ViolationKind::OutOfRange {
@@ -225,27 +244,27 @@ pub(crate) fn check_config(c: &Map<String, Value>, sink: &mut Sink<'_>) {
         Some(list) => {
             for (i, client) in list.iter().enumerate() {
                 if let Some(m) = client.as_object() {
-                    check_client(m, &root.child("clients").child(i.to_string()), sink);
+                    check_client::<T>(m, &root.child("clients").child(i.to_string()), sink);
                 }
             }
         }
     }
 }
 
-fn check_client(m: &Map<String, Value>, at: &Pointer, sink: &mut Sink<'_>) {
-    if let Some(raw) = field(m, "connections") {
+fn check_client<T: Tree>(m: &T::Map, at: &Pointer, sink: &mut Sink<'_>) {
+    if let Some(raw) = field::<T>(m, "connections") {
         if number(raw).is_some_and(|n| n < 1.0) {
             sink.push(
                 Rule::Connections,
                 at.child("connections"),
                 ViolationKind::OutOfRange {
                     expected: "at least 1 connection".into(),
-                    actual: raw.clone(),
+                    actual: raw.to_value(),
                 },
             );
         }
     }
-    if let Some(raw) = field(m, "rps") {
+    if let Some(raw) = field::<T>(m, "rps") {
         int64_overflow(raw, &at.child("rps"), sink);
         if number(raw).is_some_and(|n| n < 0.0) {
             sink.push(
@@ -253,21 +272,22 @@ fn check_client(m: &Map<String, Value>, at: &Pointer, sink: &mut Sink<'_>) {
                 at.child("rps"),
                 ViolationKind::OutOfRange {
                     expected: "a rate of 0 (as fast as possible) or more".into(),
-                    actual: raw.clone(),
+                    actual: raw.to_value(),
                 },
             );
         }
     }
-    let protocol = field(m, "protocol").and_then(|raw| {
+    let protocol = field::<T>(m, "protocol").and_then(|raw| {
         check_enum(raw, &at.child("protocol"), "Protocol", sink, |v| match v {
             EnumIn::Number(n) => Protocol::from_number(n).map(|p| (p, p == Protocol::Invalid)),
             EnumIn::Name(s) => Protocol::parse(s).ok().map(|p| (p, p == Protocol::Invalid)),
         })
     });
-    let urls = field(m, "endpointUrls");
-    let list: Vec<(usize, &Value)> = match urls {
-        Some(Value::Array(a)) => a.iter().enumerate().collect(),
-        Some(v @ Value::String(_)) => vec![(usize::MAX, v)],
+    let urls = field::<T>(m, "endpointUrls");
+    // A list, or the legacy single string (index `usize::MAX`).
+    let list: Vec<(usize, &T)> = match urls.map(|v| (v, v.as_array())) {
+        Some((_, Some(items))) => items.iter().enumerate().collect(),
+        Some((v, None)) if v.as_str().is_some() => vec![(usize::MAX, v)],
         _ => Vec::new(),
     };
     if list.is_empty() {
@@ -302,7 +322,7 @@ fn check_client(m: &Map<String, Value>, at: &Pointer, sink: &mut Sink<'_>) {
                         }
                         _ => "an absolute http:// or https:// URL".into(),
                     },
-                    actual: raw.clone(),
+                    actual: raw.to_value(),
                     reason,
                 },
             );
@@ -316,20 +336,19 @@ enum EnumIn<'a> {
 }
 
 /// Checks an enum field; returns the value when it is known.
-fn check_enum<T>(
-    raw: &Value,
+fn check_enum<N: Tree, T>(
+    raw: &N,
     at: &Pointer,
     name: &str,
     sink: &mut Sink<'_>,
     lookup: impl Fn(EnumIn<'_>) -> Option<(T, bool)>,
 ) -> Option<T> {
-    let found = match raw {
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => lookup(EnumIn::Number(i)),
-            None => None,
-        },
-        Value::String(s) => lookup(EnumIn::Name(s)),
-        _ => return None,
+    let found = if raw.is_number() {
+        raw.as_i64().and_then(|i| lookup(EnumIn::Number(i)))
+    } else if let Some(s) = raw.as_str() {
+        lookup(EnumIn::Name(s))
+    } else {
+        return None;
     };
     match found {
         Some((v, false)) => Some(v),
@@ -339,7 +358,7 @@ fn check_enum<T>(
                 at.clone(),
                 ViolationKind::OutOfRange {
                     expected: format!("a {name} other than 0 / INVALID"),
-                    actual: raw.clone(),
+                    actual: raw.to_value(),
                 },
             );
             None
@@ -350,7 +369,7 @@ fn check_enum<T>(
                 at.clone(),
                 ViolationKind::OutOfRange {
                     expected: format!("a known {name} name or number"),
-                    actual: raw.clone(),
+                    actual: raw.to_value(),
                 },
             );
             None
@@ -438,8 +457,8 @@ fn host_port(s: &str, port_required: bool) -> Result<(), String> {
     }
 }
 
-fn int64_overflow(raw: &Value, at: &Pointer, sink: &mut Sink<'_>) {
-    if let Value::String(s) = raw {
+fn int64_overflow<T: Tree>(raw: &T, at: &Pointer, sink: &mut Sink<'_>) {
+    if let Some(s) = raw.as_str() {
         let t = s.trim();
         let digits = t.trim_start_matches(['-', '+']);
         if !digits.is_empty()
@@ -451,15 +470,15 @@ fn int64_overflow(raw: &Value, at: &Pointer, sink: &mut Sink<'_>) {
                 at.clone(),
                 ViolationKind::OutOfRange {
                     expected: "a 64-bit signed integer".into(),
-                    actual: raw.clone(),
+                    actual: raw.to_value(),
                 },
             );
         }
     }
 }
 
-pub(crate) fn check_service_mesh(m: &Map<String, Value>, sink: &mut Sink<'_>) {
-    if let Some(raw) = field(m, "type") {
+pub(crate) fn check_service_mesh<T: Tree>(m: &T::Map, sink: &mut Sink<'_>) {
+    if let Some(raw) = field::<T>(m, "type") {
         check_enum(
             raw,
             &Pointer::root().child("type"),
@@ -492,46 +511,49 @@ const RESOURCE_FIELDS: &[&str] = &[
     "proxyConcurrency",
 ];
 
-fn negative_resources(v: &Value, at: &Pointer, sink: &mut Sink<'_>, depth: usize) {
+fn negative_resources<T: Tree>(m: &T::Map, at: &Pointer, sink: &mut Sink<'_>, depth: usize) {
     if depth > 8 {
         return;
     }
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                if crate::canon::is_user_map(k) {
-                    continue;
-                }
-                let p = at.child(k.clone());
-                if RESOURCE_FIELDS.contains(&k.as_str()) {
-                    if k == "memMb" || k == "rps" {
-                        int64_overflow(child, &p, sink);
-                    }
-                    if number(child).is_some_and(|n| n < 0.0) {
-                        sink.push(
-                            Rule::NegativeResource,
-                            p.clone(),
-                            ViolationKind::OutOfRange {
-                                expected: format!("a non-negative {k}"),
-                                actual: child.clone(),
-                            },
-                        );
-                    }
-                }
-                negative_resources(child, &p, sink, depth + 1);
+    for (k, child) in m.members() {
+        if crate::canon::is_user_map(k) {
+            continue;
+        }
+        let p = at.child(k);
+        if RESOURCE_FIELDS.contains(&k) {
+            if k == "memMb" || k == "rps" {
+                int64_overflow(child, &p, sink);
+            }
+            if number(child).is_some_and(|n| n < 0.0) {
+                sink.push(
+                    Rule::NegativeResource,
+                    p.clone(),
+                    ViolationKind::OutOfRange {
+                        expected: format!("a non-negative {k}"),
+                        actual: child.to_value(),
+                    },
+                );
             }
         }
-        Value::Array(a) => {
-            for (i, child) in a.iter().enumerate() {
-                negative_resources(child, &at.child(i.to_string()), sink, depth + 1);
-            }
-        }
-        _ => {}
+        negative_resources_in(child, &p, sink, depth + 1);
     }
 }
 
-pub(crate) fn check_environment(e: &Map<String, Value>, sink: &mut Sink<'_>) {
-    if let Some(raw) = field(e, "kubernetesVersion") {
+fn negative_resources_in<T: Tree>(v: &T, at: &Pointer, sink: &mut Sink<'_>, depth: usize) {
+    if depth > 8 {
+        return;
+    }
+    if let Some(m) = v.as_object() {
+        negative_resources::<T>(m, at, sink, depth);
+    } else if let Some(items) = v.as_array() {
+        for (i, child) in items.iter().enumerate() {
+            negative_resources_in(child, &at.child(i.to_string()), sink, depth + 1);
+        }
+    }
+}
+
+pub(crate) fn check_environment<T: Tree>(e: &T::Map, sink: &mut Sink<'_>) {
+    if let Some(raw) = field::<T>(e, "kubernetesVersion") {
         if let Some(s) = raw.as_str() {
             if !s.is_empty() && !is_kubernetes_version(s) {
                 sink.push(
@@ -539,7 +561,7 @@ pub(crate) fn check_environment(e: &Map<String, Value>, sink: &mut Sink<'_>) {
                     Pointer::root().child("kubernetesVersion"),
                     ViolationKind::Malformed {
                         expected: "a Kubernetes version such as `v1.29.3` or `gke-1.10.5`".into(),
-                        actual: raw.clone(),
+                        actual: raw.to_value(),
                         reason:
                             "it is not MAJOR.MINOR[.PATCH] with an optional `v` or vendor prefix"
                                 .into(),
@@ -548,19 +570,19 @@ pub(crate) fn check_environment(e: &Map<String, Value>, sink: &mut Sink<'_>) {
             }
         }
     }
-    negative_resources(&Value::Object(e.clone()), &Pointer::root(), sink, 0);
+    negative_resources::<T>(e, &Pointer::root(), sink, 0);
 }
 
-pub(crate) fn check_mesh_config(m: &Map<String, Value>, sink: &mut Sink<'_>) {
-    if let Some(mesh) = obj(field(m, "meshType")) {
+pub(crate) fn check_mesh_config<T: Tree>(m: &T::Map, sink: &mut Sink<'_>) {
+    if let Some(mesh) = obj(field::<T>(m, "meshType")) {
         let mut inner = Vec::new();
-        check_service_mesh(mesh, &mut Sink { out: &mut inner });
+        check_service_mesh::<T>(mesh, &mut Sink { out: &mut inner });
         for mut f in inner {
             f.pointer = f.pointer.under(&Pointer::root().child("meshType"));
             sink.out.push(f);
         }
     }
-    negative_resources(&Value::Object(m.clone()), &Pointer::root(), sink, 0);
+    negative_resources::<T>(m, &Pointer::root(), sink, 0);
 }
 
 /// `v1.29.3`, `1.15`, `v1.15.5-gke.1`, `gke-1.10.5`, `v1.28.2+k3s1`.
@@ -605,7 +627,7 @@ pub(crate) fn is_kubernetes_version(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Map, json};
 
     fn run(f: fn(&Map<String, Value>, &mut Sink<'_>), v: Value) -> Vec<(Rule, String)> {
         let mut out = Vec::new();
@@ -618,7 +640,7 @@ mod tests {
     #[test]
     fn latency_order_average_and_values() {
         let got = run(
-            check_result,
+            check_result::<Value>,
             json!({"latenciesMs": {"min": 1, "p50": 5, "p90": 3, "p99": 9, "max": 8, "average": 20}}),
         );
         assert_eq!(
@@ -630,7 +652,7 @@ mod tests {
             ]
         );
         let got = run(
-            check_result,
+            check_result::<Value>,
             json!({"latenciesMs": {"min": "NaN", "p50": -1, "max": "Infinity"}}),
         );
         assert_eq!(got.len(), 3);
@@ -640,28 +662,34 @@ mod tests {
     #[test]
     fn seconds_in_milliseconds_fields_warn() {
         let got = run(
-            check_result,
+            check_result::<Value>,
             json!({"latenciesMs": {"min": 0.001, "p50": 0.01, "max": 0.3}}),
         );
         assert_eq!(got, vec![(Rule::LatencyUnit, "/latenciesMs".into())]);
-        assert!(run(check_result, json!({"latenciesMs": {"min": 1, "max": 30}})).is_empty());
+        assert!(
+            run(
+                check_result::<Value>,
+                json!({"latenciesMs": {"min": 1, "max": 30}})
+            )
+            .is_empty()
+        );
     }
 
     #[test]
     fn end_before_start_and_bad_timestamps() {
         let got = run(
-            check_result,
+            check_result::<Value>,
             json!({"startTime": "2024-01-01T00:00:10Z", "endTime": "2024-01-01T00:00:09+00:00"}),
         );
         assert_eq!(got, vec![(Rule::TimeOrder, "/endTime".into())]);
-        let got = run(check_result, json!({"startTime": "yesterday"}));
+        let got = run(check_result::<Value>, json!({"startTime": "yesterday"}));
         assert_eq!(got, vec![(Rule::Timestamp, "/startTime".into())]);
     }
 
     #[test]
     fn config_rules() {
         let got = run(
-            check_config,
+            check_config::<Value>,
             json!({"duration": "0s", "clients": [
                 {"protocol": "http", "connections": 0, "rps": -1, "endpointUrls": ["/relative"]},
                 {"protocol": 0, "endpointUrls": []},
@@ -719,7 +747,7 @@ mod tests {
     #[test]
     fn negative_resources_are_found_at_any_depth() {
         let got = run(
-            check_environment,
+            check_environment::<Value>,
             json!({"nodes": [{"cores": -2, "memMb": "99999999999999999999"}], "labels": {"count": "-1"}}),
         );
         assert_eq!(

@@ -26,6 +26,8 @@ pub(crate) fn kind_index(kind: Kind) -> usize {
 pub(crate) struct CompiledSchema {
     pub(crate) schema: Value,
     pub(crate) validator: jsonschema::Validator,
+    /// The same schema as a direct checker for the fast path.
+    pub(crate) plan: crate::plan::Plan,
 }
 
 /// A finding from the schema, before it is located.
@@ -48,7 +50,12 @@ impl CompiledSchema {
                 kind,
                 message: e.to_string(),
             })?;
-        Ok(CompiledSchema { schema, validator })
+        let plan = crate::plan::Plan::compile(&schema, &schema);
+        Ok(CompiledSchema {
+            schema,
+            validator,
+            plan,
+        })
     }
 
     /// Every schema finding for `value`, with pointers relative to `value`.

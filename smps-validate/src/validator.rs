@@ -11,6 +11,7 @@ use crate::doc::{Found, Parsed, Pointer, Target, format_pointer};
 use crate::rules::{self, Sink};
 use crate::schema::{CompiledSchema, KINDS, RawFinding, kind_index};
 use crate::source::{Loaded, sniff};
+use crate::tree::{self, Node, Object, Tree};
 use crate::violation::{Rule, Severity, Violation, ViolationKind};
 use crate::{Error, Format, Result, Source};
 
@@ -65,6 +66,7 @@ pub struct ValidatorBuilder {
     max_nodes: usize,
     disabled: HashSet<Rule>,
     reader_check: ReaderCheck,
+    fast_path: bool,
 }
 
 impl Default for ValidatorBuilder {
@@ -75,6 +77,7 @@ impl Default for ValidatorBuilder {
             max_nodes: DEFAULT_MAX_NODES,
             disabled: HashSet::new(),
             reader_check: ReaderCheck::Full,
+            fast_path: true,
         }
     }
 }
@@ -114,6 +117,20 @@ impl ValidatorBuilder {
         self
     }
 
+    /// Whether plainly canonical JSON documents may take the fast path. Default `true`.
+    ///
+    /// The fast path reads a JSON document into a borrowed tree, checks it against the strict
+    /// schema compiled into a direct checker, runs the same semantic rules and the typed
+    /// reader, and answers "valid" only when every check passes with no finding at all.
+    /// Everything else (any finding, snake_case keys, `null` fields, YAML, arrays of
+    /// documents, a schema construct the checker does not know) goes the full path, which
+    /// uses the jsonschema crate and locates findings. Reports are identical either way; turn
+    /// it off to compare the two or to measure the full path.
+    pub fn fast_path(mut self, enabled: bool) -> Self {
+        self.fast_path = enabled;
+        self
+    }
+
     /// Compiles the schemas of every kind.
     ///
     /// # Errors
@@ -131,6 +148,7 @@ impl ValidatorBuilder {
             max_nodes: self.max_nodes,
             disabled: self.disabled,
             reader_check: self.reader_check,
+            fast_path: self.fast_path,
         })
     }
 }
@@ -167,6 +185,7 @@ pub struct Validator {
     max_nodes: usize,
     disabled: HashSet<Rule>,
     reader_check: ReaderCheck,
+    fast_path: bool,
 }
 
 /// One validated document of an input.
@@ -357,6 +376,22 @@ impl Validator {
         if text.trim().is_empty() {
             return Err(Error::Empty);
         }
+        if self.fast_path && loaded.format.unwrap_or_else(|| sniff(text)) == Format::Json {
+            if let Some(kind) = self.fast_valid(text, source.forced_kind()) {
+                return Ok(Report {
+                    name: source.name().into_owned(),
+                    format: Format::Json,
+                    valid: true,
+                    documents: vec![DocumentSummary {
+                        index: 0,
+                        pointer: String::new(),
+                        kind: Some(kind),
+                        valid: true,
+                    }],
+                    violations: Vec::new(),
+                });
+            }
+        }
         let (format, units) = self.parse(&loaded, text)?;
         if units.is_empty() {
             return Err(Error::Empty);
@@ -437,6 +472,34 @@ impl Validator {
         })
     }
 
+    /// The fast path (see [`ValidatorBuilder::fast_path`]): `Some(kind)` when `text` is one
+    /// plainly canonical JSON document of `kind` with no finding at all; `None` means "take
+    /// the full path", never "invalid".
+    fn fast_valid(&self, text: &str, forced: Option<Kind>) -> Option<Kind> {
+        let node = tree::read_plain_json(text, self.max_depth.min(crate::json::JSON_DEPTH_LIMIT))?;
+        let map = node.as_object()?;
+        let kind = match forced {
+            Some(Kind::PerformanceTestConfig) if is_wrapper::<Node<'_>>(map) => return None,
+            Some(k) => k,
+            None => match classify::<Node<'_>>(map) {
+                Shape::Proto(k) => k,
+                _ => return None,
+            },
+        };
+        if !KINDS.contains(&kind) || map.keys().any(|k| canon::root_alias(kind, k).is_some()) {
+            return None;
+        }
+        if !self.schemas[kind_index(kind)].plan.accepts(&node) {
+            return None;
+        }
+        let mut findings = Vec::new();
+        rules::check::<Node<'_>>(kind, map, &mut Sink { out: &mut findings });
+        if !findings.is_empty() {
+            return None;
+        }
+        model_reads(kind, &node).then_some(kind)
+    }
+
     fn parse(&self, loaded: &Loaded<'_>, text: &str) -> Result<(Format, Vec<Unit>)> {
         let format = loaded.format.unwrap_or_else(|| sniff(text));
         match format {
@@ -504,9 +567,9 @@ impl Validator {
             return forced;
         };
         let shape = match forced {
-            Some(Kind::PerformanceTestConfig) if is_wrapper(map) => Shape::Wrapper,
+            Some(Kind::PerformanceTestConfig) if is_wrapper::<Value>(map) => Shape::Wrapper,
             Some(k) => Shape::Proto(k),
-            None => classify(map),
+            None => classify::<Value>(map),
         };
         match shape {
             Shape::Proto(kind) => {
@@ -550,17 +613,7 @@ impl Validator {
             .collect();
         let Value::Object(map) = value else { return };
         let mut semantic = Vec::new();
-        {
-            let mut sink = Sink { out: &mut semantic };
-            match kind {
-                Kind::PerformanceTestResult => rules::check_result(map, &mut sink),
-                Kind::PerformanceTestConfig => rules::check_config(map, &mut sink),
-                Kind::ServiceMesh => rules::check_service_mesh(map, &mut sink),
-                Kind::EnvironmentConfig => rules::check_environment(map, &mut sink),
-                Kind::ServiceMeshConfig => rules::check_mesh_config(map, &mut sink),
-                _ => {}
-            }
-        }
+        rules::check::<Value>(kind, map, &mut Sink { out: &mut semantic });
         // A value the schema already rejected gets no second finding.
         semantic.retain(|f| !schema_errors.contains(&f.pointer));
         out.extend(semantic);
@@ -822,6 +875,22 @@ fn model_read(kind: Kind, value: &Value) -> Option<RawFinding> {
     }
 }
 
+/// Whether smps-model's types read the fast path's tree (the check [`model_read`] makes on
+/// the full path's tree).
+fn model_reads(kind: Kind, node: &Node<'_>) -> bool {
+    fn reads<'b, T: serde::Deserialize<'b>>(node: &'b Node<'_>) -> bool {
+        T::deserialize(node).is_ok()
+    }
+    match kind {
+        Kind::PerformanceTestConfig => reads::<smps_model::PerformanceTestConfig>(node),
+        Kind::PerformanceTestResult => reads::<smps_model::PerformanceTestResult>(node),
+        Kind::ServiceMeshConfig => reads::<smps_model::ServiceMeshConfig>(node),
+        Kind::EnvironmentConfig => reads::<smps_model::EnvironmentConfig>(node),
+        Kind::ServiceMesh => reads::<smps_model::ServiceMesh>(node),
+        _ => false,
+    }
+}
+
 /// Splits a root array into one unit per element (as smps-model's `read_all` does).
 fn split_units(document: usize, parsed: Parsed) -> Vec<Unit> {
     match parsed.value {
@@ -861,9 +930,11 @@ enum Shape {
     Unknown(String),
 }
 
-fn is_wrapper(m: &Map<String, Value>) -> bool {
-    (m.contains_key("test") && m.keys().all(|k| k == "test" || k == "mesh"))
-        || (m.len() == 1 && m.contains_key("mesh"))
+fn is_wrapper<T: Tree>(m: &T::Map) -> bool {
+    let has = |k: &str| m.get(k).is_some();
+    let len = m.members().count();
+    (has("test") && m.members().all(|(k, _)| k == "test" || k == "mesh"))
+        || (len == 1 && has("mesh"))
 }
 
 const CONFIG_KEYS: &[&str] = &["clients", "duration"];
@@ -904,32 +975,28 @@ const ENVIRONMENT_KEYS: &[&str] = &[
 const SERVICE_MESH_KEYS: &[&str] = &["type", "version", "labels", "annotations"];
 
 /// Recognises a document from its (canonical) keys, mirroring smps-model's reader.
-fn classify(m: &Map<String, Value>) -> Shape {
+fn classify<T: Tree>(m: &T::Map) -> Shape {
+    let keys = || m.members().map(|(k, _)| k);
+    let has = |k: &str| m.get(k).is_some();
     // Fast path, same answer as below: only result fields (and the common ones) present.
-    if m.contains_key("latenciesMs")
-        && m.keys().all(|k| {
-            RESULT_KEYS.contains(&k.as_str())
-                || matches!(k.as_str(), "smpVersion" | "id" | "labels")
-        })
+    if has("latenciesMs")
+        && keys().all(|k| RESULT_KEYS.contains(&k) || matches!(k, "smpVersion" | "id" | "labels"))
     {
         return Shape::Proto(Kind::PerformanceTestResult);
     }
-    let has = |k: &str| m.contains_key(k);
-    if is_wrapper(m) {
+    if is_wrapper::<T>(m) {
         return Shape::Wrapper;
     }
     if has("runnerResults") || has("mesheryId") {
         return Shape::Other("a Meshery result record");
     }
-    if m.keys()
-        .any(|k| k.eq_ignore_ascii_case("durationHistogram"))
-    {
+    if keys().any(|k| k.eq_ignore_ascii_case("durationHistogram")) {
         return Shape::Other("a bare fortio result payload");
     }
     if has("loadGenerators") || has("concurrentRequest") || (has("endpoints") && has("qps")) {
         return Shape::Other("a Meshery performance profile");
     }
-    if m.get("client").is_some_and(Value::is_object) || has("env") || has("metrics") {
+    if m.get("client").is_some_and(|c| c.as_object().is_some()) || has("env") || has("metrics") {
         return Shape::Other("the legacy BenchmarkSpec export");
     }
     if ["page", "pageSize", "totalCount"].iter().any(|k| has(k))
@@ -937,7 +1004,7 @@ fn classify(m: &Map<String, Value>) -> Shape {
     {
         return Shape::Other("a Meshery page of records");
     }
-    let score = |set: &[&str]| m.keys().filter(|k| set.contains(&k.as_str())).count();
+    let score = |set: &[&str]| keys().filter(|k| set.contains(k)).count();
     let mut best: Option<(Kind, usize)> = None;
     for (kind, set) in [
         (Kind::PerformanceTestConfig, CONFIG_KEYS),
@@ -960,17 +1027,16 @@ fn classify(m: &Map<String, Value>) -> Shape {
     if let Some((kind, _)) = best {
         return Shape::Proto(kind);
     }
-    if !m.is_empty()
-        && (has("type") || has("version"))
-        && m.keys().all(|k| SERVICE_MESH_KEYS.contains(&k.as_str()))
+    let len = keys().count();
+    if len > 0 && (has("type") || has("version")) && keys().all(|k| SERVICE_MESH_KEYS.contains(&k))
     {
         return Shape::Proto(Kind::ServiceMesh);
     }
-    if m.is_empty() {
+    if len == 0 {
         return Shape::Unknown("it is an empty object".into());
     }
-    let mut names: Vec<&str> = m.keys().map(String::as_str).take(8).collect();
-    if m.len() > names.len() {
+    let mut names: Vec<&str> = keys().take(8).collect();
+    if len > names.len() {
         names.push("...");
     }
     Shape::Unknown(format!(
@@ -1051,20 +1117,58 @@ mod tests {
     fn classification_mirrors_the_reader() {
         let obj = |v: Value| v.as_object().unwrap().clone();
         assert!(matches!(
-            classify(&obj(serde_json::json!({"latenciesMs": {}}))),
+            classify::<Value>(&obj(serde_json::json!({"latenciesMs": {}}))),
             Shape::Proto(Kind::PerformanceTestResult)
         ));
         assert!(matches!(
-            classify(&obj(serde_json::json!({"test": {}, "mesh": {}}))),
+            classify::<Value>(&obj(serde_json::json!({"test": {}, "mesh": {}}))),
             Shape::Wrapper
         ));
         assert!(matches!(
-            classify(&obj(serde_json::json!({"type": "ISTIO"}))),
+            classify::<Value>(&obj(serde_json::json!({"type": "ISTIO"}))),
             Shape::Proto(Kind::ServiceMesh)
         ));
         assert!(matches!(
-            classify(&obj(serde_json::json!({"hello": 1}))),
+            classify::<Value>(&obj(serde_json::json!({"hello": 1}))),
             Shape::Unknown(_)
         ));
+    }
+
+    #[test]
+    fn canonical_json_of_every_kind_takes_the_fast_path() {
+        let v = Validator::new().unwrap();
+        let docs = [
+            (
+                Kind::PerformanceTestResult,
+                r#"{"smpVersion": "v0.6.1", "startTime": "2024-05-01T10:00:00Z", "endTime": "2024-05-01T10:00:30Z", "latenciesMs": {"min": 1, "p50": 2.5, "p90": 3, "p99": 4, "max": 5, "average": 2.6}, "actualQps": 99.5, "labels": {"a": "b"}}"#,
+            ),
+            (
+                Kind::PerformanceTestConfig,
+                r#"{"name": "t", "duration": "30s", "clients": [{"protocol": "PROTOCOL_HTTP", "connections": 2, "rps": "10", "endpointUrls": ["http://127.0.0.1:1/"]}]}"#,
+            ),
+            (
+                Kind::EnvironmentConfig,
+                r#"{"kubernetesVersion": "v1.29.3", "nodes": [{"cores": 4, "memMb": "4096"}]}"#,
+            ),
+            (Kind::ServiceMesh, r#"{"type": "ISTIO", "version": "1.20"}"#),
+            (
+                Kind::ServiceMeshConfig,
+                r#"{"ingressGateway": {"count": 1}, "meshType": {"type": "LINKERD"}}"#,
+            ),
+        ];
+        for (kind, text) in docs {
+            assert_eq!(v.fast_valid(text, None), Some(kind), "{text}");
+        }
+        // Findings, other spellings and other shapes go the full path.
+        for text in [
+            r#"{"latenciesMs": {"p50": 3, "p90": 2}}"#,
+            r#"{"latencies_ms": {"p50": 1}}"#,
+            r#"{"latenciesMs": {"p50": 1}, "colour": "blue"}"#,
+            r#"{"latenciesMs": {"p50": 1}, "id": null}"#,
+            r#"{"test": {"duration": "1s"}, "mesh": {"type": "ISTIO"}}"#,
+            r#"[{"latenciesMs": {"p50": 1}}]"#,
+        ] {
+            assert_eq!(v.fast_valid(text, None), None, "{text}");
+        }
     }
 }

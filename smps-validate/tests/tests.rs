@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod corpus;
+mod fast_path;
 mod never_panics;
 mod positions;
 mod semantics;

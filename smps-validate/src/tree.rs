@@ -1,0 +1,407 @@
+//! A read-only view of a parsed document ([`Tree`]) shared by the semantic rules, with two
+//! implementations: `serde_json::Value` (the full path, which also feeds the jsonschema crate)
+//! and [`Node`], a borrowed tree the fast path builds without copying strings.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use crate::canon;
+
+/// What the semantic rules need from a document tree.
+pub(crate) trait Tree: Sized {
+    /// The object type of this tree.
+    type Map: Object<Self>;
+    /// The object, if this is one.
+    fn as_object(&self) -> Option<&Self::Map>;
+    /// The items, if this is an array.
+    fn as_array(&self) -> Option<&[Self]>;
+    /// The text, if this is a string.
+    fn as_str(&self) -> Option<&str>;
+    /// Whether this is a JSON number.
+    fn is_number(&self) -> bool;
+    /// The number as `f64`, if this is a number.
+    fn as_f64(&self) -> Option<f64>;
+    /// The number as `i64`, if this is an integer that fits.
+    fn as_i64(&self) -> Option<i64>;
+    /// Whether this is `null`.
+    fn is_null(&self) -> bool;
+    /// An owned copy, for findings.
+    fn to_value(&self) -> Value;
+}
+
+/// An object of a [`Tree`].
+pub(crate) trait Object<T> {
+    /// The member named `key`.
+    fn get(&self, key: &str) -> Option<&T>;
+    /// Members in document order.
+    fn members<'s>(&'s self) -> impl Iterator<Item = (&'s str, &'s T)>
+    where
+        T: 's;
+}
+
+impl Tree for Value {
+    type Map = Map<String, Value>;
+
+    fn as_object(&self) -> Option<&Self::Map> {
+        Value::as_object(self)
+    }
+
+    fn as_array(&self) -> Option<&[Self]> {
+        Value::as_array(self).map(Vec::as_slice)
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        Value::as_str(self)
+    }
+
+    fn is_number(&self) -> bool {
+        Value::is_number(self)
+    }
+
+    fn as_f64(&self) -> Option<f64> {
+        Value::as_f64(self)
+    }
+
+    fn as_i64(&self) -> Option<i64> {
+        Value::as_i64(self)
+    }
+
+    fn is_null(&self) -> bool {
+        Value::is_null(self)
+    }
+
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+}
+
+impl Object<Value> for Map<String, Value> {
+    fn get(&self, key: &str) -> Option<&Value> {
+        Map::get(self, key)
+    }
+
+    fn members<'s>(&'s self) -> impl Iterator<Item = (&'s str, &'s Value)>
+    where
+        Value: 's,
+    {
+        self.iter().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+/// A JSON value borrowing its strings from the input where it can.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Node<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(Cow<'a, str>),
+    Arr(Vec<Node<'a>>),
+    Obj(Members<'a>),
+}
+
+/// Object members in document order (objects in SMP documents are small: a linear scan beats
+/// hashing).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Members<'a>(pub(crate) Vec<(Cow<'a, str>, Node<'a>)>);
+
+impl<'a> Members<'a> {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_ref())
+    }
+}
+
+impl<'a> Object<Node<'a>> for Members<'a> {
+    fn get(&self, key: &str) -> Option<&Node<'a>> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    fn members<'s>(&'s self) -> impl Iterator<Item = (&'s str, &'s Node<'a>)>
+    where
+        Node<'a>: 's,
+    {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+}
+
+impl<'a> Tree for Node<'a> {
+    type Map = Members<'a>;
+
+    fn as_object(&self) -> Option<&Self::Map> {
+        match self {
+            Node::Obj(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    fn as_array(&self) -> Option<&[Self]> {
+        match self {
+            Node::Arr(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn is_number(&self) -> bool {
+        matches!(self, Node::Int(_) | Node::UInt(_) | Node::Float(_))
+    }
+
+    #[allow(clippy::cast_precision_loss)] // as serde_json's `Value::as_f64`
+    fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Node::Int(i) => Some(i as f64),
+            Node::UInt(u) => Some(u as f64),
+            Node::Float(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    fn as_i64(&self) -> Option<i64> {
+        match *self {
+            Node::Int(i) => Some(i),
+            Node::UInt(u) => i64::try_from(u).ok(),
+            _ => None,
+        }
+    }
+
+    fn is_null(&self) -> bool {
+        matches!(self, Node::Null)
+    }
+
+    fn to_value(&self) -> Value {
+        match self {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(*b),
+            Node::Int(i) => Value::from(*i),
+            Node::UInt(u) => Value::from(*u),
+            Node::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            Node::Str(s) => Value::String(s.clone().into_owned()),
+            Node::Arr(a) => Value::Array(a.iter().map(Tree::to_value).collect()),
+            Node::Obj(m) => Value::Object(
+                m.0.iter()
+                    .map(|(k, v)| (k.clone().into_owned(), v.to_value()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Reads a JSON document into a [`Node`] tree if it is *plainly canonical*: every key outside
+/// user maps already has its canonical spelling, no key repeats, nesting stays within
+/// `max_depth`, and no member outside a user map is `null` (the full parser drops those and
+/// still reports them when their key repeats). Anything else (including syntax errors) gives
+/// `None`, and the caller takes the full path, which reports it.
+pub(crate) fn read_plain_json(text: &str, max_depth: usize) -> Option<Node<'_>> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let seed = PlainSeed {
+        raw: false,
+        depth: 0,
+        max_depth,
+    };
+    let node = seed.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(node)
+}
+
+#[derive(Clone, Copy)]
+struct PlainSeed {
+    /// Inside a user map: keys are data.
+    raw: bool,
+    depth: usize,
+    max_depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for PlainSeed {
+    type Value = Node<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Node<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PlainSeed {
+    type Value = Node<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Node<'de>, E> {
+        Ok(Node::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Node<'de>, E> {
+        Ok(Node::Int(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Node<'de>, E> {
+        Ok(Node::UInt(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Node<'de>, E> {
+        Ok(Node::Float(v))
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Node<'de>, E> {
+        Ok(Node::Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Node<'de>, E> {
+        Ok(Node::Str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Node<'de>, E> {
+        Ok(Node::Str(Cow::Owned(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Node<'de>, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Node<'de>, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
+        if self.depth >= self.max_depth {
+            return Err(serde::de::Error::custom("too deep"));
+        }
+        let inner = PlainSeed {
+            depth: self.depth + 1,
+            ..self
+        };
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(inner)? {
+            out.push(v);
+        }
+        Ok(Node::Arr(out))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
+        if self.depth >= self.max_depth {
+            return Err(serde::de::Error::custom("too deep"));
+        }
+        let mut out: Vec<(Cow<'de, str>, Node<'de>)> = Vec::with_capacity(8);
+        while let Some(key) = map.next_key_seed(crate::json::KeySeed)? {
+            let user_map = !self.raw && canon::is_user_map(&key);
+            if !self.raw && canon::key(&key) != key {
+                return Err(serde::de::Error::custom("non-canonical key"));
+            }
+            // Linear duplicate check; large objects are rare in SMP documents and go the
+            // full path, whose map catches duplicates in O(1).
+            if out.len() >= 64 || out.iter().any(|(k, _)| *k == key) {
+                return Err(serde::de::Error::custom("duplicate or many keys"));
+            }
+            let value = map.next_value_seed(PlainSeed {
+                raw: self.raw || user_map,
+                depth: self.depth + 1,
+                max_depth: self.max_depth,
+            })?;
+            if value.is_null() && !self.raw {
+                return Err(serde::de::Error::custom("null member"));
+            }
+            out.push((key, value));
+        }
+        Ok(Node::Obj(Members(out)))
+    }
+}
+
+/// Lets smps-model's types read a [`Node`] tree the way they read a `serde_json::Value`, so
+/// the fast path's typed-reader check needs no second parse. Errors carry no detail: a failure
+/// only sends the document down the full path, which explains it.
+impl<'de, 'a: 'de> Deserializer<'de> for &'de Node<'a> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        use serde::de::value::{MapDeserializer, SeqDeserializer};
+        match self {
+            Node::Null => visitor.visit_unit(),
+            Node::Bool(b) => visitor.visit_bool(*b),
+            Node::Int(i) => visitor.visit_i64(*i),
+            Node::UInt(u) => visitor.visit_u64(*u),
+            Node::Float(f) => visitor.visit_f64(*f),
+            Node::Str(s) => visitor.visit_borrowed_str(s),
+            Node::Arr(items) => {
+                let mut seq = SeqDeserializer::new(items.iter());
+                let value = visitor.visit_seq(&mut seq)?;
+                seq.end()?;
+                Ok(value)
+            }
+            Node::Obj(members) => {
+                let mut map = MapDeserializer::new(members.0.iter().map(|(k, v)| (k.as_ref(), v)));
+                let value = visitor.visit_map(&mut map)?;
+                map.end()?;
+                Ok(value)
+            }
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self {
+            Node::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self {
+            Node::Str(s) => visitor.visit_enum(serde::de::value::BorrowedStrDeserializer::new(s)),
+            _ => Err(serde::de::Error::custom("an enum is written as a string")),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
+        unit_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+impl<'de, 'a: 'de> serde::de::IntoDeserializer<'de, serde::de::value::Error> for &'de Node<'a> {
+    type Deserializer = Self;
+
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_documents_are_read_and_others_refused() {
+        let n = read_plain_json(r#"{"a": 1, "labels": {"x_y": null}}"#, 64).unwrap();
+        assert_eq!(
+            n.to_value(),
+            serde_json::json!({"a": 1, "labels": {"x_y": null}})
+        );
+        assert!(read_plain_json(r#"{"start_time": "x"}"#, 64).is_none());
+        assert!(read_plain_json(r#"{"a": null, "a": 1}"#, 64).is_none());
+        assert!(read_plain_json(r#"{"a": 1, "a": 2}"#, 64).is_none());
+        assert!(read_plain_json(r#"{"a": [[[1]]]}"#, 3).is_none());
+        assert!(read_plain_json(r#"{"a": 1"#, 64).is_none());
+    }
+}

@@ -1,0 +1,246 @@
+//! The fast path (plainly canonical JSON, checked without the jsonschema crate) must give
+//! exactly the report of the full path, for valid and invalid documents alike. Documents are
+//! canonical seeds of every kind, then JSON-aware mutations of them (a leaf replaced by a
+//! tricky value, a key renamed, removed or repeated) and byte-level mutations.
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use smps_validate::{Format, Kind, Source, Validator};
+
+fn seeds() -> Vec<Value> {
+    vec![
+        json!({
+            "smpVersion": "v0.6.1", "id": "r-1", "labels": {"generator": "fortio", "run": "r1"},
+            "startTime": "2024-05-01T10:01:00Z", "endTime": "2024-05-01T12:01:30.5+02:00",
+            "latenciesMs": {"min": 0.299, "average": 5.694, "p50": 3.161, "p90": 13.621, "p99": 60.203, "max": 82.39},
+            "actualQps": 3079.587, "detailsUri": "https://example.test/runs/1", "testId": "t",
+            "meshConfigId": "m", "envId": "e"
+        }),
+        json!({
+            "id": "cfg", "name": "load", "labels": {"team": "a"}, "duration": "30s",
+            "clients": [{
+                "internal": false, "loadGenerator": "fortio", "protocol": "PROTOCOL_HTTP",
+                "connections": 4, "rps": "100", "headers": {"x-a": "b"}, "cookies": {},
+                "body": "", "contentType": "application/json",
+                "endpointUrls": ["http://127.0.0.1:8080/echo", "https://[::1]:9443/x"]
+            }, {"protocol": "PROTOCOL_TCP", "connections": 1, "endpointUrls": ["db:5432"]}]
+        }),
+        json!({
+            "kubernetesVersion": "v1.29.3",
+            "nodes": [{"type": "n1", "cores": 4, "memMb": "4096", "count": 3}]
+        }),
+        json!({"type": "ISTIO", "version": "1.20.0", "labels": {"a": "b"}}),
+        json!({
+            "ingressGateway": {"count": 1}, "sidecar": {"cpuMcores": 10},
+            "meshType": {"type": "LINKERD"}, "mtlsEnabled": true, "proxyConcurrency": 2
+        }),
+    ]
+}
+
+/// Values that sit on the edges of what the schema, the rules and the reader accept.
+fn tricky() -> Vec<Value> {
+    vec![
+        json!(null),
+        json!(true),
+        json!(-1),
+        json!(0),
+        json!(1),
+        json!(1.0),
+        json!(0.5),
+        json!(-0.0),
+        json!(2_147_483_648_i64),
+        json!(i64::MAX),
+        json!(u64::MAX),
+        json!(1e300),
+        json!("NaN"),
+        json!("Infinity"),
+        json!("-1"),
+        json!("9223372036854775808"),
+        json!("x"),
+        json!(""),
+        json!("10s"),
+        json!("0s"),
+        json!("-1s"),
+        json!("1h30m"),
+        json!("2024-02-29T23:59:59Z"),
+        json!("2023-02-29T00:00:00Z"),
+        json!("2024-05-01t10:00:00z"),
+        json!("2024-05-01T10:00:60Z"),
+        json!("2024-05-01T10:00:00.1234567891Z"),
+        json!("PROTOCOL_INVALID"),
+        json!("PROTOCOL_UDP"),
+        json!("http"),
+        json!("http://a:0"),
+        json!("host:80"),
+        json!("v1"),
+        json!([]),
+        json!(["http://ok"]),
+        json!({}),
+        json!({"p50": 1}),
+    ]
+}
+
+fn full() -> &'static Validator {
+    static V: std::sync::OnceLock<Validator> = std::sync::OnceLock::new();
+    V.get_or_init(|| Validator::builder().fast_path(false).build().unwrap())
+}
+
+fn fast() -> &'static Validator {
+    static V: std::sync::OnceLock<Validator> = std::sync::OnceLock::new();
+    V.get_or_init(|| Validator::new().unwrap())
+}
+
+/// Same answers from both validators, in all three tiers, with and without a given kind.
+fn same(text: &str) {
+    for kind in [
+        None,
+        Some(Kind::PerformanceTestResult),
+        Some(Kind::PerformanceTestConfig),
+    ] {
+        let mut src = Source::text(text).format(Format::Json);
+        if let Some(k) = kind {
+            src = src.kind(k);
+        }
+        let a = full().report(&src).map_err(|e| e.to_string());
+        let b = fast().report(&src).map_err(|e| e.to_string());
+        assert_eq!(a, b, "reports differ for {text}");
+        assert_eq!(full().is_valid(&src), fast().is_valid(&src), "{text}");
+        let a = full().validate(&src).map_err(|e| e.to_string());
+        let b = fast().validate(&src).map_err(|e| e.to_string());
+        assert_eq!(a, b, "first findings differ for {text}");
+    }
+}
+
+/// Every leaf and container of `v`, as JSON pointers.
+fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+    out.push(at.clone());
+    match v {
+        Value::Object(m) => {
+            for (k, c) in m {
+                pointers(c, format!("{at}/{k}"), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, c) in a.iter().enumerate() {
+                pointers(c, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Replace(usize, usize),
+    Remove(usize),
+    SnakeCase(usize),
+    Unknown(usize),
+}
+
+fn apply(doc: &mut Value, edit: &Edit) {
+    let mut all = Vec::new();
+    pointers(doc, String::new(), &mut all);
+    let pick = |i: usize| all[i % all.len()].clone();
+    match *edit {
+        Edit::Replace(at, with) => {
+            let values = tricky();
+            if let Some(slot) = doc.pointer_mut(&pick(at)) {
+                *slot = values[with % values.len()].clone();
+            }
+        }
+        Edit::Remove(at) | Edit::SnakeCase(at) | Edit::Unknown(at) => {
+            let p = pick(at);
+            let Some((parent, key)) = p.rsplit_once('/') else {
+                return;
+            };
+            let Some(Value::Object(m)) = doc.pointer_mut(parent) else {
+                return;
+            };
+            let Some(v) = m.remove(key) else { return };
+            match edit {
+                Edit::SnakeCase(_) => {
+                    let snake: String = key
+                        .chars()
+                        .flat_map(|c| {
+                            let lower = c.to_ascii_lowercase();
+                            if c.is_ascii_uppercase() {
+                                vec!['_', lower]
+                            } else {
+                                vec![c]
+                            }
+                        })
+                        .collect();
+                    m.insert(snake, v);
+                }
+                Edit::Unknown(_) => {
+                    m.insert(format!("{key}X"), v);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        4 => (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Edit::Replace(a, b)),
+        1 => any::<usize>().prop_map(Edit::Remove),
+        1 => any::<usize>().prop_map(Edit::SnakeCase),
+        1 => any::<usize>().prop_map(Edit::Unknown),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, rng_seed: proptest::test_runner::RngSeed::Fixed(0xfa57), ..ProptestConfig::default() })]
+
+    #[test]
+    fn json_mutations_get_the_same_report(seed in 0..5usize, edits in prop::collection::vec(edit(), 1..4)) {
+        let mut doc = seeds()[seed].clone();
+        for e in &edits {
+            apply(&mut doc, e);
+        }
+        same(&doc.to_string());
+        same(&serde_json::to_string_pretty(&doc).unwrap());
+    }
+
+    #[test]
+    fn byte_mutations_get_the_same_report(seed in 0..5usize, edits in prop::collection::vec((any::<u16>(), 0u8..3, any::<u8>()), 1..4)) {
+        let mut b = seeds()[seed].to_string().into_bytes();
+        for (pos, op, byte) in edits {
+            let p = usize::from(pos) % b.len();
+            let byte = b"{}[]:,-\"\\ 0.9eE_aZ"[usize::from(byte) % 18];
+            match op {
+                0 => b[p] = byte,
+                1 => b.insert(p, byte),
+                _ => { b.remove(p); }
+            }
+        }
+        if let Ok(text) = std::str::from_utf8(&b) {
+            same(text);
+        }
+    }
+}
+
+#[test]
+fn canonical_seeds_are_valid_either_way() {
+    for seed in seeds() {
+        let text = seed.to_string();
+        same(&text);
+        assert!(fast().is_valid_str(&text), "{text}");
+    }
+}
+
+#[test]
+fn repeated_keys_and_null_fields_get_the_same_report() {
+    for text in [
+        r#"{"latenciesMs": {"p50": 1, "p50": 2}}"#,
+        r#"{"latenciesMs": {"p50": 1}, "id": null, "id": "x"}"#,
+        r#"{"latenciesMs": {"p50": 1}, "labels": {"a": "b", "a": "c"}}"#,
+        r#"{"latenciesMs": {"p50": 1}, "labels": {"a": null}}"#,
+        r#"[{"latenciesMs": {"p50": 1}}]"#,
+        r#"{"test": {"duration": "1s"}, "mesh": {"type": "ISTIO"}}"#,
+        r#"{"kubernetes": "v1.2.3"}"#,
+    ] {
+        same(text);
+    }
+}
