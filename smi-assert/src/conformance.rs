@@ -10,23 +10,37 @@
 //! | access-source-identity | access.source-identity | Core |
 //! | access-revocation | access.revocation | Core |
 //! | access-sources-multiple | access.sources-multiple | Extended |
+//! | access-udp-route | access.udp-route | Extended |
 //! | spec-http-path, spec-http-path-anchoring | specs.http-route-path | Core |
 //! | spec-http-methods | specs.http-route-methods | Core |
 //! | spec-http-headers | specs.http-route-headers | Extended |
 //! | spec-tcp-route-ports | specs.tcp-route-ports | Extended |
+//! | spec-udp-route-ports | specs.udp-route-ports | Extended |
 //! | split-zero-weight | split.zero-weight | Core |
 //! | split-weights | split.weights | Core |
 //! | split-normalisation | split.normalisation | Extended |
 //! | split-matches | split.matches | Extended |
+//! | metrics-resource | metrics.resource | Core |
+//! | metrics-edges | metrics.edges | Core |
+//! | metrics-aggregation | metrics.aggregation | Core |
+//! | metrics-failure-count | metrics.failure-count | Extended |
 //!
-//! Not covered (no test yet): UDPRoute, the TrafficMetrics API (`SMI-METRICS` therefore reports
-//! capability None), the split port-mismatch exclusion as traffic (it is a validation warning).
+//! UDP checks send `udp://` datagrams; a UDP denial can only be silence (a timeout), so each UDP
+//! test also checks an allowed datagram, and a broken UDP path cannot pass. The metrics tests read
+//! the read-only TrafficMetrics API (`metrics` operations) after known traffic: zero before, at
+//! least N after N requests, edges only towards real peers. The spec does not say how requests
+//! refused by access policy are classified; `metrics-failure-count` (Extended) requires them to
+//! be failures, as the Istio adapter of `servicemeshinterface/smi-metrics` counts every non-200
+//! (the Linkerd adapter counts only 5xx as failures, so a Linkerd-style mesh would not declare it).
+//!
+//! Not covered as traffic: the split port-mismatch exclusion (it is a validation warning) and
+//! TrafficSplit metrics (`backend`, v1alpha2 of the SDK only).
 //!
 //! # Examples
 //!
 //! ```
 //! let suite = smi_assert::conformance::suite()?;
-//! assert_eq!(suite.tests.len(), 14);
+//! assert_eq!(suite.tests.len(), 20);
 //! # Ok::<(), smi_assert::suite::Error>(())
 //! ```
 

@@ -157,7 +157,7 @@ pub const FEATURES: &[Feature] = &[
         "access.udp-route",
         Profile::Access,
         Level::Extended,
-        "UDPRoute rules",
+        "a TrafficTarget with a UDPRoute rule allows UDP from its sources, and only UDP",
     ),
     f(
         "specs.http-route-path",
@@ -184,6 +184,12 @@ pub const FEATURES: &[Feature] = &[
         "TCPRoute matches.ports",
     ),
     f(
+        "specs.udp-route-ports",
+        Profile::Specs,
+        Level::Extended,
+        "UDPRoute matches.ports",
+    ),
+    f(
         "split.weights",
         Profile::Split,
         Level::Core,
@@ -208,10 +214,30 @@ pub const FEATURES: &[Feature] = &[
         "TrafficSplit matches (A/B) route only matching requests",
     ),
     f(
-        "metrics.api",
+        "metrics.resource",
+        Profile::Metrics,
+        Level::Core,
+        "a Deployment's TrafficMetrics count the requests it served, with a window, a timestamp \
+         and ordered latency percentiles",
+    ),
+    f(
+        "metrics.edges",
+        Profile::Metrics,
+        Level::Core,
+        "a resource's edges list exactly the peers it exchanged traffic with (`from` at the \
+         server, `to` at the client)",
+    ),
+    f(
+        "metrics.aggregation",
+        Profile::Metrics,
+        Level::Core,
+        "Pod and Namespace TrafficMetrics; a Namespace aggregates its pods",
+    ),
+    f(
+        "metrics.failure-count",
         Profile::Metrics,
         Level::Extended,
-        "the TrafficMetrics API",
+        "requests refused by access policy count as failures, never as successes",
     ),
 ];
 

@@ -34,9 +34,11 @@ use crate::report::{OperationResult, Report, Status, StepResult, TestResult, rfc
 use crate::stats::chi_square;
 use crate::suite::{
     AbsentOp, ApplyOp, AssertOp, CustomOp, DeleteOp, DenialClass, DistributionOp, Expect,
-    Operation, Suite, Test, Timeouts, TrafficOp,
+    MetricsOp, Operation, Suite, Test, Timeouts, TrafficOp,
 };
 use crate::validate::Validator;
+
+mod metrics;
 
 /// Errors that stop a run before it starts.
 #[derive(Debug, thiserror::Error)]
@@ -375,8 +377,19 @@ impl Backoff {
 fn outcome_key(r: &RequestRecord) -> String {
     match (&r.outcome, &r.served_by) {
         (Outcome::Http { status }, Some(b)) => format!("HTTP {status} from {b}"),
+        (Outcome::Datagram, Some(b)) => format!("UDP answer from {b}"),
         (o, _) => o.to_string(),
     }
+}
+
+fn is_udp(url: &str) -> bool {
+    url.starts_with("udp://")
+}
+
+/// `GET http://… from app-a` or `UDP udp://… from app-a`.
+fn describe(req: &TrafficRequest) -> String {
+    let method = if is_udp(&req.url) { "UDP" } else { &req.method };
+    format!("{method} {} from {}", req.url, req.source)
 }
 
 impl Runner {
@@ -579,6 +592,7 @@ impl Runner {
             Operation::Delete(d) => self.delete(d, state, t(d.timeout, timeouts.delete)).await,
             Operation::Assert(a) => self.assert(a, state, t(a.timeout, timeouts.assert)).await,
             Operation::Absent(a) => self.absent(a, state, t(a.timeout, timeouts.assert)).await,
+            Operation::Metrics(m) => self.metrics(m, state, t(m.timeout, timeouts.assert)).await,
             Operation::Traffic(tr) => {
                 self.traffic(tr, state, t(tr.timeout, timeouts.traffic))
                     .await
@@ -877,6 +891,201 @@ impl Runner {
         }
     }
 
+    /// Reads the candidate TrafficMetrics objects of a `metrics` operation: `Ok(None)` if the
+    /// resource (or, unnamed, any resource of the kind) does not exist.
+    async fn read_metrics(
+        &self,
+        m: &MetricsOp,
+        res_ns: Option<&str>,
+        name: Option<&str>,
+        edge: Option<&crate::suite::MetricsEdge>,
+        peer_ns: Option<&str>,
+    ) -> Result<Option<Vec<Value>>, crate::backend::Error> {
+        let kind = m.resource.kind.as_str();
+        let get = |name: String| {
+            ObjectRef::new(m.api_version.clone(), kind, res_ns.map(String::from), name)
+        };
+        let Some(edge) = edge else {
+            return Ok(match name {
+                Some(n) => self
+                    .cluster
+                    .get(&get(n.to_string()))
+                    .await?
+                    .map(|o| vec![o]),
+                None => {
+                    let all = self.cluster.list(&m.api_version, kind, res_ns).await?;
+                    (!all.is_empty()).then_some(all)
+                }
+            });
+        };
+        let names: Vec<String> = match name {
+            Some(n) => vec![n.to_string()],
+            None => self
+                .cluster
+                .list(&m.api_version, kind, res_ns)
+                .await?
+                .iter()
+                .filter_map(|o| metrics::resource_name(o).map(String::from))
+                .collect(),
+        };
+        let mut found = false;
+        let mut items = Vec::new();
+        for n in names {
+            if let Some(list) = self.cluster.get(&get(format!("{n}/edges"))).await? {
+                found = true;
+                items.extend(
+                    list["items"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|i| metrics::is_edge(i, edge, peer_ns))
+                        .cloned(),
+                );
+            }
+        }
+        Ok(found.then_some(items))
+    }
+
+    async fn metrics(
+        &self,
+        m: &MetricsOp,
+        state: &mut TestState,
+        timeout: Duration,
+    ) -> OperationResult {
+        let started = Instant::now();
+        let deadline = started + timeout;
+        let ns = state.namespace.clone();
+        let scoped = |kind: &str, explicit: Option<&String>| {
+            (kind != "Namespace").then(|| subst_str(explicit.map_or(&ns, |n| n), &ns))
+        };
+        let res_ns = scoped(&m.resource.kind, m.resource.namespace.as_ref());
+        let name = m.resource.name.as_deref().map(|n| subst_str(n, &ns));
+        let edge = m.edge.as_ref().map(|e| {
+            let mut e = e.clone();
+            e.resource.name = e.resource.name.as_deref().map(|n| subst_str(n, &ns));
+            e
+        });
+        let peer_ns = m
+            .edge
+            .as_ref()
+            .and_then(|e| scoped(&e.resource.kind, e.resource.namespace.as_ref()));
+        let mut what = match &name {
+            Some(n) => format!("{} {n}", m.resource.kind),
+            None => format!("any {}", m.resource.kind),
+        };
+        if let Some(e) = &edge {
+            what = format!(
+                "{what}, edge {} {} {}",
+                e.direction.as_str(),
+                e.resource.kind,
+                e.resource.name.as_deref().unwrap_or("")
+            );
+        }
+        let mut backoff = Backoff::new(self.poll);
+        let mut polls = 0u32;
+        loop {
+            polls += 1;
+            let read = self
+                .read_metrics(
+                    m,
+                    res_ns.as_deref(),
+                    name.as_deref(),
+                    edge.as_ref(),
+                    peer_ns.as_deref(),
+                )
+                .await;
+            let cands = match read {
+                Ok(c) => c,
+                Err(e) => {
+                    return op_result(
+                        "metrics",
+                        started,
+                        Status::Error,
+                        e.to_string(),
+                        Value::Null,
+                    );
+                }
+            };
+            if cands.is_some() {
+                state.api_versions.insert(m.api_version.clone());
+            }
+            let (passed, message, evidence) = match &cands {
+                None => (false, format!("{what}: not found"), json!({"polls": polls})),
+                Some(items) if m.absent => {
+                    if items.is_empty() {
+                        (true, format!("{what}: not listed"), json!({"polls": polls}))
+                    } else {
+                        (
+                            false,
+                            format!("{what}: still listed"),
+                            json!({"polls": polls, "object": items[0]}),
+                        )
+                    }
+                }
+                Some(items) if items.is_empty() => (
+                    false,
+                    format!("{what}: no such edge is listed"),
+                    json!({"polls": polls}),
+                ),
+                Some(items) => {
+                    let judged: Vec<(Vec<String>, &Value)> = items
+                        .iter()
+                        .map(|o| (metrics::problems(o, m, name.as_deref()), o))
+                        .collect();
+                    let best = judged
+                        .iter()
+                        .min_by_key(|(p, _)| p.len())
+                        .map(|(p, o)| (p.clone(), *o));
+                    match best {
+                        Some((p, o)) if p.is_empty() => {
+                            let metric = |n: &str| {
+                                let x = o["metrics"]
+                                    .as_array()
+                                    .into_iter()
+                                    .flatten()
+                                    .find(|x| x["name"] == n);
+                                let part = |k: &str| {
+                                    x.and_then(|x| x[k].as_str()).unwrap_or("").to_string()
+                                };
+                                format!("{} {}", part("value"), part("unit"))
+                                    .trim_end()
+                                    .to_string()
+                            };
+                            (
+                                true,
+                                format!(
+                                    "{what}: success_count {}, failure_count {}, p99 {}",
+                                    metric("success_count"),
+                                    metric("failure_count"),
+                                    metric("p99_response_latency"),
+                                ),
+                                json!({"polls": polls, "object": o}),
+                            )
+                        }
+                        Some((p, o)) => (
+                            false,
+                            format!("{what}: {}", p.join("; ")),
+                            json!({"polls": polls, "problems": p, "object": o}),
+                        ),
+                        None => (false, format!("{what}: nothing to judge"), Value::Null),
+                    }
+                }
+            };
+            if passed {
+                return op_result("metrics", started, Status::Passed, message, evidence);
+            }
+            if !backoff.wait(deadline).await {
+                return op_result(
+                    "metrics",
+                    started,
+                    Status::Failed,
+                    format!("{message} (after {timeout:?})"),
+                    evidence,
+                );
+            }
+        }
+    }
+
     fn request(
         &self,
         ns: &str,
@@ -912,15 +1121,18 @@ impl Runner {
             &t.headers,
             t.request_timeout,
         );
-        let denied: Vec<DenialClass> = t
-            .denied_when
-            .clone()
-            .unwrap_or_else(|| DenialClass::DEFAULT.to_vec());
+        let denied: Vec<DenialClass> = t.denied_when.clone().unwrap_or_else(|| {
+            if is_udp(&req.url) {
+                DenialClass::DEFAULT_UDP.to_vec()
+            } else {
+                DenialClass::DEFAULT.to_vec()
+            }
+        });
         let want = match t.expect {
             Expect::Allowed => "allowed".to_string(),
             Expect::Denied => format!("denied ({denied:?})"),
         };
-        let what = format!("{} {} from {}", t.method, req.url, req.source);
+        let what = describe(&req);
         let mut streak = 0u32;
         let mut sent = 0u32;
         let mut counts: BTreeMap<String, u32> = BTreeMap::new();
@@ -943,7 +1155,7 @@ impl Runner {
             *counts.entry(outcome_key(&rec)).or_default() += 1;
             let ok = match t.expect {
                 Expect::Allowed => {
-                    matches!(rec.outcome, Outcome::Http { status } if (200..400).contains(&status))
+                    rec.outcome.is_served()
                         && t.served_by
                             .as_ref()
                             .is_none_or(|b| rec.served_by.as_ref() == Some(b))
@@ -1024,7 +1236,7 @@ impl Runner {
             .filter(|(_, w)| **w > 0)
             .map(|(b, w)| (b, *w as f64 / total_w as f64))
             .collect();
-        let what = format!("{} {} from {}", d.method, req.url, req.source);
+        let what = describe(&req);
         let mut attempts_ev = Vec::new();
         for attempt in 1..=d.attempts {
             let a_deadline = Instant::now() + timeout;
@@ -1054,7 +1266,7 @@ impl Runner {
                         );
                     }
                     Ok(rec) => match (&rec.outcome, rec.served_by) {
-                        (Outcome::Http { status }, Some(b)) if (200..400).contains(status) => {
+                        (o, Some(b)) if o.is_served() => {
                             *served.entry(b).or_default() += 1;
                         }
                         (o, _) => *other.entry(o.to_string()).or_default() += 1,

@@ -117,7 +117,7 @@ pub struct Timeouts {
     /// For `delete`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete: Option<Dur>,
-    /// For `assert` and `absent`.
+    /// For `assert`, `absent` and `metrics`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assert: Option<Dur>,
     /// For `traffic` convergence.
@@ -237,6 +237,8 @@ pub enum Operation {
     Traffic(TrafficOp),
     /// Check the distribution of requests over backends.
     Distribution(DistributionOp),
+    /// Poll the TrafficMetrics API until a resource's (or edge's) metrics are as expected.
+    Metrics(MetricsOp),
     /// Run a registered [`crate::runner::CustomCheck`].
     Custom(CustomOp),
     /// Sleep explicitly (documented cases only; never needed for synchronisation).
@@ -262,6 +264,8 @@ struct OpRepr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     distribution: Option<DistributionOp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    metrics: Option<MetricsOp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     custom: Option<CustomOp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sleep: Option<SleepOp>,
@@ -277,13 +281,14 @@ impl TryFrom<OpRepr> for Operation {
         ops.extend(r.absent.map(Operation::Absent));
         ops.extend(r.traffic.map(Operation::Traffic));
         ops.extend(r.distribution.map(Operation::Distribution));
+        ops.extend(r.metrics.map(Operation::Metrics));
         ops.extend(r.custom.map(Operation::Custom));
         ops.extend(r.sleep.map(Operation::Sleep));
         match ops.len() {
             1 => Ok(ops.remove(0)),
             0 => Err(
                 "an operation needs one of apply, delete, assert, absent, traffic, \
-                      distribution, custom, sleep"
+                      distribution, metrics, custom, sleep"
                     .into(),
             ),
             _ => Err(format!(
@@ -307,6 +312,7 @@ impl From<Operation> for OpRepr {
             Operation::Absent(o) => r.absent = Some(o),
             Operation::Traffic(o) => r.traffic = Some(o),
             Operation::Distribution(o) => r.distribution = Some(o),
+            Operation::Metrics(o) => r.metrics = Some(o),
             Operation::Custom(o) => r.custom = Some(o),
             Operation::Sleep(o) => r.sleep = Some(o),
         }
@@ -338,6 +344,7 @@ impl Operation {
             Self::Absent(_) => "absent",
             Self::Traffic(_) => "traffic",
             Self::Distribution(_) => "distribution",
+            Self::Metrics(_) => "metrics",
             Self::Custom(_) => "custom",
             Self::Sleep(_) => "sleep",
         }
@@ -442,7 +449,7 @@ pub struct AbsentOp {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum Expect {
-    /// A 2xx/3xx response.
+    /// A 2xx/3xx response (for `udp://`, an answer echoing the datagram).
     Allowed,
     /// An outcome in `deniedWhen`.
     Denied,
@@ -475,6 +482,10 @@ impl DenialClass {
     pub const DEFAULT: [DenialClass; 3] =
         [DenialClass::Http403, DenialClass::Reset, DenialClass::Eof];
 
+    /// Default denial classes for `udp://` targets: a timeout, since a mesh can only drop a
+    /// datagram (pair a UDP denial check with an allowed one, so a broken path cannot pass it).
+    pub const DEFAULT_UDP: [DenialClass; 1] = [DenialClass::Timeout];
+
     /// Whether `outcome` is in this class.
     #[must_use]
     pub fn covers(self, outcome: &crate::backend::Outcome) -> bool {
@@ -492,6 +503,10 @@ impl DenialClass {
 
 /// `traffic`: send requests from a source workload until `consecutive` outcomes in a row are as
 /// expected, within the timeout (convergence; never a fixed sleep).
+///
+/// A `udp://svc:port` target sends one UDP datagram per request instead of an HTTP request
+/// (`method` and `headers` are unused): *allowed* means an answer echoing it arrived, *denied*
+/// defaults to no answer within `requestTimeout` ([`DenialClass::DEFAULT_UDP`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -499,7 +514,7 @@ impl DenialClass {
 pub struct TrafficOp {
     /// Source workload (Deployment or Service name).
     pub from: String,
-    /// Target URL, e.g. `http://app-b:9091/echo`.
+    /// Target URL, e.g. `http://app-b:9091/echo` or `udp://app-b:9092`.
     pub to: String,
     /// Method (default GET).
     #[serde(default = "get")]
@@ -509,7 +524,7 @@ pub struct TrafficOp {
     pub headers: BTreeMap<String, String>,
     /// Expected result.
     pub expect: Expect,
-    /// Outcomes that count as denied (default: http403, reset, eof).
+    /// Outcomes that count as denied (default: http403, reset, eof; timeout for `udp://`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub denied_when: Option<Vec<DenialClass>>,
     /// Consecutive expected outcomes required (N, default 3); `count` is accepted as an alias.
@@ -620,6 +635,196 @@ impl DistributionOp {
             attempts: 2,
             request_timeout: None,
             timeout: None,
+        }
+    }
+}
+
+/// `metrics`: poll the TrafficMetrics API (`metrics.smi-spec.io`, read through the cluster
+/// backend) until the metrics of a resource, or of one of its edges, are well-formed and in range.
+///
+/// Every object read must be a well-formed `TrafficMetrics` for the requested resource (and
+/// edge): an RFC 3339 `timestamp` within `window` + 5 min of now, a positive `window`, the five
+/// metrics of the spec with quantity values, latencies with a time unit (`ms` as the SDK writes,
+/// or `seconds` as the spec's example does) and p50 ≤ p90 ≤ p99. Then the optional ranges apply.
+/// Counts are compared exactly, so an implementation that extrapolates counts (Prometheus
+/// `increase()`) may need a lower `min`.
+///
+/// ```yaml
+/// - metrics:
+///     resource: {kind: Deployment, name: app-b-deployment}
+///     edge: {direction: from, resource: {kind: Deployment, name: app-a-deployment}}
+///     successCount: {min: 10}
+///     maxLatency: 5s
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct MetricsOp {
+    /// The measured resource.
+    pub resource: MetricsResource,
+    /// Check the metrics of this edge (an item of the resource's `edges` list) instead of the
+    /// resource's own metrics (everything it received).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edge: Option<MetricsEdge>,
+    /// Pass once the edge is *not* listed (no traffic with that peer). Needs `edge`; no ranges.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub absent: bool,
+    /// Range of `success_count`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_count: Option<CountRange>,
+    /// Range of `failure_count`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_count: Option<CountRange>,
+    /// Upper bound of `p99_response_latency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_latency: Option<Dur>,
+    /// API version read (default `metrics.smi-spec.io/v1alpha1`).
+    #[serde(default = "metrics_api_version")]
+    pub api_version: String,
+    /// Timeout override (inherits `timeouts.assert`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Dur>,
+}
+
+fn metrics_api_version() -> String {
+    "metrics.smi-spec.io/v1alpha1".into()
+}
+
+impl MetricsOp {
+    /// A check of `resource`'s own metrics with no ranges (well-formedness only).
+    #[must_use]
+    pub fn new(resource: MetricsResource) -> Self {
+        Self {
+            resource,
+            edge: None,
+            absent: false,
+            success_count: None,
+            failure_count: None,
+            max_latency: None,
+            api_version: metrics_api_version(),
+            timeout: None,
+        }
+    }
+}
+
+/// A resource whose traffic metrics are read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct MetricsResource {
+    /// Kind of the measured resource: `Pod`, `Deployment`, `Namespace`, ...
+    pub kind: String,
+    /// Name. Without one, any resource of the kind in the namespace may satisfy the check (pod
+    /// names are not known in advance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Namespace (default: the test namespace; unused for `Namespace`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+impl MetricsResource {
+    /// A named resource in the test namespace.
+    #[must_use]
+    pub fn new(kind: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            kind: kind.into(),
+            name: Some(name.into()),
+            namespace: None,
+        }
+    }
+}
+
+/// Direction of a TrafficMetrics edge, seen from the measured resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum EdgeDirection {
+    /// Traffic the resource received from the peer (observed at the server side).
+    From,
+    /// Traffic the resource sent to the peer (observed at the client side).
+    To,
+}
+
+impl EdgeDirection {
+    /// `from` or `to`, as in the API.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::From => "from",
+            Self::To => "to",
+        }
+    }
+}
+
+/// One edge of a resource: the direction and the peer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct MetricsEdge {
+    /// Direction.
+    pub direction: EdgeDirection,
+    /// The peer (with a name; usually of the same kind as the resource).
+    pub resource: MetricsResource,
+}
+
+impl MetricsEdge {
+    /// An edge.
+    #[must_use]
+    pub fn new(direction: EdgeDirection, resource: MetricsResource) -> Self {
+        Self {
+            direction,
+            resource,
+        }
+    }
+}
+
+/// An inclusive range of a count; an unset bound is open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CountRange {
+    /// Smallest allowed value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<u64>,
+    /// Largest allowed value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u64>,
+}
+
+impl CountRange {
+    /// At least `min`.
+    #[must_use]
+    pub fn at_least(min: u64) -> Self {
+        Self {
+            min: Some(min),
+            max: None,
+        }
+    }
+
+    /// At most `max`.
+    #[must_use]
+    pub fn at_most(max: u64) -> Self {
+        Self {
+            min: None,
+            max: Some(max),
+        }
+    }
+}
+
+impl fmt::Display for CountRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.min, self.max) {
+            (Some(a), Some(b)) if a == b => write!(f, "= {a}"),
+            (Some(a), Some(b)) => write!(f, "in {a}..={b}"),
+            (Some(a), None) => write!(f, "≥ {a}"),
+            (None, Some(b)) => write!(f, "≤ {b}"),
+            (None, None) => f.write_str("any"),
         }
     }
 }
@@ -792,6 +997,38 @@ impl Suite {
                     }
                     Operation::Traffic(tr) if tr.consecutive == 0 => {
                         return invalid(loc, "consecutive must be at least 1".into());
+                    }
+                    Operation::Metrics(m) => {
+                        if m.resource.kind.is_empty() {
+                            return invalid(loc, "resource.kind is empty".into());
+                        }
+                        if m.edge.as_ref().is_some_and(|e| e.resource.name.is_none()) {
+                            return invalid(loc, "edge.resource needs a name".into());
+                        }
+                        if m.absent
+                            && (m.edge.is_none()
+                                || m.success_count.is_some()
+                                || m.failure_count.is_some()
+                                || m.max_latency.is_some())
+                        {
+                            return invalid(
+                                loc,
+                                "absent needs an edge and takes no ranges or latency bound".into(),
+                            );
+                        }
+                        for (what, r) in [
+                            ("successCount", m.success_count),
+                            ("failureCount", m.failure_count),
+                        ] {
+                            if let Some(CountRange {
+                                min: Some(a),
+                                max: Some(b),
+                            }) = r
+                                && a > b
+                            {
+                                return invalid(loc, format!("{what}: min {a} is above max {b}"));
+                            }
+                        }
                     }
                     Operation::Distribution(d) => {
                         let total: u64 = d.weights.values().sum();

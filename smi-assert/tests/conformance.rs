@@ -13,20 +13,23 @@ async fn the_loopback_mesh_is_fully_conformant() {
     for t in &report.tests {
         assert_eq!(t.status, Status::Passed, "{}: {}", t.name, t.message);
     }
-    for p in [Profile::Access, Profile::Specs, Profile::Split] {
+    for p in Profile::ALL {
         assert_eq!(
             report.profile(p).unwrap().capability,
             Capability::Full,
             "{p}"
         );
     }
-    assert_eq!(
-        report.profile(Profile::Metrics).unwrap().capability,
-        Capability::None
-    );
     let access = report.profile(Profile::Access).unwrap();
     assert_eq!(access.api_version, "v1alpha3");
     assert_eq!(access.core.statistics.passed, 4);
+    assert_eq!(access.extended.statistics.passed, 2);
+    let specs = report.profile(Profile::Specs).unwrap();
+    assert_eq!(specs.extended.statistics.passed, 3);
+    let metrics = report.profile(Profile::Metrics).unwrap();
+    assert_eq!(metrics.api_version, "v1alpha1");
+    assert_eq!(metrics.core.statistics.passed, 3);
+    assert_eq!(metrics.extended.statistics.passed, 1);
     assert_eq!(
         report
             .profile(Profile::Split)

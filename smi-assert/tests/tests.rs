@@ -49,11 +49,7 @@ pub(crate) fn short_timeouts() -> Timeouts {
 pub(crate) fn runner(mesh: &Arc<LoopbackMesh>) -> RunnerBuilder {
     Runner::builder(mesh.clone(), mesh.clone())
         .implementation(
-            Implementation::new("test", "loopback", "0").supports_all_extended(&[
-                Profile::Access,
-                Profile::Specs,
-                Profile::Split,
-            ]),
+            Implementation::new("test", "loopback", "0").supports_all_extended(&Profile::ALL),
         )
         .timeouts(short_timeouts())
         .poll_interval(Duration::from_millis(50))

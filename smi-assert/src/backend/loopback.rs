@@ -63,8 +63,11 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
+
+mod metrics;
+mod udp;
 
 use super::memory::InMemoryCluster;
 use super::{
@@ -85,15 +88,21 @@ pub enum Fault {
     IgnoreRouteMatches,
     /// Strip request headers before policy evaluation and forwarding.
     DropHeaders,
+    /// Record no traffic metrics: every TrafficMetrics object reports zero requests and no edges.
+    DropMetrics,
+    /// Serve the first answer of each TrafficMetrics query forever (a cache that never refreshes).
+    StaleMetrics,
 }
 
 impl Fault {
     /// All faults.
-    pub const ALL: [Fault; 4] = [
+    pub const ALL: [Fault; 6] = [
         Fault::AllowAll,
         Fault::IgnoreWeights,
         Fault::IgnoreRouteMatches,
         Fault::DropHeaders,
+        Fault::DropMetrics,
+        Fault::StaleMetrics,
     ];
 
     /// The kebab-case name, e.g. `allow-all`.
@@ -104,6 +113,8 @@ impl Fault {
             Self::IgnoreWeights => "ignore-weights",
             Self::IgnoreRouteMatches => "ignore-route-matches",
             Self::DropHeaders => "drop-headers",
+            Self::DropMetrics => "drop-metrics",
+            Self::StaleMetrics => "stale-metrics",
         }
     }
 
@@ -120,11 +131,12 @@ impl Fault {
 pub struct LoopbackConfig {
     seed: u64,
     policy_delay: Duration,
+    metrics_window: Duration,
     faults: BTreeSet<Fault>,
 }
 
 impl LoopbackConfig {
-    /// A builder with seed 0, no policy delay and no faults.
+    /// A builder with seed 0, no policy delay, a 30 s metrics window and no faults.
     pub fn builder() -> LoopbackConfigBuilder {
         LoopbackConfigBuilder {
             config: Self::default(),
@@ -137,6 +149,7 @@ impl Default for LoopbackConfig {
         Self {
             seed: 0,
             policy_delay: Duration::ZERO,
+            metrics_window: Duration::from_secs(30),
             faults: BTreeSet::new(),
         }
     }
@@ -159,6 +172,13 @@ impl LoopbackConfigBuilder {
     /// Delay before an SMI policy change takes effect in the proxy.
     pub fn policy_delay(mut self, delay: Duration) -> Self {
         self.config.policy_delay = delay;
+        self
+    }
+
+    /// The window TrafficMetrics cover (default 30 s, the SMI SDK's default; whole seconds, at
+    /// least 1 s).
+    pub fn metrics_window(mut self, window: Duration) -> Self {
+        self.config.metrics_window = window;
         self
     }
 
@@ -212,6 +232,7 @@ struct SmiPolicy {
     targets: Vec<(String, TrafficTarget)>,
     groups: HashMap<(String, String), Vec<CompiledMatch>>,
     tcp: HashMap<(String, String), crate::smi::TcpRoute>,
+    udp: HashMap<(String, String), crate::smi::UdpRoute>,
     splits: Vec<(String, TrafficSplit)>,
 }
 
@@ -264,6 +285,11 @@ impl SmiPolicy {
                 p.tcp.insert((ns_of(&o), r.metadata.name.clone()), r);
             }
         }
+        for o in read("UDPRoute", "specs.smi-spec.io") {
+            if let Ok(Some(SmiResource::UdpRoute(r))) = SmiResource::from_manifest(&o) {
+                p.udp.insert((ns_of(&o), r.metadata.name.clone()), r);
+            }
+        }
         for o in read("TrafficTarget", "access.smi-spec.io") {
             if let Ok(Some(SmiResource::TrafficTarget(t))) = SmiResource::from_manifest(&o) {
                 p.targets.push((ns_of(&o), t));
@@ -285,7 +311,15 @@ enum Decision {
     DenyConnection,
 }
 
+/// The transport of a request: HTTP (over TCP) or UDP datagrams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Http,
+    Udp,
+}
+
 struct RequestView<'a> {
+    protocol: Protocol,
     method: &'a str,
     path: &'a str,
     headers: &'a HeaderMap,
@@ -328,8 +362,12 @@ fn authorize(
         if !source_ok {
             continue;
         }
+        let http = req.protocol == Protocol::Http;
         let rule_ok = t.spec.rules.iter().any(|r| match r.kind.as_str() {
             "HTTPRouteGroup" => {
+                if !http && !ignore {
+                    return false;
+                }
                 let Some(ms) = p.groups.get(&(tns.clone(), r.name.clone())) else {
                     return false;
                 };
@@ -341,10 +379,15 @@ fn authorize(
                     })
                     .any(|m| ignore || m.matches(req.method, req.path, req.headers))
             }
+            // HTTP runs over TCP, so a TCPRoute covers it; only a UDPRoute covers UDP.
             "TCPRoute" => p
                 .tcp
                 .get(&(tns.clone(), r.name.clone()))
-                .is_some_and(|route| ignore || route.covers_port(req.port)),
+                .is_some_and(|route| ignore || (http && route.covers_port(req.port))),
+            "UDPRoute" => p
+                .udp
+                .get(&(tns.clone(), r.name.clone()))
+                .is_some_and(|route| ignore || (!http && route.covers_port(req.port))),
             _ => ignore,
         });
         if rule_ok {
@@ -377,20 +420,36 @@ struct AppMetrics {
 struct Workload {
     namespace: String,
     deployment: String,
+    pod: String,
     service_name: String,
     service_account: String,
     labels: BTreeMap<String, String>,
     template: String,
     app_addr: SocketAddr,
     sidecar_addr: SocketAddr,
+    udp_echo_addr: SocketAddr,
+    udp_sidecar_addr: SocketAddr,
     metrics: Mutex<AppMetrics>,
     _stop: watch::Sender<()>,
+}
+
+impl Workload {
+    fn peer(&self) -> metrics::Peer {
+        metrics::Peer {
+            namespace: self.namespace.clone(),
+            deployment: self.deployment.clone(),
+            pod: self.pod.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 struct ServiceInfo {
     selector: BTreeMap<String, String>,
+    /// TCP ports (`protocol` absent or `TCP`).
     ports: Vec<u16>,
+    /// `protocol: UDP` ports.
+    udp_ports: Vec<u16>,
 }
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
@@ -404,6 +463,10 @@ struct Inner {
     rng: Mutex<u64>,
     client: HttpClient,
     next_id: AtomicU64,
+    next_pod: AtomicU64,
+    recorder: metrics::Recorder,
+    /// With [`Fault::StaleMetrics`]: the first answer of each metrics query.
+    stale: Mutex<HashMap<String, Option<Value>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -437,6 +500,14 @@ impl Inner {
         }
     }
 
+    /// Records one routed request in the traffic metrics (unless [`Fault::DropMetrics`]).
+    fn record(&self, src: &Workload, dst: &Workload, class: metrics::Class, latency: Duration) {
+        if !self.config.faults.contains(&Fault::DropMetrics) {
+            self.recorder
+                .record(&src.peer(), &dst.peer(), class, latency);
+        }
+    }
+
     fn refresh_policy(&self) {
         let p = Arc::new(SmiPolicy::build(&self.cluster));
         let at = Instant::now() + self.config.policy_delay;
@@ -448,13 +519,20 @@ impl Inner {
             .cluster
             .get_sync(&ObjectRef::new("v1", "Service", Some(ns.into()), name))?;
         let selector = serde_json::from_value(svc["spec"]["selector"].clone()).unwrap_or_default();
-        let ports = svc["spec"]["ports"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|p| p["port"].as_u64().and_then(|p| u16::try_from(p).ok()))
-            .collect();
-        Some(ServiceInfo { selector, ports })
+        let ports = |protocol: &str| -> Vec<u16> {
+            svc["spec"]["ports"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["protocol"].as_str().unwrap_or("TCP") == protocol)
+                .filter_map(|p| p["port"].as_u64().and_then(|p| u16::try_from(p).ok()))
+                .collect()
+        };
+        Some(ServiceInfo {
+            selector,
+            ports: ports("TCP"),
+            udp_ports: ports("UDP"),
+        })
     }
 
     fn endpoints(&self, ns: &str, svc: &ServiceInfo) -> Vec<Arc<Workload>> {
@@ -545,12 +623,18 @@ pub struct WorkloadAddress {
     pub namespace: String,
     /// Deployment name.
     pub deployment: String,
+    /// Pod name (the name TrafficMetrics use for this replica).
+    pub pod: String,
     /// `SERVICE_NAME` of the sample service.
     pub service_name: String,
     /// Sample service address.
     pub app: SocketAddr,
     /// Sidecar (outbound proxy) address.
     pub sidecar: SocketAddr,
+    /// UDP echo sample service address.
+    pub udp_echo: SocketAddr,
+    /// UDP sidecar (outbound proxy) address.
+    pub udp_sidecar: SocketAddr,
 }
 
 impl LoopbackMesh {
@@ -566,6 +650,7 @@ impl LoopbackMesh {
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
         let seed = config.seed;
+        let metrics_window = config.metrics_window;
         Ok(Self {
             inner: Arc::new(Inner {
                 cluster: InMemoryCluster::new(),
@@ -575,6 +660,9 @@ impl LoopbackMesh {
                 rng: Mutex::new(seed),
                 client,
                 next_id: AtomicU64::new(1),
+                next_pod: AtomicU64::new(1),
+                recorder: metrics::Recorder::new(metrics_window),
+                stale: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -593,9 +681,12 @@ impl LoopbackMesh {
             .map(|w| WorkloadAddress {
                 namespace: w.namespace.clone(),
                 deployment: w.deployment.clone(),
+                pod: w.pod.clone(),
                 service_name: w.service_name.clone(),
                 app: w.app_addr,
                 sidecar: w.sidecar_addr,
+                udp_echo: w.udp_echo_addr,
+                udp_sidecar: w.udp_sidecar_addr,
             })
             .collect()
     }
@@ -683,29 +774,45 @@ impl LoopbackMesh {
                     reason: format!("cannot bind a loopback port: {e}"),
                 })
         };
+        let bind_udp = || async {
+            UdpSocket::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| Error::Apply {
+                    object: format!("Deployment {ns}/{deployment}"),
+                    reason: format!("cannot bind a loopback UDP port: {e}"),
+                })
+        };
         let app = bind().await?;
         let sidecar = bind().await?;
-        let addr = |l: &TcpListener| {
-            l.local_addr().map_err(|e| Error::Apply {
+        let udp_echo = bind_udp().await?;
+        let udp_sidecar = bind_udp().await?;
+        let addr = |a: std::io::Result<SocketAddr>| {
+            a.map_err(|e| Error::Apply {
                 object: format!("Deployment {ns}/{deployment}"),
                 reason: format!("cannot read listener address: {e}"),
             })
         };
         let (stop, stop_rx) = watch::channel(());
+        let n = self.inner.next_pod.fetch_add(1, Ordering::Relaxed);
         let w = Arc::new(Workload {
             namespace: ns.into(),
             deployment: deployment.into(),
+            pod: format!("{deployment}-{n:05x}"),
             service_name: service_name.into(),
             service_account: sa.into(),
             labels,
             template,
-            app_addr: addr(&app)?,
-            sidecar_addr: addr(&sidecar)?,
+            app_addr: addr(app.local_addr())?,
+            sidecar_addr: addr(sidecar.local_addr())?,
+            udp_echo_addr: addr(udp_echo.local_addr())?,
+            udp_sidecar_addr: addr(udp_sidecar.local_addr())?,
             metrics: Mutex::new(AppMetrics::default()),
             _stop: stop,
         });
         let weak = Arc::downgrade(&w);
         let inner = Arc::downgrade(&self.inner);
+        udp::serve_echo(udp_echo, service_name.to_string(), stop_rx.clone());
+        udp::serve_sidecar(udp_sidecar, inner.clone(), weak.clone(), stop_rx.clone());
         serve(app, stop_rx.clone(), {
             let weak = weak.clone();
             let inner = inner.clone();
@@ -930,6 +1037,22 @@ async fn app_call(inner: &Arc<Inner>, me: &Arc<Workload>, call: CallBody) -> Val
         lock(&me.metrics).resp_errored.push(record.clone());
         json!({"outcome": outcome})
     };
+    let timeout = Duration::from_millis(call.timeout_ms.unwrap_or(5000));
+    if let Some(rest) = call.url.strip_prefix("udp://") {
+        let authority = rest.split('/').next().unwrap_or_default();
+        let payload = call.body.clone().unwrap_or_else(|| {
+            let id = call.headers.get("x-request-id").map_or("", String::as_str);
+            format!("smi-assert probe {id}")
+        });
+        let (outcome, served_by) =
+            udp::call(me.udp_sidecar_addr, authority, payload.as_bytes(), timeout).await;
+        if outcome == Outcome::Datagram {
+            lock(&me.metrics).resp_succeeded.push(record);
+        } else {
+            lock(&me.metrics).resp_errored.push(record);
+        }
+        return json!({"outcome": outcome, "servedBy": served_by});
+    }
     let uri: http::Uri = match call.url.parse() {
         Ok(u) => u,
         Err(e) => {
@@ -960,7 +1083,6 @@ async fn app_call(inner: &Arc<Inner>, me: &Arc<Workload>, call: CallBody) -> Val
             });
         }
     };
-    let timeout = Duration::from_millis(call.timeout_ms.unwrap_or(5000));
     let resp = match tokio::time::timeout(timeout, inner.client.request(req)).await {
         Err(_) => return err(Outcome::Timeout),
         Ok(Err(e)) => return err(classify(&e)),
@@ -1019,6 +1141,7 @@ async fn sidecar_handle(
     me: Arc<Workload>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Denied> {
+    let received = Instant::now();
     let (mut parts, body) = req.into_parts();
     if inner.config.faults.contains(&Fault::DropHeaders) {
         let keep: HeaderMap = parts
@@ -1049,6 +1172,7 @@ async fn sidecar_handle(
     }
     let path = parts.uri.path().to_string();
     let view = RequestView {
+        protocol: Protocol::Http,
         method: parts.method.as_str(),
         path: &path,
         headers: &parts.headers,
@@ -1074,6 +1198,7 @@ async fn sidecar_handle(
         return Ok(proxy_error(StatusCode::SERVICE_UNAVAILABLE, "no endpoints"));
     }
     let dst = eps[inner.pick(eps.len())].clone();
+    let record = |class| inner.record(&me, &dst, class, received.elapsed());
     match authorize(
         &policy,
         &inner.config.faults,
@@ -1083,12 +1208,16 @@ async fn sidecar_handle(
     ) {
         Decision::Allow => {}
         Decision::DenyHttp => {
+            record(metrics::Class::Failure);
             return Ok(proxy_error(
                 StatusCode::FORBIDDEN,
                 "denied by SMI access policy",
             ));
         }
-        Decision::DenyConnection => return Err(Denied),
+        Decision::DenyConnection => {
+            record(metrics::Class::Failure);
+            return Err(Denied);
+        }
     }
     let body = body
         .collect()
@@ -1114,14 +1243,25 @@ async fn sidecar_handle(
     match inner.client.request(fwd).await {
         Ok(resp) => {
             let (parts, body) = resp.into_parts();
-            let bytes = body
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            Ok(Response::from_parts(parts, Full::new(bytes)))
+            match body.collect().await {
+                Ok(b) => {
+                    record(if parts.status.is_server_error() {
+                        metrics::Class::Failure
+                    } else {
+                        metrics::Class::Success
+                    });
+                    Ok(Response::from_parts(parts, Full::new(b.to_bytes())))
+                }
+                Err(_) => {
+                    record(metrics::Class::Failure);
+                    Ok(proxy_error(StatusCode::BAD_GATEWAY, "upstream error"))
+                }
+            }
         }
-        Err(_) => Ok(proxy_error(StatusCode::BAD_GATEWAY, "upstream error")),
+        Err(_) => {
+            record(metrics::Class::Failure);
+            Ok(proxy_error(StatusCode::BAD_GATEWAY, "upstream error"))
+        }
     }
 }
 
@@ -1131,9 +1271,168 @@ fn is_smi(manifest: &Value) -> bool {
         .is_some_and(|a| a.contains(".smi-spec.io/"))
 }
 
+fn is_metrics(api_version: &str) -> bool {
+    api_version.split('/').next() == Some("metrics.smi-spec.io")
+}
+
+/// Kinds the metrics API knows but the loopback mesh never runs (always empty).
+const EMPTY_METRICS_KINDS: [&str; 2] = ["DaemonSet", "StatefulSet"];
+
+const METRICS_KINDS: &str =
+    "Pod, Deployment, Namespace (DaemonSet and StatefulSet are always empty)";
+
+impl LoopbackMesh {
+    /// With [`Fault::StaleMetrics`], the first answer to `key` is served forever.
+    fn maybe_stale(&self, key: String, fresh: impl FnOnce() -> Option<Value>) -> Option<Value> {
+        if !self.inner.config.faults.contains(&Fault::StaleMetrics) {
+            return fresh();
+        }
+        lock(&self.inner.stale)
+            .entry(key)
+            .or_insert_with(fresh)
+            .clone()
+    }
+
+    fn metrics_kind(&self, what: &str, kind: &str) -> Result<Option<metrics::ResourceKind>, Error> {
+        match metrics::ResourceKind::parse(kind) {
+            Some(k) => Ok(Some(k)),
+            None if EMPTY_METRICS_KINDS.contains(&kind) => Ok(None),
+            None => Err(Error::Read {
+                object: what.to_string(),
+                reason: format!(
+                    "metrics.smi-spec.io is read by the kind of the measured resource: {METRICS_KINDS}"
+                ),
+            }),
+        }
+    }
+
+    fn resource_exists(&self, r: &metrics::Resource) -> bool {
+        match r.kind {
+            metrics::ResourceKind::Pod => lock(&self.inner.workloads)
+                .iter()
+                .any(|w| w.namespace == r.namespace && w.pod == r.name),
+            metrics::ResourceKind::Deployment => self
+                .inner
+                .cluster
+                .get_sync(&ObjectRef::new(
+                    "apps/v1",
+                    "Deployment",
+                    Some(r.namespace.clone()),
+                    r.name.clone(),
+                ))
+                .is_some(),
+            metrics::ResourceKind::Namespace => {
+                self.inner.cluster.namespace_names().contains(&r.name)
+            }
+        }
+    }
+
+    fn metrics_get(&self, object: &ObjectRef) -> Result<Option<Value>, Error> {
+        if object.api_version != metrics::API_VERSION {
+            return Ok(None);
+        }
+        let Some(kind) = self.metrics_kind(&object.to_string(), &object.kind)? else {
+            return Ok(None);
+        };
+        let (name, edges) = match object.name.strip_suffix("/edges") {
+            Some(n) => (n, true),
+            None => (object.name.as_str(), false),
+        };
+        let r = metrics::Resource {
+            kind,
+            namespace: if kind == metrics::ResourceKind::Namespace {
+                String::new()
+            } else {
+                object.namespace.clone().unwrap_or_default()
+            },
+            name: name.to_string(),
+        };
+        let key = format!("get {kind:?} {}/{}/{edges}", r.namespace, r.name);
+        Ok(self.maybe_stale(key, || {
+            if !self.resource_exists(&r) {
+                return None;
+            }
+            Some(if edges {
+                self.inner.recorder.edges(&r)
+            } else {
+                self.inner.recorder.resource_metrics(&r)
+            })
+        }))
+    }
+
+    fn metrics_list(&self, kind: &str, namespace: Option<&str>) -> Result<Vec<Value>, Error> {
+        let what = format!(
+            "{kind} metrics in {}",
+            namespace.unwrap_or("all namespaces")
+        );
+        let Some(k) = self.metrics_kind(&what, kind)? else {
+            return Ok(Vec::new());
+        };
+        let in_ns = |ns: &str| namespace.is_none_or(|want| want == ns);
+        let resources: Vec<metrics::Resource> = match k {
+            metrics::ResourceKind::Pod => lock(&self.inner.workloads)
+                .iter()
+                .filter(|w| in_ns(&w.namespace))
+                .map(|w| (w.namespace.clone(), w.pod.clone()))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .map(|(namespace, name)| metrics::Resource {
+                    kind: k,
+                    namespace,
+                    name,
+                })
+                .collect(),
+            metrics::ResourceKind::Deployment => self
+                .inner
+                .cluster
+                .list_sync("apps/v1", "Deployment", namespace)
+                .iter()
+                .map(|d| metrics::Resource {
+                    kind: k,
+                    namespace: d["metadata"]["namespace"].as_str().unwrap_or("").into(),
+                    name: d["metadata"]["name"].as_str().unwrap_or("").into(),
+                })
+                .collect(),
+            // Namespaces are cluster-scoped: every namespace, whatever `namespace` says.
+            metrics::ResourceKind::Namespace => self
+                .inner
+                .cluster
+                .namespace_names()
+                .into_iter()
+                .map(|name| metrics::Resource {
+                    kind: k,
+                    namespace: String::new(),
+                    name,
+                })
+                .collect(),
+        };
+        let key = format!("list {k:?} {namespace:?}");
+        let items = self.maybe_stale(key, || {
+            Some(Value::Array(
+                resources
+                    .iter()
+                    .map(|r| self.inner.recorder.resource_metrics(r))
+                    .collect(),
+            ))
+        });
+        Ok(match items {
+            Some(Value::Array(a)) => a,
+            _ => Vec::new(),
+        })
+    }
+}
+
 #[async_trait]
 impl ClusterBackend for LoopbackMesh {
     async fn apply(&self, manifest: &Value, namespace: &str) -> Result<Value, Error> {
+        if is_metrics(manifest["apiVersion"].as_str().unwrap_or("")) {
+            return Err(Error::Apply {
+                object: ObjectRef::of(manifest).to_string(),
+                reason: "metrics.smi-spec.io is a read-only API: TrafficMetrics are computed \
+                         from the traffic the mesh handled and cannot be applied"
+                    .into(),
+            });
+        }
         let stored = self.inner.cluster.apply_sync(manifest, namespace)?;
         if stored["kind"] == "Deployment" && stored["apiVersion"] == "apps/v1" {
             self.reconcile_deployment(&stored).await?;
@@ -1147,6 +1446,9 @@ impl ClusterBackend for LoopbackMesh {
     }
 
     async fn get(&self, object: &ObjectRef) -> Result<Option<Value>, Error> {
+        if is_metrics(&object.api_version) {
+            return self.metrics_get(object);
+        }
         Ok(self.inner.cluster.get_sync(object))
     }
 
@@ -1156,10 +1458,22 @@ impl ClusterBackend for LoopbackMesh {
         kind: &str,
         namespace: Option<&str>,
     ) -> Result<Vec<Value>, Error> {
+        if is_metrics(api_version) {
+            if api_version != metrics::API_VERSION {
+                return Ok(Vec::new());
+            }
+            return self.metrics_list(kind, namespace);
+        }
         Ok(self.inner.cluster.list_sync(api_version, kind, namespace))
     }
 
     async fn delete(&self, object: &ObjectRef) -> Result<bool, Error> {
+        if is_metrics(&object.api_version) {
+            return Err(Error::Delete {
+                object: object.to_string(),
+                reason: "metrics.smi-spec.io is a read-only API".into(),
+            });
+        }
         let existed = self.inner.cluster.delete_sync(object);
         if existed {
             if object.kind == "Deployment" {
@@ -1188,6 +1502,7 @@ impl ClusterBackend for LoopbackMesh {
     async fn delete_namespace(&self, name: &str) -> Result<bool, Error> {
         let existed = self.inner.cluster.delete_namespace_sync(name);
         self.stop_workloads(|w| w.namespace == name);
+        self.inner.recorder.forget_namespace(name);
         self.inner.refresh_policy();
         Ok(existed)
     }

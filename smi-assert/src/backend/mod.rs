@@ -18,6 +18,13 @@
 //!   are reported as *errors*, never as conformance failures.
 //! - Backends impose no timeouts of their own beyond what a request needs; the runner wraps every
 //!   call in the operation's timeout.
+//! - The read-only **`metrics.smi-spec.io`** API is read through `get` and `list` with the REST
+//!   paths of the spec: [`ObjectRef::kind`] names the *measured* resource (`Pod`, `Deployment`,
+//!   `Namespace`, ...), so `get` of `metrics.smi-spec.io/v1alpha1` `Deployment` `ns/app` is
+//!   `/apis/metrics.smi-spec.io/v1alpha1/namespaces/ns/deployments/app` and answers a
+//!   `TrafficMetrics`; a name ending in `/edges` (`app/edges`) reads the edges sub-resource and
+//!   answers a `TrafficMetricsList`; `list` answers the items of the kind's `TrafficMetricsList`.
+//!   `apply` and `delete` of that group are errors.
 
 pub mod loopback;
 pub mod memory;
@@ -183,9 +190,10 @@ pub struct TrafficRequest {
     pub namespace: String,
     /// Source workload: a Deployment name, or a Service name selecting one.
     pub source: String,
-    /// Target URL, e.g. `http://app-b:9091/echo` (host is a Service, optionally `svc.ns[...]`).
+    /// Target URL, e.g. `http://app-b:9091/echo` (host is a Service, optionally `svc.ns[...]`),
+    /// or `udp://app-b:9092` for one UDP datagram that the destination echoes.
     pub url: String,
-    /// HTTP method.
+    /// HTTP method (unused for `udp://`).
     pub method: String,
     /// Request headers.
     pub headers: Vec<(String, String)>,
@@ -230,6 +238,8 @@ pub enum Outcome {
     Timeout,
     /// The connection was refused.
     Refused,
+    /// A UDP answer arrived that echoes the datagram sent.
+    Datagram,
     /// Any other transport error.
     Other {
         /// Description.
@@ -245,7 +255,20 @@ impl fmt::Display for Outcome {
             Self::Eof => f.write_str("EOF"),
             Self::Timeout => f.write_str("timeout"),
             Self::Refused => f.write_str("connection refused"),
+            Self::Datagram => f.write_str("UDP answer"),
             Self::Other { message } => write!(f, "error: {message}"),
+        }
+    }
+}
+
+impl Outcome {
+    /// Whether the destination served the request: an HTTP 2xx/3xx response or a UDP echo.
+    #[must_use]
+    pub fn is_served(&self) -> bool {
+        match self {
+            Self::Http { status } => (200..400).contains(status),
+            Self::Datagram => true,
+            _ => false,
         }
     }
 }
