@@ -26,6 +26,9 @@
 //!   answers a `TrafficMetricsList`; `list` answers the items of the kind's `TrafficMetricsList`.
 //!   `apply` and `delete` of that group are errors.
 
+#[cfg(feature = "kube")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
+pub mod kube;
 pub mod loopback;
 pub mod memory;
 
