@@ -19,6 +19,10 @@ fn public_types_are_send_and_sync() {
     send_sync::<Validator>();
     send_sync::<Suite>();
     send_sync::<Report>();
+    send_sync::<smi_assert::suite::MetricsOp>();
+    send_sync::<smi_assert::suite::CountRange>();
+    send_sync::<smi_assert::suite::EdgeDirection>();
+    send_sync::<smi_assert::backend::Outcome>();
     send_sync::<std::sync::Arc<dyn ClusterBackend>>();
     send_sync::<std::sync::Arc<dyn TrafficBackend>>();
     send_sync::<smi_assert::runner::Error>();

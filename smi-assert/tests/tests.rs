@@ -5,9 +5,11 @@
 mod conformance;
 mod faults;
 mod kuttl;
+mod metrics;
 mod operations;
 mod reports;
 mod send_sync;
+mod udp;
 mod validation;
 
 use std::path::PathBuf;

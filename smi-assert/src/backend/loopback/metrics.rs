@@ -233,7 +233,11 @@ impl Recorder {
 
     /// Records one request from `src` to `dst`.
     pub(super) fn record(&self, src: &Peer, dst: &Peer, class: Class, latency: Duration) {
-        let now = self.second(Instant::now());
+        self.record_at(src, dst, class, latency, Instant::now());
+    }
+
+    fn record_at(&self, src: &Peer, dst: &Peer, class: Class, latency: Duration, at: Instant) {
+        let now = self.second(at);
         let oldest = now.saturating_sub(self.window_secs() - 1);
         let us = u64::try_from(latency.as_micros())
             .unwrap_or(u64::MAX)
@@ -265,7 +269,11 @@ impl Recorder {
 
     /// Sums of the slots within the window, per edge.
     fn snapshot(&self) -> Vec<(EdgeKey, Totals)> {
-        let now = self.second(Instant::now());
+        self.snapshot_at(Instant::now())
+    }
+
+    fn snapshot_at(&self, at: Instant) -> Vec<(EdgeKey, Totals)> {
+        let now = self.second(at);
         let oldest = now.saturating_sub(self.window_secs() - 1);
         lock(&self.edges)
             .iter()
@@ -466,6 +474,47 @@ mod tests {
     }
 
     #[test]
+    fn requests_leave_the_window_and_old_slots_are_dropped() {
+        let rec = Recorder::new(Duration::from_secs(30));
+        let (a, b) = (peer("t", "a", "a-1"), peer("t", "b", "b-1"));
+        let t0 = rec.started;
+        rec.record_at(&a, &b, Class::Success, Duration::from_millis(1), t0);
+        rec.record_at(
+            &a,
+            &b,
+            Class::Failure,
+            Duration::from_millis(1),
+            t0 + Duration::from_secs(10),
+        );
+        let totals = |at| {
+            rec.snapshot_at(at)
+                .into_iter()
+                .map(|(_, t)| (t.success, t.failure))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(totals(t0 + Duration::from_secs(29)), [(1, 1)]);
+        assert_eq!(
+            totals(t0 + Duration::from_secs(30)),
+            [(0, 1)],
+            "t0 left the window"
+        );
+        assert_eq!(
+            totals(t0 + Duration::from_secs(40)),
+            [],
+            "no traffic, no edge"
+        );
+        rec.record_at(
+            &a,
+            &b,
+            Class::Success,
+            Duration::from_millis(1),
+            t0 + Duration::from_secs(45),
+        );
+        let slots = lock(&rec.edges)[&(a.clone(), b.clone())].len();
+        assert_eq!(slots, 1, "expired slots are pruned on record");
+    }
+
+    #[test]
     fn edges_aggregate_pods_into_deployments_and_namespaces() {
         let rec = Recorder::new(Duration::from_secs(30));
         let a = peer("t", "app-a", "app-a-1");
@@ -491,7 +540,7 @@ mod tests {
         };
         assert_eq!(get(&m, "success_count"), "2");
         assert_eq!(get(&m, "failure_count"), "1");
-        assert_eq!(get(&m, "p99_response_latency"), "8000m");
+        assert_eq!(get(&m, "p99_response_latency"), "8", "8000 µs is 8 ms");
         assert_eq!(m["edge"]["direction"], "from");
         let edges = rec.edges(&dep);
         let items = edges["items"].as_array().unwrap();
