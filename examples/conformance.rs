@@ -8,10 +8,12 @@
 //! ```
 //!
 //! The loopback mesh is a real HTTP proxy on 127.0.0.1 enforcing the applied TrafficTargets,
-//! route groups and TrafficSplits in front of learn-layer5-style sample services. Without faults
-//! every profile but SMI-METRICS (which has no test yet) is Full. Each `--fault` makes the mesh
+//! route groups and TrafficSplits in front of learn-layer5-style sample services (HTTP and UDP),
+//! and serving TrafficMetrics computed from the requests it handled. Without faults every profile
+//! (SMI-ACCESS, SMI-SPECS, SMI-SPLIT, SMI-METRICS) is Full. Each `--fault` makes the mesh
 //! non-conformant in one way (`allow-all`, `ignore-weights`, `ignore-route-matches`,
-//! `drop-headers`) and the affected specs drop to Partial or None, with the evidence printed.
+//! `drop-headers`, `drop-metrics`, `stale-metrics`) and the affected specs drop to Partial or None,
+//! with the evidence printed.
 //!
 //! Timing (release build, 2-core machine shared with other builds, load average about 7): the
 //! full suite (14 tests, about 2,300 requests through the proxy) took 0.45-1.0 s over three runs.
@@ -31,7 +33,8 @@ use smi_assert::suite::{Dur, Timeouts};
 
 #[derive(Debug, Parser)]
 struct Args {
-    /// Fault switch to enable (repeatable): allow-all, ignore-weights, ignore-route-matches, drop-headers.
+    /// Fault switch to enable (repeatable): allow-all, ignore-weights, ignore-route-matches,
+    /// drop-headers, drop-metrics, stale-metrics.
     #[arg(long = "fault")]
     faults: Vec<String>,
     /// Output: summary, json, junit, meshery or meshery-adapter.
@@ -53,7 +56,7 @@ async fn main() -> anyhow::Result<()> {
     for f in &args.faults {
         let Some(fault) = Fault::parse(f) else {
             bail!(
-                "unknown fault `{f}`; expected one of allow-all, ignore-weights, ignore-route-matches, drop-headers"
+                "unknown fault `{f}`; expected one of allow-all, ignore-weights, ignore-route-matches, drop-headers, drop-metrics, stale-metrics"
             );
         };
         config = config.fault(fault);
@@ -65,7 +68,7 @@ async fn main() -> anyhow::Result<()> {
         "smi-assert loopback mesh",
         env!("CARGO_PKG_VERSION"),
     )
-    .supports_all_extended(&[Profile::Access, Profile::Specs, Profile::Split]);
+    .supports_all_extended(&Profile::ALL);
     let traffic: Dur = args.traffic_timeout.parse().map_err(anyhow::Error::msg)?;
     let suite = smi_assert::conformance::suite()?;
     let mut timeouts = Timeouts::default();

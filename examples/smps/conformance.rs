@@ -15,7 +15,7 @@ use crate::{Failure, Outcome};
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Make the loopback mesh non-conformant (repeatable): allow-all, ignore-weights,
-    /// ignore-route-matches, drop-headers. Shows the suite catching it.
+    /// ignore-route-matches, drop-headers, drop-metrics, stale-metrics. Shows the suite catching it.
     #[arg(long = "fault", value_parser = parse_fault)]
     faults: Vec<Fault>,
     /// Output format.
@@ -44,7 +44,7 @@ enum ConformanceFormat {
 fn parse_fault(name: &str) -> Result<Fault, String> {
     Fault::parse(name).ok_or_else(|| {
         format!(
-            "unknown fault `{name}`: use allow-all, ignore-weights, ignore-route-matches or drop-headers"
+            "unknown fault `{name}`: use allow-all, ignore-weights, ignore-route-matches, drop-headers, drop-metrics or stale-metrics"
         )
     })
 }
@@ -72,7 +72,7 @@ async fn run_async(args: &Args) -> Outcome {
         "smi-assert loopback mesh",
         env!("CARGO_PKG_VERSION"),
     )
-    .supports_all_extended(&[Profile::Access, Profile::Specs, Profile::Split]);
+    .supports_all_extended(&Profile::ALL);
     let traffic: Dur = args
         .traffic_timeout
         .parse()
