@@ -89,6 +89,8 @@ mod validator;
 mod violation;
 #[cfg(feature = "yaml")]
 mod yaml;
+#[cfg(feature = "yaml")]
+mod yaml_plain;
 
 pub use error::{Error, Result};
 pub use source::{Format, Location, Source};

@@ -213,6 +213,13 @@ pub(crate) fn read_plain_json(text: &str, max_depth: usize) -> Option<Node<'_>> 
     Some(node)
 }
 
+/// Whether `key` may join `members` of a plainly canonical object: it has its canonical
+/// spelling (outside user maps, `raw`) and is new. Objects of more than 64 members are left to
+/// the full path, whose map catches repeats in O(1); this check is linear.
+pub(crate) fn plain_member(members: &[(Cow<'_, str>, Node<'_>)], key: &str, raw: bool) -> bool {
+    (raw || canon::key(key) == key) && members.len() < 64 && !members.iter().any(|(k, _)| k == key)
+}
+
 #[derive(Clone, Copy)]
 struct PlainSeed {
     /// Inside a user map: keys are data.
@@ -294,13 +301,8 @@ impl<'de> Visitor<'de> for PlainSeed {
         let mut out: Vec<(Cow<'de, str>, Node<'de>)> = Vec::with_capacity(8);
         while let Some(key) = map.next_key_seed(crate::json::KeySeed)? {
             let user_map = !self.raw && canon::is_user_map(&key);
-            if !self.raw && canon::key(&key) != key {
-                return Err(serde::de::Error::custom("non-canonical key"));
-            }
-            // Linear duplicate check; large objects are rare in SMP documents and go the
-            // full path, whose map catches duplicates in O(1).
-            if out.len() >= 64 || out.iter().any(|(k, _)| *k == key) {
-                return Err(serde::de::Error::custom("duplicate or many keys"));
+            if !plain_member(&out, &key, self.raw) {
+                return Err(serde::de::Error::custom("not a plain member"));
             }
             let value = map.next_value_seed(PlainSeed {
                 raw: self.raw || user_map,

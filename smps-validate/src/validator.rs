@@ -376,11 +376,12 @@ impl Validator {
         if text.trim().is_empty() {
             return Err(Error::Empty);
         }
-        if self.fast_path && loaded.format.unwrap_or_else(|| sniff(text)) == Format::Json {
-            if let Some(kind) = self.fast_valid(text, source.forced_kind()) {
+        let sniffed = loaded.format.unwrap_or_else(|| sniff(text));
+        if self.fast_path {
+            if let Some(kind) = self.fast_valid(text, sniffed, source.forced_kind()) {
                 return Ok(Report {
                     name: source.name().into_owned(),
-                    format: Format::Json,
+                    format: sniffed,
                     valid: true,
                     documents: vec![DocumentSummary {
                         index: 0,
@@ -473,10 +474,18 @@ impl Validator {
     }
 
     /// The fast path (see [`ValidatorBuilder::fast_path`]): `Some(kind)` when `text` is one
-    /// plainly canonical JSON document of `kind` with no finding at all; `None` means "take
+    /// plainly canonical JSON or plain block YAML document of `kind` with no finding at all; `None` means "take
     /// the full path", never "invalid".
-    fn fast_valid(&self, text: &str, forced: Option<Kind>) -> Option<Kind> {
-        let node = tree::read_plain_json(text, self.max_depth.min(crate::json::JSON_DEPTH_LIMIT))?;
+    fn fast_valid(&self, text: &str, format: Format, forced: Option<Kind>) -> Option<Kind> {
+        let node = match format {
+            Format::Json => {
+                tree::read_plain_json(text, self.max_depth.min(crate::json::JSON_DEPTH_LIMIT))?
+            }
+            #[cfg(feature = "yaml")]
+            Format::Yaml => crate::yaml_plain::read_plain_yaml(text, self.max_depth)?,
+            #[cfg(not(feature = "yaml"))]
+            Format::Yaml => return None,
+        };
         let map = node.as_object()?;
         let kind = match forced {
             Some(Kind::PerformanceTestConfig) if is_wrapper::<Node<'_>>(map) => return None,
@@ -1157,7 +1166,19 @@ mod tests {
             ),
         ];
         for (kind, text) in docs {
-            assert_eq!(v.fast_valid(text, None), Some(kind), "{text}");
+            assert_eq!(v.fast_valid(text, Format::Json, None), Some(kind), "{text}");
+        }
+        #[cfg(feature = "yaml")]
+        {
+            let yaml = "# a result\nsmpVersion: v0.6.1\nstartTime: \"2024-05-01T10:00:00Z\"\nlatenciesMs:\n  p50: 2.5\n  p99: 4\nlabels: {a: b}\n";
+            assert_eq!(
+                v.fast_valid(yaml, Format::Yaml, None),
+                Some(Kind::PerformanceTestResult)
+            );
+            assert_eq!(
+                v.fast_valid("latencies_ms: {p50: 1}\n", Format::Yaml, None),
+                None
+            );
         }
         // Findings, other spellings and other shapes go the full path.
         for text in [
@@ -1168,7 +1189,7 @@ mod tests {
             r#"{"test": {"duration": "1s"}, "mesh": {"type": "ISTIO"}}"#,
             r#"[{"latenciesMs": {"p50": 1}}]"#,
         ] {
-            assert_eq!(v.fast_valid(text, None), None, "{text}");
+            assert_eq!(v.fast_valid(text, Format::Json, None), None, "{text}");
         }
     }
 }

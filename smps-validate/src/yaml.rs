@@ -348,6 +348,11 @@ fn check_plain(text: &str, at: &Marker) -> Result<()> {
     Ok(())
 }
 
+/// Resolves an untagged plain scalar (for the fast path's reader, `crate::yaml_plain`).
+pub(crate) fn resolve_plain(text: &str) -> Value {
+    resolve(Cow::Borrowed(text), ScalarStyle::Plain, None)
+}
+
 /// Resolves a scalar with the YAML 1.2 core schema. Values JSON cannot hold (`.nan`, `.inf`)
 /// become the proto3 JSON strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
 fn resolve(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {

@@ -92,12 +92,16 @@ fn fast() -> &'static Validator {
 
 /// Same answers from both validators, in all three tiers, with and without a given kind.
 fn same(text: &str) {
+    same_as(text, Format::Json);
+}
+
+fn same_as(text: &str, format: Format) {
     for kind in [
         None,
         Some(Kind::PerformanceTestResult),
         Some(Kind::PerformanceTestConfig),
     ] {
-        let mut src = Source::text(text).format(Format::Json);
+        let mut src = Source::text(text).format(format);
         if let Some(k) = kind {
             src = src.kind(k);
         }
@@ -127,6 +131,80 @@ fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
         }
         _ => {}
     }
+}
+
+/// Block YAML with plain scalars wherever a plain scalar can stand, in one of two layouts
+/// for sequences of mappings (`- key: v` or `-` then an indented block) and with small
+/// objects of scalars as flow mappings when `flow` is set.
+fn to_yaml(v: &Value, compact: bool, flow: bool) -> String {
+    fn scalar(v: &Value) -> String {
+        match v {
+            Value::String(s)
+                if !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "._/:-@ ".contains(c))
+                    && !s.contains(": ")
+                    && !s.ends_with(':')
+                    && !s.starts_with([' ', '-', ':', '@'])
+                    && !s.ends_with(' ') =>
+            {
+                s.clone()
+            }
+            other => other.to_string(),
+        }
+    }
+    fn is_scalar(v: &Value) -> bool {
+        !v.is_object() && !v.is_array()
+    }
+    fn node(v: &Value, indent: usize, compact: bool, flow: bool, out: &mut String) {
+        let pad = " ".repeat(indent);
+        match v {
+            Value::Object(m) => {
+                for (k, c) in m {
+                    match c {
+                        Value::Object(inner)
+                            if flow && !inner.is_empty() && inner.values().all(is_scalar) =>
+                        {
+                            let items: Vec<String> = inner
+                                .iter()
+                                .map(|(k, v)| format!("{k}: {}", scalar(v)))
+                                .collect();
+                            out.push_str(&format!("{pad}{k}: {{{}}}\n", items.join(", ")));
+                        }
+                        Value::Object(inner) if !inner.is_empty() => {
+                            out.push_str(&format!("{pad}{k}:\n"));
+                            node(c, indent + 2, compact, flow, out);
+                        }
+                        Value::Array(items) if !items.is_empty() => {
+                            out.push_str(&format!("{pad}{k}:\n"));
+                            node(c, indent + 2, compact, flow, out);
+                        }
+                        _ => out.push_str(&format!("{pad}{k}: {}\n", scalar(c))),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    match item {
+                        Value::Object(m) if compact && !m.is_empty() => {
+                            let mut inner = String::new();
+                            node(item, indent + 2, compact, flow, &mut inner);
+                            out.push_str(&format!("{pad}- {}", &inner[indent + 2..]));
+                        }
+                        Value::Object(m) if !m.is_empty() => {
+                            out.push_str(&format!("{pad}-\n"));
+                            node(item, indent + 2, compact, flow, out);
+                        }
+                        _ => out.push_str(&format!("{pad}- {}\n", scalar(item))),
+                    }
+                }
+            }
+            other => out.push_str(&format!("{pad}{}\n", scalar(other))),
+        }
+    }
+    let mut out = String::new();
+    node(v, 0, compact, flow, &mut out);
+    out
 }
 
 #[derive(Debug, Clone)]
@@ -191,7 +269,7 @@ fn edit() -> impl Strategy<Value = Edit> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1024, rng_seed: proptest::test_runner::RngSeed::Fixed(0xfa57), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 512, rng_seed: proptest::test_runner::RngSeed::Fixed(0xfa57), ..ProptestConfig::default() })]
 
     #[test]
     fn json_mutations_get_the_same_report(seed in 0..5usize, edits in prop::collection::vec(edit(), 1..4)) {
@@ -203,12 +281,46 @@ proptest! {
         same(&serde_json::to_string_pretty(&doc).unwrap());
     }
 
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, rng_seed: proptest::test_runner::RngSeed::Fixed(0xfa57), ..ProptestConfig::default() })]
+
+    #[test]
+    fn yaml_renderings_get_the_same_report(seed in 0..5usize, edits in prop::collection::vec(edit(), 0..4), compact: bool, flow: bool) {
+        let mut doc = seeds()[seed].clone();
+        for e in &edits {
+            apply(&mut doc, e);
+        }
+        same_as(&to_yaml(&doc, compact, flow), Format::Yaml);
+        same_as(&serde_yaml::to_string(&doc).unwrap(), Format::Yaml);
+    }
+
+    #[test]
+    fn yaml_byte_mutations_get_the_same_report(seed in 0..5usize, compact: bool, edits in prop::collection::vec((any::<u16>(), 0u8..3, any::<u8>()), 1..4)) {
+        let mut b = to_yaml(&seeds()[seed], compact, true).into_bytes();
+        for (pos, op, byte) in edits {
+            let p = usize::from(pos) % b.len();
+            let pool = b"{}[]:,-\"' #&*!|>\n0.9eE_aZ~";
+            let byte = pool[usize::from(byte) % pool.len()];
+            match op {
+                0 => b[p] = byte,
+                1 => b.insert(p, byte),
+                _ => { b.remove(p); }
+            }
+        }
+        if let Ok(text) = std::str::from_utf8(&b) {
+            same_as(text, Format::Yaml);
+        }
+    }
+
     #[test]
     fn byte_mutations_get_the_same_report(seed in 0..5usize, edits in prop::collection::vec((any::<u16>(), 0u8..3, any::<u8>()), 1..4)) {
         let mut b = seeds()[seed].to_string().into_bytes();
         for (pos, op, byte) in edits {
             let p = usize::from(pos) % b.len();
-            let byte = b"{}[]:,-\"\\ 0.9eE_aZ"[usize::from(byte) % 18];
+            let pool = b"{}[]:,-\"\\ 0.9eE_aZ";
+            let byte = pool[usize::from(byte) % pool.len()];
             match op {
                 0 => b[p] = byte,
                 1 => b.insert(p, byte),
@@ -227,6 +339,14 @@ fn canonical_seeds_are_valid_either_way() {
         let text = seed.to_string();
         same(&text);
         assert!(fast().is_valid_str(&text), "{text}");
+        for (compact, flow) in [(true, true), (false, false)] {
+            let yaml = to_yaml(&seed, compact, flow);
+            same_as(&yaml, Format::Yaml);
+            assert!(
+                fast().is_valid(&Source::text(yaml.as_str()).format(Format::Yaml)),
+                "{yaml}"
+            );
+        }
     }
 }
 
