@@ -56,6 +56,18 @@
 //! the keys as written, giving the exact line and column of the value, or of the key for
 //! unknown and duplicate keys. Columns count characters, both 1-based.
 //!
+//! # Fast path
+//!
+//! Most documents in CI are valid and written plainly. For those the validator never builds a
+//! `serde_json::Value`: a plainly canonical JSON document, or plain block YAML (one scalar per
+//! line, no anchors, tags or multi-line scalars), is read into a tree that borrows from the
+//! input, checked against the same strict schema compiled into a direct checker, run through
+//! the same semantic rules (they are generic over the tree) and read by smps-model's types.
+//! Only a document that passes all of that with no finding is answered from the fast path;
+//! anything else, including every invalid document, goes the full path (jsonschema crate,
+//! locators), so reports are identical either way (checked by differential property tests).
+//! [`ValidatorBuilder::fast_path`] turns it off.
+//!
 //! # Features
 //!
 //! | feature | default? | what it adds |
