@@ -1,4 +1,7 @@
-//! `smps conformance`: the SMI suite of smi-assert against the embedded loopback mesh.
+//! `smps conformance`: the SMI suite of smi-assert against the embedded loopback mesh, or with
+//! `--cluster` against a Kubernetes cluster (needs the examples crate's `kube` feature).
+
+mod cluster;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,8 +9,9 @@ use std::time::Duration;
 use clap::ValueEnum;
 use smi_assert::backend::loopback::{Fault, LoopbackConfig, LoopbackMesh};
 use smi_assert::features::{Implementation, Profile};
+use smi_assert::report::Report;
 use smi_assert::runner::Runner;
-use smi_assert::suite::{Dur, Timeouts};
+use smi_assert::suite::{Dur, Suite, Timeouts};
 
 use crate::{Failure, Outcome};
 
@@ -16,17 +20,42 @@ use crate::{Failure, Outcome};
 pub(crate) struct Args {
     /// Make the loopback mesh non-conformant (repeatable): allow-all, ignore-weights,
     /// ignore-route-matches, drop-headers, drop-metrics, stale-metrics. Shows the suite catching it.
-    #[arg(long = "fault", value_parser = parse_fault)]
+    #[arg(long = "fault", value_parser = parse_fault, conflicts_with = "cluster")]
     faults: Vec<Fault>,
+    /// Run against the Kubernetes cluster of the kubeconfig (KUBECONFIG or ~/.kube/config) instead
+    /// of the loopback mesh: the mesh under test must be installed there, and the sample app image
+    /// layer5/learn-layer5 pullable. Needs smps built with `--features kube`; without it this
+    /// exits with code 2.
+    #[arg(long)]
+    cluster: bool,
+    /// With --cluster: the kubeconfig context (default: the current context).
+    #[arg(long, requires = "cluster")]
+    #[cfg_attr(not(feature = "kube"), allow(dead_code))]
+    context: Option<String>,
+    /// With --cluster: prefix of the test namespaces (default `smi-`).
+    #[arg(long, requires = "cluster")]
+    #[cfg_attr(not(feature = "kube"), allow(dead_code))]
+    namespace_prefix: Option<String>,
+    /// With --cluster: a label for the test namespaces, KEY=VALUE (repeatable), e.g.
+    /// istio-injection=enabled for sidecar injection.
+    #[arg(long = "namespace-label", requires = "cluster", value_parser = parse_key_value)]
+    #[cfg_attr(not(feature = "kube"), allow(dead_code))]
+    namespace_labels: Vec<(String, String)>,
+    /// With --cluster: an annotation for the test namespaces, KEY=VALUE (repeatable), e.g.
+    /// linkerd.io/inject=enabled.
+    #[arg(long = "namespace-annotation", requires = "cluster", value_parser = parse_key_value)]
+    #[cfg_attr(not(feature = "kube"), allow(dead_code))]
+    namespace_annotations: Vec<(String, String)>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ConformanceFormat::Text)]
     format: ConformanceFormat,
     /// Seed of the mesh's traffic-split RNG.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Convergence timeout of traffic checks, as a duration (`2s`).
-    #[arg(long, default_value = "2s")]
-    traffic_timeout: String,
+    /// Convergence timeout of traffic checks, as a duration (default `2s` on the loopback mesh,
+    /// `30s` with --cluster).
+    #[arg(long)]
+    traffic_timeout: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -49,6 +78,20 @@ fn parse_fault(name: &str) -> Result<Fault, String> {
     })
 }
 
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}
+
+/// `--traffic-timeout`, or `default`.
+fn traffic_timeout(args: &Args, default: &str) -> Result<Dur, Failure> {
+    let text = args.traffic_timeout.as_deref().unwrap_or(default);
+    text.parse()
+        .map_err(|e| Failure::Unusable(anyhow::anyhow!("--traffic-timeout: {e}")))
+}
+
 pub(crate) fn run(args: &Args) -> Outcome {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -58,6 +101,17 @@ pub(crate) fn run(args: &Args) -> Outcome {
 }
 
 async fn run_async(args: &Args) -> Outcome {
+    let suite = smi_assert::conformance::suite()
+        .map_err(|e| anyhow::anyhow!("cannot load the conformance suite: {e}"))?;
+    let report = if args.cluster {
+        cluster::run(args, &suite).await?
+    } else {
+        loopback(args, &suite).await?
+    };
+    print_report(args, &report)
+}
+
+async fn loopback(args: &Args, suite: &Suite) -> Result<Report, Failure> {
     let mut config = LoopbackConfig::builder().seed(args.seed);
     for fault in &args.faults {
         config = config.fault(*fault);
@@ -73,12 +127,7 @@ async fn run_async(args: &Args) -> Outcome {
         env!("CARGO_PKG_VERSION"),
     )
     .supports_all_extended(&Profile::ALL);
-    let traffic: Dur = args
-        .traffic_timeout
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--traffic-timeout: {e}"))?;
-    let suite = smi_assert::conformance::suite()
-        .map_err(|e| anyhow::anyhow!("cannot load the conformance suite: {e}"))?;
+    let traffic = traffic_timeout(args, "2s")?;
     let mut timeouts = Timeouts::default();
     timeouts.traffic = Some(traffic);
     timeouts.assert = Some(Dur(Duration::from_secs(5)));
@@ -95,10 +144,14 @@ async fn run_async(args: &Args) -> Outcome {
         .build()
         .map_err(|e| anyhow::anyhow!("cannot set up the runner: {e}"))?;
     let report = runner
-        .run(&suite)
+        .run(suite)
         .await
         .map_err(|e| anyhow::anyhow!("cannot run the suite: {e}"))?;
     mesh.shutdown();
+    Ok(report)
+}
+
+fn print_report(args: &Args, report: &Report) -> Outcome {
     let out = match args.format {
         ConformanceFormat::Text => report.summary(),
         ConformanceFormat::Json => {

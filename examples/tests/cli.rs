@@ -259,3 +259,117 @@ fn conformance_catches_a_mesh_that_allows_everything() {
     let o = run(&["conformance", "--fault", "nonsense"]);
     assert_eq!(code(&o), 2);
 }
+
+#[test]
+fn conformance_help_documents_the_cluster_flag_and_its_feature() {
+    let o = run(&["conformance", "--help"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let help = stdout(&o);
+    for flag in [
+        "--cluster",
+        "--context",
+        "--namespace-prefix",
+        "--namespace-label",
+        "--namespace-annotation",
+        "--features kube",
+    ] {
+        assert!(help.contains(flag), "no `{flag}` in:\n{help}");
+    }
+}
+
+#[test]
+fn conformance_cluster_options_need_cluster_and_exclude_faults() {
+    let o = run(&["conformance", "--context", "kind-kind"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--cluster"), "{}", stderr(&o));
+    let o = run(&["conformance", "--cluster", "--fault", "allow-all"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+    let o = run(&["conformance", "--cluster", "--namespace-label", "novalue"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("KEY=VALUE"), "{}", stderr(&o));
+}
+
+#[cfg(not(feature = "kube"))]
+#[test]
+fn conformance_cluster_without_the_kube_feature_exits_2_and_says_how_to_rebuild() {
+    let o = run(&["conformance", "--cluster"]);
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("rebuild with `--features kube`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `smps conformance --cluster` with `kubeconfig` as its only possible configuration: no home
+/// kubeconfig, no in-cluster environment.
+#[cfg(feature = "kube")]
+fn cluster_run(kubeconfig: &Path, extra: &[&str]) -> Output {
+    let home = scratch("home");
+    std::fs::create_dir_all(&home).unwrap();
+    smps()
+        .args(["conformance", "--cluster"])
+        .args(extra)
+        .env("KUBECONFIG", kubeconfig)
+        .env("HOME", &home)
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env_remove("KUBERNETES_SERVICE_PORT")
+        .output()
+        .unwrap()
+}
+
+#[cfg(feature = "kube")]
+#[test]
+fn conformance_cluster_with_a_missing_kubeconfig_exits_2_naming_the_file() {
+    let missing = scratch("no-such-dir").join("kubeconfig");
+    let o = cluster_run(&missing, &[]);
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("cannot use the Kubernetes cluster"), "{err}");
+    assert!(err.contains("kubeconfig"), "{err}");
+    assert!(err.contains(missing.to_str().unwrap()), "{err}");
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+}
+
+#[cfg(feature = "kube")]
+#[test]
+fn conformance_cluster_with_an_unreachable_api_server_exits_2_naming_it() {
+    // Bind and drop a listener: nothing listens on that port any more.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let kubeconfig = scratch("dead-kubeconfig.yaml");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: dead\n\
+             clusters:\n- name: dead\n  cluster:\n    server: http://127.0.0.1:{port}\n\
+             contexts:\n- name: dead\n  context:\n    cluster: dead\n    user: nobody\n\
+             users:\n- name: nobody\n  user: {{}}\n"
+        ),
+    )
+    .unwrap();
+    for extra in [&[][..], &["--context", "dead"][..]] {
+        let o = cluster_run(&kubeconfig, extra);
+        assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!(
+                "cannot reach the API server at http://127.0.0.1:{port}"
+            )),
+            "{err}"
+        );
+        assert!(err.to_lowercase().contains("refused"), "{err}");
+    }
+    let o = cluster_run(&kubeconfig, &["--context", "nope"]);
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot use kubeconfig context `nope`"),
+        "{}",
+        stderr(&o)
+    );
+}
