@@ -60,7 +60,7 @@
 //! | ... `connection refused` | [`Outcome::Refused`](super::Outcome::Refused) |
 //! | ... `timeout` / `deadline exceeded` | [`Outcome::Timeout`](super::Outcome::Timeout) |
 //! | any other transport error (e.g. DNS) | [`Outcome::Other`](super::Outcome::Other) with the error text |
-//! | nothing within the request timeout | [`Outcome::Timeout`](super::Outcome::Timeout) (the app's own client never times out) |
+//! | nothing within the request timeout, and the log shows the app got the request | [`Outcome::Timeout`](super::Outcome::Timeout) (the app's own client never times out) |
 //!
 //! **Which backend answered** comes from the sample apps' `GET /metrics` (`ReqReceived`, the
 //! callers of every `/call` and `/echo`): before and after the request, the apps in the target
@@ -70,8 +70,9 @@
 //! serialised per [`KubeTraffic`] so that the counters and log lines belong to one request.
 //!
 //! Errors ([`Error::Send`]), never outcomes: the source has no running pod,
-//! the API server cannot proxy to it (its `Status` answer is quoted), or the app's log has no
-//! record of the request (the source is not the learn-layer5 sample app).
+//! the API server cannot proxy to it (its `Status` answer is quoted) or did not deliver `/call`
+//! within the request timeout, or the app's log has no record of the request (the source is not
+//! the learn-layer5 sample app).
 //!
 //! Limits, shared with the upstream suite: the API server reaches the source pod from outside
 //! the mesh, so a mesh that rejects unauthenticated inbound traffic (e.g. Istio STRICT mTLS, or a

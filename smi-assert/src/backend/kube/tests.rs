@@ -1469,13 +1469,32 @@ async fn cluster_objects_round_trip_through_a_real_api_server() {
 #[ignore = "needs a cluster"]
 async fn the_bundled_suite_runs_on_a_real_cluster_without_infrastructure_errors() {
     let client = super::connect(None).await.unwrap();
-    let runner = crate::runner::Runner::builder(
+    let mut builder = crate::runner::Runner::builder(
         Arc::new(KubeCluster::new(client.clone())),
         Arc::new(KubeTraffic::new(client)),
     )
     .namespace_prefix("smi-assert-it-")
-    .build()
-    .unwrap();
+    // Deployments pull images; every request costs several API calls.
+    .timeouts(crate::suite::Timeouts {
+        assert: Some(crate::suite::Dur(Duration::from_secs(180))),
+        distribution: Some(crate::suite::Dur(Duration::from_secs(600))),
+        ..crate::suite::Timeouts::default()
+    });
+    // Sidecar injection of the mesh under test, e.g. `istio-injection=enabled`.
+    for (var, label) in [
+        ("SMI_ASSERT_NAMESPACE_LABELS", true),
+        ("SMI_ASSERT_NAMESPACE_ANNOTATIONS", false),
+    ] {
+        let value = std::env::var(var).unwrap_or_default();
+        for (k, v) in value.split(',').filter_map(|kv| kv.split_once('=')) {
+            builder = if label {
+                builder.namespace_label(k, v)
+            } else {
+                builder.namespace_annotation(k, v)
+            };
+        }
+    }
+    let runner = builder.build().unwrap();
     let suite = crate::conformance::suite().unwrap();
     let report = runner.run(&suite).await.unwrap();
     let stats = report.statistics();
