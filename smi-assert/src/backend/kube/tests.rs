@@ -598,11 +598,14 @@ async fn sample_app(
                             "Call response: &{{{status} X {status} HTTP/1.1 1 1 map[] 0xc0 -1 [] false false map[] 0xc1 <nil>}}"
                         ),
                     ));
-                    text(
-                        200,
-                        "text/plain",
-                        format!("GET /echo HTTP/1.1\r\nServicename: {service}\r\n"),
-                    )
+                    // Like the real app: the target's body (here an /echo of the request, with
+                    // its x-request-id) is logged and passed through.
+                    let echoed = format!(
+                        "{m} /echo HTTP/1.1\r\nServicename: {service}\r\nX-Request-Id: {}\r\n\r\n",
+                        body["headers"]["x-request-id"].as_str().unwrap_or("")
+                    );
+                    log(logrus("debug", &format!("Response body: {echoed}")));
+                    text(200, "text/plain", echoed)
                 }
                 Route::Hang(d, backend) => {
                     tokio::time::sleep(d).await;

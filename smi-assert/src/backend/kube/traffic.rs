@@ -188,7 +188,10 @@ fn log_message(line: &str) -> String {
 /// Finds what the app logged about the request whose body carried `token`.
 fn find_call_record(log: &str, token: &str) -> Option<CallRecord> {
     let lines: Vec<&str> = log.lines().collect();
-    let start = lines.iter().rposition(|l| l.contains(token))?;
+    // The token also shows up later, in `Response body:` when the target echoes the request.
+    let start = lines
+        .iter()
+        .position(|l| l.contains(token) && log_message(l).starts_with("request body:"))?;
     for line in &lines[start + 1..] {
         let msg = log_message(line);
         if let Some(rest) = msg.strip_prefix("Call response: &{") {
@@ -607,6 +610,7 @@ mod unit {
         let log = [
             r#"time="t" level=debug msg="request body: {\"headers\":{\"x-request-id\":\"tok-1\"}}""#,
             r#"time="t" level=debug msg="Call response: &{200 OK 200 HTTP/1.1 1 1 map[] 0xc0 -1 [] false false map[] 0xc1 <nil>}""#,
+            r#"time="t" level=debug msg="Response body: GET /echo HTTP/1.1\r\nHost: app-b:9091\r\nX-Request-Id: tok-1\r\n\r\n""#,
             r#"time="t" level=debug msg="request body: {\"headers\":{\"x-request-id\":\"tok-2\"}}""#,
             r#"time="t" level=debug msg="Call response: &{403 Forbidden 403 HTTP/1.1 1 1 map[] 0xc0 19 [] false false map[] 0xc1 <nil>}""#,
             r#"time="t" level=debug msg="request body: {\"headers\":{\"x-request-id\":\"tok-3\"}}""#,
