@@ -69,7 +69,8 @@
 //! the app does not count (e.g. `/metrics`) therefore have no `served_by`. Requests are
 //! serialised per [`KubeTraffic`] so that the counters and log lines belong to one request.
 //!
-//! Errors ([`Error::Send`]), never outcomes: the source has no running pod,
+//! Errors ([`Error::Send`]), never outcomes: a `udp://` target (the sample app makes HTTP
+//! requests only), the source has no running pod,
 //! the API server cannot proxy to it (its `Status` answer is quoted) or did not deliver `/call`
 //! within the request timeout, or the app's log has no record of the request (the source is not
 //! the learn-layer5 sample app).

@@ -1361,6 +1361,25 @@ async fn a_missing_or_unready_source_is_a_send_error() {
 }
 
 #[tokio::test]
+async fn udp_traffic_is_a_send_error_because_the_sample_app_speaks_http_only() {
+    let (fake, traffic) = mesh_fixture().await;
+    let err = traffic
+        .send(&echo_from_a("udp://app-b:9092"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::Send {
+            source_workload: "t/app-a-deployment".into(),
+            reason: "cannot send udp://app-b:9092: the learn-layer5 sample app makes HTTP \
+                     requests only"
+                .into()
+        }
+    );
+    assert!(fake.requests().is_empty());
+}
+
+#[tokio::test]
 async fn an_api_server_that_cannot_proxy_is_a_send_error_not_a_denial() {
     let (fake, traffic) = mesh_fixture().await;
     fake.set_override(

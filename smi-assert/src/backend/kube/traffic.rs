@@ -490,6 +490,16 @@ impl TrafficBackend for KubeTraffic {
             source_workload: format!("{}/{}", request.namespace, request.source),
             reason,
         };
+        let scheme = request
+            .url
+            .split_once("://")
+            .map_or("", |(scheme, _)| scheme);
+        if !matches!(scheme, "http" | "https") {
+            return Err(fail(format!(
+                "cannot send {}: the learn-layer5 sample app makes HTTP requests only",
+                request.url
+            )));
+        }
         // One request at a time: the apps' counters and logs are per process.
         let _serial = self.serial.lock().await;
         let source = self
