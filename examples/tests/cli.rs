@@ -258,6 +258,11 @@ fn conformance_catches_a_mesh_that_allows_everything() {
     assert!(!text.is_empty());
     let o = run(&["conformance", "--fault", "nonsense"]);
     assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("drop-metrics or stale-metrics"),
+        "the error lists every fault: {}",
+        stderr(&o)
+    );
 }
 
 #[test]

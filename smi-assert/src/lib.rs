@@ -3,7 +3,8 @@
 //! Write conformance suites that compose like kuttl or chainsaw, with Gateway-API-grade rigour,
 //! and run them against any mesh through two object-safe backend traits. The crate ships the SMI
 //! conformance suite as data and an embedded **loopback mesh**: a real L7 proxy on 127.0.0.1 that
-//! enforces SMI, so suites (and this crate) are testable without a cluster.
+//! enforces SMI (HTTP and UDP) and serves TrafficMetrics computed from the traffic it handled, so
+//! suites (and this crate) are testable without a cluster.
 //!
 //! Non-goals: it does not install meshes or sample apps on a real cluster (a Kubernetes backend
 //! is separate work), and it does not run kuttl `commands` or scripts.
@@ -44,7 +45,8 @@
 //! - [`validate::Validator`]: manifest validation against the bundled CRD schemas, unknown fields
 //!   and the spec's non-schema rules, located by JSON Pointer.
 //! - [`suite::Suite`] → [`suite::Test`] → [`suite::Step`] → [`suite::Operation`] (`apply`,
-//!   `delete`, `assert`, `absent`, `traffic`, `distribution`, `custom`, `sleep`); YAML or builders.
+//!   `delete`, `assert`, `absent`, `traffic`, `distribution`, `metrics`, `custom`, `sleep`); YAML
+//!   or builders.
 //! - [`runner::Runner`]: runs suites; [`runner::CustomCheck`] is the hook for custom operations.
 //! - [`backend::ClusterBackend`] and [`backend::TrafficBackend`]: where objects go and how traffic
 //!   is sent; [`backend::memory::InMemoryCluster`] and [`backend::loopback::LoopbackMesh`] ship.

@@ -24,6 +24,26 @@
 //!      nothing (default deny);
 //!   5. forwards to the destination's sample service.
 //!
+//! Each workload also runs a **UDP echo** sample service and a **UDP sidecar**: a `udp://svc:port`
+//! target of `/call` (and of [`TrafficBackend::send`]) sends one datagram through the sidecar,
+//! which resolves a `protocol: UDP` port of the Service and forwards it only if a TrafficTarget
+//! rule of kind `UDPRoute` covers the source and the port (TCPRoute and HTTPRouteGroup rules never
+//! cover UDP; UDPRoute rules never cover HTTP). A denied datagram is dropped, so the source sees a
+//! timeout. UDP is not split and not counted in metrics.
+//!
+//! **Traffic metrics**: the sidecar records every HTTP request it routed to a destination pod
+//! (denied ones included) with its latency from arrival to the end of the answer, and the mesh
+//! serves them as the read-only `metrics.smi-spec.io/v1alpha1` API through
+//! [`ClusterBackend::get`]/[`ClusterBackend::list`] (see the [backend contract](super)):
+//! `TrafficMetrics` of Pods, Deployments and Namespaces (everything the resource received, edge
+//! `from`/`server`/all peers) and `TrafficMetricsList` edges (`from` peers at the server side,
+//! `to` peers at the client side, at the resource's granularity), over the last
+//! [`LoopbackConfigBuilder::metrics_window`] (30 s). Latencies are p50/p90/p99 in `ms` with milli
+//! precision (at most 6.25 % above the exact value); counts are whole. A request is a **failure**
+//! when the answer is a 5xx, the upstream connection fails, or access policy refused it (403 or a
+//! closed connection); any other answer, 4xx included, is a success. Applying or deleting
+//! `metrics.smi-spec.io` objects is an error.
+//!
 //! Policy changes take effect after [`LoopbackConfigBuilder::policy_delay`] (default 0), which
 //! lets tests exercise convergence. [`Fault`] switches make the mesh non-conformant on purpose.
 //!
