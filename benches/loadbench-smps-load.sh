@@ -6,9 +6,11 @@
 #   closed   closed loop at c = 1 16 64 256, interleaved with the baselines (req/s, client CPU µs/req)
 #   open     open-loop accuracy at 10k and 50k req/s (achieved vs planned, tool and nginx counts)
 #   rss      peak RSS of a 10-million-request run (and of a 1-million one, to show it is flat)
+#   transport  the transport choice: reqwest (benches example `reqwest-loop`) and smps-load over
+#            hyper (`loadgen --hyper`), each beside wrk, at c = 1 16 64 256
 #   all      all of the above (default)
 #
-# Usage: benches/loadbench-smps-load.sh [closed|open|rss|all] [-r REPS] [-d SECS] [--out DIR]
+# Usage: benches/loadbench-smps-load.sh [closed|open|rss|transport|all] [-r REPS] [-d SECS] [--out DIR]
 #        [--no-idle-wait]
 # Env:   LOADBENCH=path/to/loadbench.sh (default ../shared/tools/loadbench.sh next to the repo)
 #
@@ -21,7 +23,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 LB=${LOADBENCH:-$(cd "$ROOT/.." && pwd)/shared/tools/loadbench.sh}
 PART=all; REPS=3; DUR=10; OUT=""; IDLE=()
-if [ $# -gt 0 ] && [[ "$1" =~ ^(closed|open|rss|all)$ ]]; then PART=$1; shift; fi
+if [ $# -gt 0 ] && [[ "$1" =~ ^(closed|open|rss|transport|all)$ ]]; then PART=$1; shift; fi
 while [ $# -gt 0 ]; do
   case "$1" in
     -r) REPS=$2; shift 2;;
@@ -73,5 +75,13 @@ if [ "$PART" = rss ] || [ "$PART" = all ]; then
     printf '%s\t%s\t%s\t%s\n' "$n" "$rss" "$cpu" "$rps" >> "$OUT/rss.tsv"
   done
   column -t "$OUT/rss.tsv"
+fi
+if [ "$PART" = transport ] || [ "$PART" = all ]; then
+  (cd "$ROOT" && cargo build --release -q -p benches --example reqwest-loop)
+  RQ="$TARGET/release/examples/reqwest-loop"
+  bash "$LB" --out "$OUT/transport-reqwest" "${IDLE[@]}" compare -c "1 16 64 256" -d "$DUR" -r "$REPS" -b wrk -- \
+    "$RQ" -c '{c}' -d '{d}' '{url}' | tee "$OUT/transport-reqwest.summary.md"
+  bash "$LB" --out "$OUT/transport-hyper" "${IDLE[@]}" compare -c "1 16 64 256" -d "$DUR" -r "$REPS" -b wrk -- \
+    "$GEN" --hyper -c '{c}' -d '{d}' '{url}' | tee "$OUT/transport-hyper.summary.md"
 fi
 echo "raw results in $OUT" >&2
