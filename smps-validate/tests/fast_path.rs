@@ -259,6 +259,23 @@ fn apply(doc: &mut Value, edit: &Edit) {
     }
 }
 
+/// Byte edits `(position, replace|insert|delete, byte from pool)` applied to `text`.
+fn mutate(text: String, edits: &[(u16, u8, u8)], pool: &[u8]) -> Vec<u8> {
+    let mut b = text.into_bytes();
+    for &(pos, op, byte) in edits {
+        let p = usize::from(pos) % b.len().max(1);
+        let byte = pool[usize::from(byte) % pool.len()];
+        match op {
+            0 if !b.is_empty() => b[p] = byte,
+            2 if !b.is_empty() => {
+                b.remove(p);
+            }
+            _ => b.insert(p.min(b.len()), byte),
+        }
+    }
+    b
+}
+
 fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
         4 => (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Edit::Replace(a, b)),
@@ -298,17 +315,7 @@ proptest! {
 
     #[test]
     fn yaml_byte_mutations_get_the_same_report(seed in 0..5usize, compact: bool, edits in prop::collection::vec((any::<u16>(), 0u8..3, any::<u8>()), 1..4)) {
-        let mut b = to_yaml(&seeds()[seed], compact, true).into_bytes();
-        for (pos, op, byte) in edits {
-            let p = usize::from(pos) % b.len();
-            let pool = b"{}[]:,-\"' #&*!|>\n0.9eE_aZ~";
-            let byte = pool[usize::from(byte) % pool.len()];
-            match op {
-                0 => b[p] = byte,
-                1 => b.insert(p, byte),
-                _ => { b.remove(p); }
-            }
-        }
+        let b = mutate(to_yaml(&seeds()[seed], compact, true), &edits, b"{}[]:,-\"' #&*!|>\n0.9eE_aZ~");
         if let Ok(text) = std::str::from_utf8(&b) {
             same_as(text, Format::Yaml);
         }
@@ -316,17 +323,7 @@ proptest! {
 
     #[test]
     fn byte_mutations_get_the_same_report(seed in 0..5usize, edits in prop::collection::vec((any::<u16>(), 0u8..3, any::<u8>()), 1..4)) {
-        let mut b = seeds()[seed].to_string().into_bytes();
-        for (pos, op, byte) in edits {
-            let p = usize::from(pos) % b.len();
-            let pool = b"{}[]:,-\"\\ 0.9eE_aZ";
-            let byte = pool[usize::from(byte) % pool.len()];
-            match op {
-                0 => b[p] = byte,
-                1 => b.insert(p, byte),
-                _ => { b.remove(p); }
-            }
-        }
+        let b = mutate(seeds()[seed].to_string(), &edits, b"{}[]:,-\"\\ 0.9eE_aZ");
         if let Ok(text) = std::str::from_utf8(&b) {
             same(text);
         }
