@@ -224,7 +224,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 }
 
 /// Keys borrowed from the input when they have no escapes.
-pub(crate) struct KeySeed;
+struct KeySeed;
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = Cow<'de, str>;

@@ -92,6 +92,7 @@ mod canon;
 mod doc;
 mod error;
 mod json;
+mod json_plain;
 mod plan;
 mod rules;
 mod schema;

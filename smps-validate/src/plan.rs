@@ -375,7 +375,7 @@ pub(crate) fn is_plain_date_time(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tree::read_plain_json;
+    use crate::json_plain::read_plain_json;
     use serde_json::json;
 
     fn plan(schema: Value) -> Plan {

@@ -3,9 +3,8 @@
 //! and [`Node`], a borrowed tree the fast path builds without copying strings.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserializer, Visitor};
 use serde_json::{Map, Value};
 
 use crate::canon;
@@ -196,126 +195,11 @@ impl<'a> Tree for Node<'a> {
     }
 }
 
-/// Reads a JSON document into a [`Node`] tree if it is *plainly canonical*: every key outside
-/// user maps already has its canonical spelling, no key repeats, nesting stays within
-/// `max_depth`, and no member outside a user map is `null` (the full parser drops those and
-/// still reports them when their key repeats). Anything else (including syntax errors) gives
-/// `None`, and the caller takes the full path, which reports it.
-pub(crate) fn read_plain_json(text: &str, max_depth: usize) -> Option<Node<'_>> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let seed = PlainSeed {
-        raw: false,
-        depth: 0,
-        max_depth,
-    };
-    let node = seed.deserialize(&mut de).ok()?;
-    de.end().ok()?;
-    Some(node)
-}
-
 /// Whether `key` may join `members` of a plainly canonical object: it has its canonical
 /// spelling (outside user maps, `raw`) and is new. Objects of more than 64 members are left to
 /// the full path, whose map catches repeats in O(1); this check is linear.
 pub(crate) fn plain_member(members: &[(Cow<'_, str>, Node<'_>)], key: &str, raw: bool) -> bool {
     (raw || canon::key(key) == key) && members.len() < 64 && !members.iter().any(|(k, _)| k == key)
-}
-
-#[derive(Clone, Copy)]
-struct PlainSeed {
-    /// Inside a user map: keys are data.
-    raw: bool,
-    depth: usize,
-    max_depth: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for PlainSeed {
-    type Value = Node<'de>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Node<'de>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for PlainSeed {
-    type Value = Node<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Node<'de>, E> {
-        Ok(Node::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Node<'de>, E> {
-        Ok(Node::Int(v))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Node<'de>, E> {
-        Ok(Node::UInt(v))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Node<'de>, E> {
-        Ok(Node::Float(v))
-    }
-
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Node<'de>, E> {
-        Ok(Node::Str(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Node<'de>, E> {
-        Ok(Node::Str(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Node<'de>, E> {
-        Ok(Node::Str(Cow::Owned(v)))
-    }
-
-    fn visit_unit<E>(self) -> Result<Node<'de>, E> {
-        Ok(Node::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Node<'de>, E> {
-        Ok(Node::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
-        if self.depth >= self.max_depth {
-            return Err(serde::de::Error::custom("too deep"));
-        }
-        let inner = PlainSeed {
-            depth: self.depth + 1,
-            ..self
-        };
-        let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(inner)? {
-            out.push(v);
-        }
-        Ok(Node::Arr(out))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
-        if self.depth >= self.max_depth {
-            return Err(serde::de::Error::custom("too deep"));
-        }
-        let mut out: Vec<(Cow<'de, str>, Node<'de>)> = Vec::with_capacity(8);
-        while let Some(key) = map.next_key_seed(crate::json::KeySeed)? {
-            let user_map = !self.raw && canon::is_user_map(&key);
-            if !plain_member(&out, &key, self.raw) {
-                return Err(serde::de::Error::custom("not a plain member"));
-            }
-            let value = map.next_value_seed(PlainSeed {
-                raw: self.raw || user_map,
-                depth: self.depth + 1,
-                max_depth: self.max_depth,
-            })?;
-            if value.is_null() && !self.raw {
-                return Err(serde::de::Error::custom("null member"));
-            }
-            out.push((key, value));
-        }
-        Ok(Node::Obj(Members(out)))
-    }
 }
 
 /// Lets smps-model's types read a [`Node`] tree the way they read a `serde_json::Value`, so
@@ -394,16 +278,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_documents_are_read_and_others_refused() {
-        let n = read_plain_json(r#"{"a": 1, "labels": {"x_y": null}}"#, 64).unwrap();
-        assert_eq!(
-            n.to_value(),
-            serde_json::json!({"a": 1, "labels": {"x_y": null}})
-        );
-        assert!(read_plain_json(r#"{"start_time": "x"}"#, 64).is_none());
-        assert!(read_plain_json(r#"{"a": null, "a": 1}"#, 64).is_none());
-        assert!(read_plain_json(r#"{"a": 1, "a": 2}"#, 64).is_none());
-        assert!(read_plain_json(r#"{"a": [[[1]]]}"#, 3).is_none());
-        assert!(read_plain_json(r#"{"a": 1"#, 64).is_none());
+    fn members_must_be_canonical_and_new() {
+        let members = vec![(Cow::Borrowed("a"), Node::Int(1))];
+        assert!(plain_member(&members, "b", false));
+        assert!(!plain_member(&members, "a", false));
+        assert!(!plain_member(&members, "start_time", false));
+        assert!(plain_member(&members, "start_time", true));
     }
 }

@@ -11,7 +11,7 @@ use crate::doc::{Found, Parsed, Pointer, Target, format_pointer};
 use crate::rules::{self, Sink};
 use crate::schema::{CompiledSchema, KINDS, RawFinding, kind_index};
 use crate::source::{Loaded, sniff};
-use crate::tree::{self, Node, Object, Tree};
+use crate::tree::{Node, Object, Tree};
 use crate::violation::{Rule, Severity, Violation, ViolationKind};
 use crate::{Error, Format, Result, Source};
 
@@ -478,9 +478,10 @@ impl Validator {
     /// the full path", never "invalid".
     fn fast_valid(&self, text: &str, format: Format, forced: Option<Kind>) -> Option<Kind> {
         let node = match format {
-            Format::Json => {
-                tree::read_plain_json(text, self.max_depth.min(crate::json::JSON_DEPTH_LIMIT))?
-            }
+            Format::Json => crate::json_plain::read_plain_json(
+                text,
+                self.max_depth.min(crate::json::JSON_DEPTH_LIMIT),
+            )?,
             #[cfg(feature = "yaml")]
             Format::Yaml => crate::yaml_plain::read_plain_yaml(text, self.max_depth)?,
             #[cfg(not(feature = "yaml"))]
