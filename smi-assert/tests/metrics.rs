@@ -364,3 +364,27 @@ fn inconsistent_metrics_operations_are_rejected() {
     let yaml = "name: s\ntests:\n- name: t\n  steps:\n  - name: x\n    operations:\n    - metrics: {resource: {kind: Deployment, name: b}, successCount: {mni: 1}}\n";
     assert!(Suite::from_yaml(yaml).is_err(), "unknown keys are errors");
 }
+
+#[tokio::test]
+async fn applying_traffic_metrics_in_a_suite_is_an_error_naming_the_read_only_api() {
+    let mesh = mesh_with(&[]).await;
+    let tm = json!({"apiVersion": V1ALPHA1, "kind": "TrafficMetrics",
+                    "metadata": {"name": "app-b-deployment"},
+                    "resource": {"kind": "Deployment", "name": "app-b-deployment"},
+                    "timestamp": "2019-04-08T22:25:55Z", "window": "30s",
+                    "metrics": [{"name": "success_count", "value": "1000"}]});
+    let r = run_one(
+        &mesh,
+        Test::builder("apply-metrics")
+            .step("s", vec![Operation::apply(vec![tm])])
+            .build(),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        Status::Error,
+        "infrastructure refusal, not a failure"
+    );
+    let op = &r.steps[0].operations[0];
+    assert!(op.message.contains("read-only"), "{}", op.message);
+}
