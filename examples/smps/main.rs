@@ -8,6 +8,7 @@
 //! smps merge FILE...               lossless merge of portable results from several runs
 //! smps chart FILE... -o OUT.svg    latency-by-percentile chart, several results overlaid
 //! smps conformance                 the SMI conformance suite against the loopback mesh
+//!                                  (or a cluster: --cluster, built with --features kube)
 //! ```
 //!
 //! Run it without installing: `cargo run --release -p examples --example smps -- <command> ...`.
@@ -56,7 +57,8 @@ enum Command {
     Merge(merge::Args),
     /// Draw an SVG latency chart from one or more result files.
     Chart(chart::Args),
-    /// Run the SMI conformance suite against the embedded loopback mesh.
+    /// Run the SMI conformance suite against the embedded loopback mesh, or a cluster with
+    /// --cluster (needs a build with --features kube).
     Conformance(conformance::Args),
 }
 

@@ -6,8 +6,9 @@
 //! enforces SMI (HTTP and UDP) and serves TrafficMetrics computed from the traffic it handled, so
 //! suites (and this crate) are testable without a cluster.
 //!
-//! Non-goals: it does not install meshes or sample apps on a real cluster (a Kubernetes backend
-//! is separate work), and it does not run kuttl `commands` or scripts.
+//! A Kubernetes backend (`kube` feature, `backend::kube`) runs the same suites against a real
+//! cluster through kube-rs. Non-goals: it does not install meshes or sample apps on a cluster,
+//! and it does not run kuttl `commands` or scripts.
 //!
 //! # Example
 //!
@@ -61,6 +62,7 @@
 //! | feature | default? | what |
 //! |---|---|---|
 //! | `schema` | no | `Suite::json_schema()` (schemars) for editor support |
+//! | `kube` | no | `backend::kube`: `KubeCluster` and `KubeTraffic` on a real cluster (kube-rs, rustls with ring; needs Rust 1.89, kube 5's minimum, where the crate otherwise needs 1.85); tests that need a cluster are `#[ignore = "needs a cluster"]` |
 //!
 //! # Runtime
 //!

@@ -15,21 +15,9 @@ use smi_assert::suite::{
     Suite, Test, TrafficOp,
 };
 
-use crate::{access_app, mesh_with, runner};
+use crate::{access_app, mesh_with, runner, tcp_policy};
 
 const V1ALPHA1: &str = "metrics.smi-spec.io/v1alpha1";
-
-fn tcp_policy() -> Vec<Value> {
-    vec![
-        json!({"apiVersion": "specs.smi-spec.io/v1alpha4", "kind": "TCPRoute",
-               "metadata": {"name": "all"}, "spec": {"matches": {"ports": []}}}),
-        json!({"apiVersion": "access.smi-spec.io/v1alpha3", "kind": "TrafficTarget",
-               "metadata": {"name": "a-to-b"},
-               "spec": {"destination": {"kind": "ServiceAccount", "name": "service-b"},
-                        "sources": [{"kind": "ServiceAccount", "name": "service-a"}],
-                        "rules": [{"kind": "TCPRoute", "name": "all"}]}}),
-    ]
-}
 
 /// The value of one metric in milli-units.
 fn metric(obj: &Value, name: &str) -> i64 {

@@ -15,19 +15,7 @@ use smi_assert::suite::{
     AssertOp, DenialClass, DistributionOp, Expect, Operation, Suite, Test, TrafficOp,
 };
 
-use crate::{access_app, mesh_with, runner, split_app};
-
-fn tcp_policy() -> Vec<Value> {
-    vec![
-        json!({"apiVersion": "specs.smi-spec.io/v1alpha4", "kind": "TCPRoute",
-               "metadata": {"name": "all"}, "spec": {"matches": {"ports": []}}}),
-        json!({"apiVersion": "access.smi-spec.io/v1alpha3", "kind": "TrafficTarget",
-               "metadata": {"name": "a-to-b"},
-               "spec": {"destination": {"kind": "ServiceAccount", "name": "service-b"},
-                        "sources": [{"kind": "ServiceAccount", "name": "service-a"}],
-                        "rules": [{"kind": "TCPRoute", "name": "all"}]}}),
-    ]
-}
+use crate::{access_app, mesh_with, runner, split_app, tcp_policy};
 
 async fn run_one(mesh: &Arc<LoopbackMesh>, test: Test) -> TestResult {
     let suite = Suite::builder("ops")

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use smi_assert::backend::loopback::{Fault, LoopbackConfig, LoopbackMesh};
 use smi_assert::features::{Implementation, Profile};
 use smi_assert::runner::{Runner, RunnerBuilder};
@@ -60,6 +60,19 @@ pub(crate) fn runner(mesh: &Arc<LoopbackMesh>) -> RunnerBuilder {
 /// The `access-app` fixture of the bundled suite (app-a/b/c with ServiceAccounts).
 pub(crate) fn access_app() -> Vec<Value> {
     smi_assert::conformance::suite().expect("suite").fixtures["access-app"].clone()
+}
+
+/// A TCPRoute matching every port and a TrafficTarget letting service-a reach service-b over it.
+pub(crate) fn tcp_policy() -> Vec<Value> {
+    vec![
+        json!({"apiVersion": "specs.smi-spec.io/v1alpha4", "kind": "TCPRoute",
+               "metadata": {"name": "all"}, "spec": {"matches": {"ports": []}}}),
+        json!({"apiVersion": "access.smi-spec.io/v1alpha3", "kind": "TrafficTarget",
+               "metadata": {"name": "a-to-b"},
+               "spec": {"destination": {"kind": "ServiceAccount", "name": "service-b"},
+                        "sources": [{"kind": "ServiceAccount", "name": "service-a"}],
+                        "rules": [{"kind": "TCPRoute", "name": "all"}]}}),
+    ]
 }
 
 /// The `split-app` fixture of the bundled suite.

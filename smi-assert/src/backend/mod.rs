@@ -2,11 +2,13 @@
 //! ([`TrafficBackend`]).
 //!
 //! Both traits are object-safe (`Arc<dyn ClusterBackend>`), `Send + Sync`, and use `async-trait`.
-//! Two implementations ship in this crate:
+//! Three implementations ship in this crate:
 //! - [`memory::InMemoryCluster`]: a namespaced object store with Kubernetes-like apply semantics,
 //!   no traffic;
 //! - [`loopback::LoopbackMesh`]: the embedded default, an in-memory cluster plus a real L7 proxy on
-//!   127.0.0.1 that enforces SMI policy in front of learn-layer5-style sample services.
+//!   127.0.0.1 that enforces SMI policy in front of learn-layer5-style sample services;
+//! - `kube::KubeCluster` and `kube::KubeTraffic` (feature `kube`): a real cluster through
+//!   kube-rs, traffic sent from inside the source workload via the learn-layer5 app's `/call`.
 //!
 //! # Contract
 //!

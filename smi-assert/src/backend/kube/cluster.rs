@@ -74,10 +74,7 @@ impl KubeCluster {
     ///
     /// [`Error::Start`] if there is no usable configuration.
     pub async fn try_default() -> Result<Self, Error> {
-        let client = Client::try_default().await.map_err(|e| Error::Start {
-            reason: format!("no usable Kubernetes configuration: {}", super::chain(&e)),
-        })?;
-        Ok(Self::new(client))
+        Ok(Self::new(super::default_client().await?))
     }
 
     /// The client this backend uses.

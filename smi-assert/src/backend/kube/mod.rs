@@ -161,6 +161,14 @@ pub async fn connect(context: Option<&str>) -> Result<Client, Error> {
     Ok(client)
 }
 
+/// A client from the default configuration (kubeconfig or in-cluster), without contacting the
+/// API server.
+async fn default_client() -> Result<Client, Error> {
+    Client::try_default().await.map_err(|e| Error::Start {
+        reason: format!("no usable Kubernetes configuration: {}", chain(&e)),
+    })
+}
+
 /// The error and its sources as one line, without repeating text a layer already included.
 pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
