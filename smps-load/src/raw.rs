@@ -160,18 +160,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawConn<S> {
         };
         match framing {
             Framing::Empty => {}
-            Framing::Length(mut left) => loop {
-                let take = (self.buf.len() as u64).min(left);
-                self.buf.advance(take as usize);
-                received += take;
-                left -= take;
-                if left == 0 {
-                    break;
-                }
-                if self.fill().await? == 0 {
-                    return Err(ErrorKind::ConnectionClosed);
-                }
-            },
+            Framing::Length(n) => received += self.skip(n).await?,
             Framing::UntilClose => loop {
                 received += self.buf.len() as u64;
                 self.buf.clear();
@@ -182,6 +171,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawConn<S> {
             Framing::Chunked => received += self.read_chunked().await?,
         }
         Ok((status, received, keep_alive))
+    }
+
+    /// Consumes exactly `n` body bytes, filling as needed; returns `n`.
+    async fn skip(&mut self, n: u64) -> Result<u64, ErrorKind> {
+        let mut left = n;
+        loop {
+            let take = (self.buf.len() as u64).min(left);
+            self.buf.advance(take as usize);
+            left -= take;
+            if left == 0 {
+                return Ok(n);
+            }
+            if self.fill().await? == 0 {
+                return Err(ErrorKind::ConnectionClosed);
+            }
+        }
     }
 
     /// Reads one CRLF-terminated line (without the CRLF) from the buffer, filling as needed;
@@ -223,19 +228,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawConn<S> {
                     }
                 }
             }
-            let mut left = size + 2; // data and its CRLF
-            loop {
-                let take = (self.buf.len() as u64).min(left);
-                self.buf.advance(take as usize);
-                received += take;
-                left -= take;
-                if left == 0 {
-                    break;
-                }
-                if self.fill().await? == 0 {
-                    return Err(ErrorKind::ConnectionClosed);
-                }
-            }
+            received += self.skip(size + 2).await?; // data and its CRLF
         }
     }
 }
