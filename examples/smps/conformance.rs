@@ -10,7 +10,7 @@ use clap::ValueEnum;
 use smi_assert::backend::loopback::{Fault, LoopbackConfig, LoopbackMesh};
 use smi_assert::features::{Implementation, Profile};
 use smi_assert::report::Report;
-use smi_assert::runner::Runner;
+use smi_assert::runner::{Runner, RunnerBuilder};
 use smi_assert::suite::{Dur, Suite, Timeouts};
 
 use crate::{Failure, Outcome};
@@ -137,18 +137,24 @@ async fn loopback(args: &Args, suite: &Suite) -> Result<Report, Failure> {
         let names: Vec<&str> = args.faults.iter().map(|f| f.as_str()).collect();
         format!("faults: {}", names.join(","))
     };
-    let runner = Runner::builder(mesh.clone(), mesh.clone())
+    let builder = Runner::builder(mesh.clone(), mesh.clone())
         .implementation(implementation)
         .timeouts(timeouts)
-        .mode(mode)
-        .build()
-        .map_err(|e| anyhow::anyhow!("cannot set up the runner: {e}"))?;
-    let report = runner
-        .run(suite)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot run the suite: {e}"))?;
+        .mode(mode);
+    let report = run_suite(builder, suite).await?;
     mesh.shutdown();
     Ok(report)
+}
+
+/// Builds the runner and runs `suite`, naming which of the two failed.
+async fn run_suite(builder: RunnerBuilder, suite: &Suite) -> Result<Report, Failure> {
+    let runner = builder
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot set up the runner: {e}"))?;
+    Ok(runner
+        .run(suite)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot run the suite: {e}"))?)
 }
 
 fn print_report(args: &Args, report: &Report) -> Outcome {

@@ -56,14 +56,7 @@ pub(super) async fn run(args: &Args, suite: &Suite) -> Result<Report, Failure> {
     for (k, v) in &args.namespace_annotations {
         builder = builder.namespace_annotation(k.as_str(), v.as_str());
     }
-    let runner = builder
-        .build()
-        .map_err(|e| anyhow::anyhow!("cannot set up the runner: {e}"))?;
-    let report = runner
-        .run(suite)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot run the suite: {e}"))?;
-    Ok(report)
+    super::run_suite(builder, suite).await
 }
 
 /// Without the `kube` feature: exit code 2 with the rebuild command.
