@@ -10,7 +10,7 @@ use crate::canon;
 use crate::doc::{Found, Parsed, Pointer, Target, format_pointer};
 use crate::rules::{self, Sink};
 use crate::schema::{CompiledSchema, KINDS, RawFinding, kind_index};
-use crate::source::{Loaded, sniff};
+use crate::source::sniff;
 use crate::tree::{Node, Object, Tree};
 use crate::violation::{Rule, Severity, Violation, ViolationKind};
 use crate::{Error, Format, Result, Source};
@@ -393,7 +393,7 @@ impl Validator {
                 });
             }
         }
-        let (format, units) = self.parse(&loaded, text)?;
+        let (format, units) = self.parse(sniffed, text)?;
         if units.is_empty() {
             return Err(Error::Empty);
         }
@@ -510,8 +510,7 @@ impl Validator {
         model_reads(kind, &node).then_some(kind)
     }
 
-    fn parse(&self, loaded: &Loaded<'_>, text: &str) -> Result<(Format, Vec<Unit>)> {
-        let format = loaded.format.unwrap_or_else(|| sniff(text));
+    fn parse(&self, format: Format, text: &str) -> Result<(Format, Vec<Unit>)> {
         match format {
             // Text that starts with `{` or `[` is JSON, as for smps-model's reader; a YAML flow
             // document (`{a: 1}`) needs an explicit `Format::Yaml` (or a `.yaml` path).

@@ -325,20 +325,8 @@ pub(crate) fn parse(text: &str, limits: Limits) -> Result<Vec<YamlDoc>> {
 /// `-`, `?`, `:` only when followed by a non-space. saphyr-parser lets some through (`|x` in a
 /// flow mapping); libyaml, and so smps-model's reader, rejects them, so we do too.
 fn check_plain(text: &str, at: &Marker) -> Result<()> {
-    let mut chars = text.chars();
-    let Some(first) = chars.next() else {
-        return Ok(());
-    };
-    let bad = match first {
-        ',' | '[' | ']' | '{' | '}' | '#' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%'
-        | '@' | '`' => true,
-        // libyaml takes `?x` and `:x` as plain scalars only outside flow collections; we do not
-        // track the context here, so both are refused everywhere (stricter, never looser).
-        '?' | ':' => true,
-        '-' => chars.next().is_none_or(char::is_whitespace),
-        _ => false,
-    };
-    if bad {
+    if starts_with_indicator(text) {
+        let first = text.chars().next().unwrap_or_default();
         return Err(Error::Syntax {
             format: Format::Yaml,
             location: location(at),
@@ -346,6 +334,22 @@ fn check_plain(text: &str, at: &Marker) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Whether a plain scalar starts with a character YAML reserves there (see [`check_plain`]).
+pub(crate) fn starts_with_indicator(text: &str) -> bool {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(
+            ',' | '[' | ']' | '{' | '}' | '#' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%'
+            | '@' | '`',
+        ) => true,
+        // libyaml takes `?x` and `:x` as plain scalars only outside flow collections; we do not
+        // track the context here, so both are refused everywhere (stricter, never looser).
+        Some('?' | ':') => true,
+        Some('-') => chars.next().is_none_or(char::is_whitespace),
+        _ => false,
+    }
 }
 
 /// Resolves an untagged plain scalar (for the fast path's reader, `crate::yaml_plain`).

@@ -254,30 +254,10 @@ fn flow_items(inner: &str) -> Option<Vec<&str>> {
 /// parsers might read differently.
 fn plain(s: &str) -> Option<Node<'_>> {
     let first = s.chars().next()?;
-    if matches!(
-        first,
-        ',' | '['
-            | ']'
-            | '{'
-            | '}'
-            | '#'
-            | '&'
-            | '*'
-            | '!'
-            | '|'
-            | '>'
-            | '\''
-            | '"'
-            | '%'
-            | '@'
-            | '`'
-            | '?'
-            | ':'
-            | '-'
-            | '.'
-            | '+'
-            | '~'
-    ) && !looks_signed_number(s)
+    // Indicators, and the starts of YAML 1.1-only forms (`.5`, `+1`, `~`, `-x`), unless a
+    // plain negative number.
+    if crate::yaml::starts_with_indicator(s)
+        || (matches!(first, '-' | '.' | '+' | '~') && !looks_signed_number(s))
     {
         return None;
     }
