@@ -4,7 +4,10 @@
 //! ```text
 //! cargo run --release -p benches --example validate-compare -- gen DIR
 //! cargo run --release -p benches --example validate-compare -- run DIR ROUNDS [json|yaml]
+//! cargo run --release -p benches --example validate-compare -- profile DIR json|yaml [all|valid|invalid|none]
 //! ```
+//! `profile` reports every document (or only the valid or invalid ones) once with the default
+//! validator and nothing else, for instruction counts under callgrind.
 //! `run` prints one tab-separated line per measurement:
 //! `tool  format  mode  best_seconds  docs_per_second  invalid_count`.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -28,7 +31,11 @@ fn main() -> Result<()> {
         [cmd, dir, rounds, only] if cmd == "run" => {
             run(Path::new(dir), rounds.parse()?, Some(only.as_str()))
         }
-        _ => bail!("usage: validate-compare gen DIR | run DIR ROUNDS [json|yaml]"),
+        [cmd, dir, ext] if cmd == "profile" => profile(Path::new(dir), ext, "all"),
+        [cmd, dir, ext, which] if cmd == "profile" => profile(Path::new(dir), ext, which),
+        _ => bail!(
+            "usage: validate-compare gen DIR | run DIR ROUNDS [json|yaml] | profile DIR json|yaml [all|valid|invalid|none]"
+        ),
     }
 }
 
@@ -62,6 +69,35 @@ fn load(dir: &Path, ext: &str) -> Result<Vec<String>> {
             std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))
         })
         .collect()
+}
+
+/// One `report` per selected document (the generator makes document `i` invalid when
+/// `i % 10 == 9`); prints how many were reported and how many were invalid.
+fn profile(dir: &Path, ext: &str, which: &str) -> Result<()> {
+    let format = match ext {
+        "json" => Format::Json,
+        "yaml" => Format::Yaml,
+        _ => bail!("profile: format must be json or yaml, not {ext}"),
+    };
+    let keep = |i: usize| match which {
+        "valid" => i % 10 != 9,
+        "invalid" => i % 10 == 9,
+        "none" => false, // the fixed cost (loading, building the validator), to subtract
+        _ => true,
+    };
+    let texts = load(dir, ext)?;
+    let validator = Validator::new()?;
+    let (mut n, mut invalid) = (0usize, 0usize);
+    for (i, t) in texts.iter().enumerate().filter(|(i, _)| keep(*i)) {
+        let r = validator.report(&Source::text(t.as_str()).format(format))?;
+        n += 1;
+        invalid += usize::from(!r.is_valid());
+        if (i % 10 == 9) == r.is_valid() {
+            bail!("document {i}: unexpected validity {}", r.is_valid());
+        }
+    }
+    println!("profile\t{ext}\t{which}\t{n}\t{invalid}");
+    Ok(())
 }
 
 /// `only` restricts the run to one format (`json` or `yaml`), for profiling.

@@ -60,6 +60,12 @@ pub(crate) fn key(raw: &str) -> Cow<'_, str> {
     }
 }
 
+/// Whether a key without `_` is one of the legacy names (so [`key`] renames it). With no `_`,
+/// `key(raw) == raw` exactly when this is `false`.
+pub(crate) fn is_alias(raw: &str) -> bool {
+    alias(raw).is_some()
+}
+
 /// Whether the (canonical) field holds a user map whose keys are data, not field names.
 pub(crate) fn is_user_map(canonical: &str) -> bool {
     matches!(canonical, "labels" | "headers" | "cookies" | "annotations")
@@ -96,6 +102,26 @@ mod tests {
         assert_eq!(key("endpointUrl"), "endpointUrls");
         assert_eq!(key("actual_QPS"), "actualQps");
         assert_eq!(key("avg"), "average");
+    }
+
+    #[test]
+    fn is_alias_is_what_key_renames() {
+        for k in [
+            "smpsVersion",
+            "endpointUrl",
+            "actualQPS",
+            "cpuMCores",
+            "calicoHostendpoint",
+            "avg",
+            "mean",
+            "smpVersion",
+            "average",
+            "p99",
+            "",
+            "m",
+        ] {
+            assert_eq!(is_alias(k), key(k) != k, "{k}");
+        }
     }
 
     #[test]

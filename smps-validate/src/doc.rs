@@ -21,7 +21,13 @@ impl Pointer {
         Pointer(
             s.trim_start_matches('/')
                 .split('/')
-                .map(|seg| seg.replace("~1", "/").replace("~0", "~"))
+                .map(|seg| {
+                    if seg.contains('~') {
+                        seg.replace("~1", "/").replace("~0", "~")
+                    } else {
+                        seg.to_owned()
+                    }
+                })
                 .collect(),
         )
     }

@@ -274,29 +274,30 @@ pub(crate) fn locate(text: &str, target: &Target) -> Found {
         match b.get(pos) {
             Some(b'{') => {
                 let mut p = skip_ws(b, pos + 1);
-                let mut hit: Option<(usize, usize, String)> = None;
+                let mut hit: Option<(usize, usize, Cow<'_, str>)> = None;
                 while b.get(p) == Some(&b'"') {
                     let kstart = p;
                     let Some(kend) = string_end(b, p) else { break };
                     let key_text = unescape(&text[kstart..kend]);
                     let mut canonical = if raw {
-                        key_text.clone()
+                        Cow::Borrowed(key_text.as_ref())
                     } else {
-                        canon::key(&key_text).into_owned()
+                        canon::key(&key_text)
                     };
                     if let Some((kind, root_depth)) = target.root {
                         if depth == root_depth {
                             if let Some(alias) = canon::root_alias(kind, &canonical) {
-                                canonical = alias.to_owned();
+                                canonical = Cow::Borrowed(alias);
                             }
                         }
                     }
+                    let matches = canonical == seg.as_str();
                     p = skip_ws(b, kend);
                     if b.get(p) != Some(&b':') {
                         break;
                     }
                     let vstart = skip_ws(b, p + 1);
-                    if canonical == *seg {
+                    if matches {
                         hit = Some((kstart, vstart, key_text));
                     }
                     let Some(vend) = skip_value(b, vstart) else {
@@ -312,7 +313,7 @@ pub(crate) fn locate(text: &str, target: &Target) -> Found {
                 match hit {
                     Some((kstart, vstart, key_text)) => {
                         raw = raw || canon::is_user_map(seg);
-                        written.push(key_text);
+                        written.push(key_text.into_owned());
                         key_pos = Some(kstart);
                         pos = vstart;
                     }
@@ -426,11 +427,12 @@ fn skip_value(b: &[u8], p: usize) -> Option<usize> {
     }
 }
 
-fn unescape(quoted: &str) -> String {
+/// The text of a quoted key, borrowed when it has no escapes.
+fn unescape(quoted: &str) -> Cow<'_, str> {
     if quoted.contains('\\') {
-        serde_json::from_str::<String>(quoted).unwrap_or_else(|_| quoted.to_owned())
+        Cow::Owned(serde_json::from_str::<String>(quoted).unwrap_or_else(|_| quoted.to_owned()))
     } else {
-        quoted[1..quoted.len() - 1].to_owned()
+        Cow::Borrowed(&quoted[1..quoted.len() - 1])
     }
 }
 

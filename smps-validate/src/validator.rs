@@ -288,6 +288,21 @@ struct Unit {
     duplicates: Vec<Pointer>,
 }
 
+/// What the fast path made of an input.
+enum Fast<'t> {
+    /// One plain document of this kind with no finding at all: the whole report.
+    Valid(Kind),
+    /// One plain document with some doubt; the full path decides, starting from this tree.
+    Plain {
+        node: Node<'t>,
+        /// Whether the compiled schema refused it (the document very likely has a schema
+        /// error).
+        schema_rejected: bool,
+    },
+    /// Not a plain document.
+    Other,
+}
+
 /// A finding with its absolute canonical pointer, before locating.
 struct Pending {
     unit: usize,
@@ -377,32 +392,56 @@ impl Validator {
             return Err(Error::Empty);
         }
         let sniffed = loaded.format.unwrap_or_else(|| sniff(text));
+        let forced = source.forced_kind();
+        let mut plain = None;
         if self.fast_path {
-            if let Some(kind) = self.fast_valid(text, sniffed, source.forced_kind()) {
-                return Ok(Report {
-                    name: source.name().into_owned(),
-                    format: sniffed,
-                    valid: true,
-                    documents: vec![DocumentSummary {
-                        index: 0,
-                        pointer: String::new(),
-                        kind: Some(kind),
+            match self.fast(text, sniffed, forced) {
+                Fast::Valid(kind) => {
+                    return Ok(Report {
+                        name: source.name().into_owned(),
+                        format: sniffed,
                         valid: true,
-                    }],
-                    violations: Vec::new(),
-                });
+                        documents: vec![DocumentSummary {
+                            index: 0,
+                            pointer: String::new(),
+                            kind: Some(kind),
+                            valid: true,
+                        }],
+                        violations: Vec::new(),
+                    });
+                }
+                // The plain reader's tree is the tree serde_json's pass would build (canonical
+                // keys, no repeats, no `null` members, the same numbers), so it is reused
+                // rather than parsed again.
+                Fast::Plain {
+                    node,
+                    schema_rejected,
+                } if sniffed == Format::Json => {
+                    plain = Some((node, schema_rejected));
+                }
+                Fast::Plain { .. } | Fast::Other => {}
             }
         }
-        let (format, units) = self.parse(sniffed, text)?;
+        let mut likely_invalid = false;
+        let (format, units) = match plain {
+            Some((node, schema_rejected)) => {
+                likely_invalid = schema_rejected;
+                let parsed = Parsed {
+                    value: node.to_value(),
+                    duplicates: Vec::new(),
+                };
+                (Format::Json, split_units(0, parsed))
+            }
+            None => self.parse(sniffed, text)?,
+        };
         if units.is_empty() {
             return Err(Error::Empty);
         }
-        let forced = source.forced_kind();
         let mut pending: Vec<Pending> = Vec::new();
         let mut documents = Vec::with_capacity(units.len());
         for (ui, unit) in units.iter().enumerate() {
             let mut raw = Vec::new();
-            let kind = self.check_unit(unit, forced, &mut raw);
+            let kind = self.check_unit(unit, forced, likely_invalid, &mut raw);
             let mut valid = true;
             for f in raw {
                 if self.disabled.contains(&f.rule) {
@@ -474,40 +513,69 @@ impl Validator {
     }
 
     /// The fast path (see [`ValidatorBuilder::fast_path`]): `Some(kind)` when `text` is one
-    /// plainly canonical JSON or plain block YAML document of `kind` with no finding at all; `None` means "take
-    /// the full path", never "invalid".
+    /// plainly canonical JSON or plain block YAML document of `kind` with no finding at all;
+    /// `None` means "take the full path", never "invalid".
+    #[cfg(test)]
     fn fast_valid(&self, text: &str, format: Format, forced: Option<Kind>) -> Option<Kind> {
+        match self.fast(text, format, forced) {
+            Fast::Valid(kind) => Some(kind),
+            _ => None,
+        }
+    }
+
+    /// The fast path's answer for `text`; see [`Fast`].
+    fn fast<'t>(&self, text: &'t str, format: Format, forced: Option<Kind>) -> Fast<'t> {
         let node = match format {
             Format::Json => crate::json_plain::read_plain_json(
                 text,
                 self.max_depth.min(crate::json::JSON_DEPTH_LIMIT),
-            )?,
+            ),
             #[cfg(feature = "yaml")]
-            Format::Yaml => crate::yaml_plain::read_plain_yaml(text, self.max_depth)?,
+            Format::Yaml => crate::yaml_plain::read_plain_yaml(text, self.max_depth),
             #[cfg(not(feature = "yaml"))]
-            Format::Yaml => return None,
+            Format::Yaml => None,
         };
-        let map = node.as_object()?;
+        let Some(node) = node else {
+            return Fast::Other;
+        };
+        match self.fast_check(&node, forced) {
+            Ok(kind) => Fast::Valid(kind),
+            Err(schema_rejected) => Fast::Plain {
+                node,
+                schema_rejected,
+            },
+        }
+    }
+
+    /// The checks of the fast path on a plain tree: `Ok(kind)` when there is no finding at
+    /// all; `Err(true)` when the compiled schema refused the document, `Err(false)` for any
+    /// other doubt.
+    fn fast_check(&self, node: &Node<'_>, forced: Option<Kind>) -> std::result::Result<Kind, bool> {
+        let map = node.as_object().ok_or(false)?;
         let kind = match forced {
-            Some(Kind::PerformanceTestConfig) if is_wrapper::<Node<'_>>(map) => return None,
+            Some(Kind::PerformanceTestConfig) if is_wrapper::<Node<'_>>(map) => return Err(false),
             Some(k) => k,
             None => match classify::<Node<'_>>(map) {
                 Shape::Proto(k) => k,
-                _ => return None,
+                _ => return Err(false),
             },
         };
         if !KINDS.contains(&kind) || map.keys().any(|k| canon::root_alias(kind, k).is_some()) {
-            return None;
+            return Err(false);
         }
-        if !self.schemas[kind_index(kind)].plan.accepts(&node) {
-            return None;
+        if !self.schemas[kind_index(kind)].plan.accepts(node) {
+            return Err(true);
         }
         let mut findings = Vec::new();
         rules::check::<Node<'_>>(kind, map, &mut Sink { out: &mut findings });
         if !findings.is_empty() {
-            return None;
+            return Err(false);
         }
-        model_reads(kind, &node).then_some(kind)
+        if model_reads(kind, node) {
+            Ok(kind)
+        } else {
+            Err(false)
+        }
     }
 
     fn parse(&self, format: Format, text: &str) -> Result<(Format, Vec<Unit>)> {
@@ -549,6 +617,7 @@ impl Validator {
         &self,
         unit: &Unit,
         forced: Option<Kind>,
+        likely_invalid: bool,
         out: &mut Vec<RawFinding>,
     ) -> Option<Kind> {
         for d in &unit.duplicates {
@@ -582,7 +651,7 @@ impl Validator {
         };
         match shape {
             Shape::Proto(kind) => {
-                self.check_kind(kind, &unit.value, out);
+                self.check_kind(kind, &unit.value, likely_invalid, out);
                 Some(kind)
             }
             Shape::Wrapper => {
@@ -604,7 +673,16 @@ impl Validator {
         }
     }
 
-    fn check_kind(&self, kind: Kind, value: &Value, out: &mut Vec<RawFinding>) {
+    /// Schema, rules and reader check of one document of `kind`. `likely_invalid` is a hint
+    /// (the fast path's schema check refused this document): the schema's errors are then
+    /// collected without asking whether there are any first. Findings are the same either way.
+    fn check_kind(
+        &self,
+        kind: Kind,
+        value: &Value,
+        likely_invalid: bool,
+        out: &mut Vec<RawFinding>,
+    ) {
         let renamed;
         let value = match root_renamed(kind, value) {
             Some(v) => {
@@ -614,7 +692,7 @@ impl Validator {
             None => value,
         };
         let start = out.len();
-        self.schemas[kind_index(kind)].check(value, out);
+        self.schemas[kind_index(kind)].check(value, likely_invalid, out);
         let schema_errors: Vec<Pointer> = out[start..]
             .iter()
             .filter(|f| f.rule.severity() == Severity::Error)
@@ -647,7 +725,7 @@ impl Validator {
                 }),
                 Some(v) => {
                     let mut inner = Vec::new();
-                    self.check_kind(kind, v, &mut inner);
+                    self.check_kind(kind, v, false, &mut inner);
                     let prefix = Pointer::root().child(part);
                     for mut f in inner {
                         f.pointer = f.pointer.under(&prefix);
@@ -721,10 +799,10 @@ impl Validator {
                         self.check_wrapper(m, &mut inner);
                     }
                 } else {
-                    self.check_kind(d.kind(), &v, &mut inner);
+                    self.check_kind(d.kind(), &v, false, &mut inner);
                 }
             } else {
-                self.check_kind(d.kind(), &v, &mut inner);
+                self.check_kind(d.kind(), &v, false, &mut inner);
             }
             let base = Pointer::parse(&d.pointer);
             for mut f in inner {
