@@ -1,7 +1,6 @@
 //! The engine: builder, run handle, workers and the collector.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::future::Future;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -9,8 +8,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, Stream, StreamExt};
+use futures_util::Stream;
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Uri};
 use tokio::sync::mpsc;
@@ -18,14 +16,14 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use crate::ErrorKind;
 use crate::error::{Error, Result};
-use crate::plan::{ArrivalPlan, Arrivals};
+use crate::plan::ArrivalPlan;
 use crate::recorder::Stats;
 use crate::report::{
     LatencyBasis, LatencySummary, Phase, PhaseReport, Report, RunSettings, Snapshot,
 };
-use crate::transport::{Endpoint, Exchange, Http1Client, HttpVersion, Origin, Slot, Transport};
+use crate::transport::{Endpoint, Http1Client, HttpVersion, Origin, Slot, Transport};
+use crate::worker::{WorkerCtx, WorkerFinal, WorkerModel, WorkerMsg, worker};
 
 /// How requests are paced.
 #[derive(Debug, Clone, PartialEq)]
@@ -1042,330 +1040,6 @@ impl Engine {
 fn split(n: u64, parts: usize, k: usize) -> u64 {
     let parts = parts.max(1) as u64;
     n / parts + u64::from((k as u64) < n % parts)
-}
-
-enum WorkerModel {
-    Closed,
-    Open {
-        arrivals: Arrivals,
-        backlog: BacklogPolicy,
-    },
-}
-
-struct WorkerCtx {
-    index: usize,
-    workers: usize,
-    transport: Arc<Transport>,
-    t0: Instant,
-    measure_start: Instant,
-    deadline: Option<Instant>,
-    quota: Option<u64>,
-    model: WorkerModel,
-    interval: Duration,
-    request_timeout: Duration,
-    stop: CancellationToken,
-    tx: mpsc::UnboundedSender<WorkerMsg>,
-    warmup: bool,
-}
-
-enum WorkerMsg {
-    Interval {
-        worker: usize,
-        index: u64,
-        end: Instant,
-        in_flight: u64,
-        stats: Box<Stats>,
-    },
-    Done {
-        worker: usize,
-    },
-}
-
-struct WorkerFinal {
-    measured: Stats,
-    warmup: Option<Stats>,
-    last_done: Option<Instant>,
-    stopped_at: Instant,
-}
-
-struct Completed {
-    slot: Slot,
-    intended: Instant,
-    /// `None` when the request timed out.
-    exchange: Option<Exchange>,
-    timed_out_at: Instant,
-}
-
-type InFlight = Pin<Box<dyn Future<Output = Completed> + Send>>;
-
-fn launch(
-    transport: &Arc<Transport>,
-    timeout: Duration,
-    mut slot: Slot,
-    intended: Instant,
-    ep: usize,
-) -> InFlight {
-    let t = Arc::clone(transport);
-    async move {
-        let origin = t.endpoints[ep].origin;
-        match tokio::time::timeout(timeout, t.exchange(&mut slot, ep)).await {
-            Ok(ex) => Completed {
-                slot,
-                intended,
-                exchange: Some(ex),
-                timed_out_at: intended,
-            },
-            Err(_) => {
-                slot.discard(origin);
-                Completed {
-                    slot,
-                    intended,
-                    exchange: None,
-                    timed_out_at: Instant::now(),
-                }
-            }
-        }
-    }
-    .boxed()
-}
-
-fn micros(d: Duration) -> u64 {
-    d.as_micros().min(u128::from(u64::MAX)) as u64
-}
-
-async fn worker(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
-    let transport = Arc::clone(&ctx.transport);
-    let endpoints = transport.endpoints.len() as u64;
-    let origins = transport.origins.len();
-    let mut idle = initial;
-    let mut total_slots = idle.len();
-    let mut inflight: FuturesUnordered<InFlight> = FuturesUnordered::new();
-    let mut queue: VecDeque<(Instant, usize)> = VecDeque::new();
-    let mut measured = Stats::default();
-    let mut warm = ctx.warmup.then(Stats::default);
-    let mut interval = Stats::default();
-    let mut interval_index = 0u64;
-    let mut next_boundary = ctx.t0 + ctx.interval;
-    let mut issued = 0u64;
-    let mut last_done: Option<Instant> = None;
-    let mut stopping = false;
-    let mut grace: Option<Instant> = None;
-    let quota = ctx.quota.unwrap_or(u64::MAX);
-    let step = ctx.workers as u64;
-    let first = ctx.index as u64;
-    let ep_of = |j: u64| ((first + j * step) % endpoints) as usize;
-    let far = ctx.t0 + Duration::from_secs(86_400 * 365);
-
-    let mut next_arrival: Option<Instant> = None;
-    let open = matches!(ctx.model, WorkerModel::Open { .. });
-    let next_planned = |ctx: &mut WorkerCtx, issued: u64| -> Option<Instant> {
-        if issued >= quota {
-            return None;
-        }
-        match &mut ctx.model {
-            WorkerModel::Open { arrivals, .. } => {
-                let at = ctx.t0 + arrivals.next()?;
-                match ctx.deadline {
-                    Some(d) if at >= d => None,
-                    _ => Some(at),
-                }
-            }
-            WorkerModel::Closed => None,
-        }
-    };
-    if open {
-        next_arrival = next_planned(&mut ctx, issued);
-    }
-
-    let stop = ctx.stop.clone();
-    let cancelled = stop.cancelled();
-    tokio::pin!(cancelled);
-    let deadline_sleep = tokio::time::sleep_until(ctx.deadline.unwrap_or(far));
-    tokio::pin!(deadline_sleep);
-    let arrival_sleep = tokio::time::sleep_until(next_arrival.unwrap_or(far));
-    tokio::pin!(arrival_sleep);
-    let boundary_sleep = tokio::time::sleep_until(next_boundary);
-    tokio::pin!(boundary_sleep);
-    let grace_sleep = tokio::time::sleep_until(far);
-    tokio::pin!(grace_sleep);
-
-    macro_rules! rollover {
-        ($end:expr) => {{
-            let stats = std::mem::take(&mut interval);
-            let _ = ctx.tx.send(WorkerMsg::Interval {
-                worker: ctx.index,
-                index: interval_index,
-                end: $end,
-                in_flight: inflight.len() as u64,
-                stats: Box::new(stats),
-            });
-            interval_index += 1;
-            next_boundary += ctx.interval;
-        }};
-    }
-
-    loop {
-        // Closed loop: keep every idle connection busy.
-        if !open && !stopping {
-            while issued < quota {
-                let Some(slot) = idle.pop() else { break };
-                inflight.push(launch(
-                    &transport,
-                    ctx.request_timeout,
-                    slot,
-                    Instant::now(),
-                    ep_of(issued),
-                ));
-                issued += 1;
-            }
-        }
-        let exhausted = if open {
-            next_arrival.is_none()
-        } else {
-            issued >= quota
-        };
-        if inflight.is_empty() && queue.is_empty() && (stopping || exhausted) {
-            break;
-        }
-
-        // Unbiased: under heavy load completions are always ready, and a biased select would
-        // starve the timers (arrivals, interval boundaries, deadline, stop).
-        tokio::select! {
-            Some(done) = inflight.next(), if !inflight.is_empty() => {
-                let Completed { slot, intended, exchange, timed_out_at } = done;
-                let end = exchange.map(|e| e.done_at).unwrap_or(timed_out_at);
-                while end >= next_boundary {
-                    rollover!(next_boundary);
-                }
-                let is_warm = intended < ctx.measure_start;
-                let phase = match (&mut warm, is_warm) {
-                    (Some(w), true) => w,
-                    _ => &mut measured,
-                };
-                match exchange {
-                    Some(ex) => {
-                        for s in [&mut *phase, &mut interval] {
-                            match ex.outcome {
-                                Ok(status) => s.record_response(
-                                    status,
-                                    micros(ex.done_at.saturating_duration_since(intended)),
-                                    micros(ex.done_at.saturating_duration_since(ex.sent_at)),
-                                    micros(ex.sent_at.saturating_duration_since(intended)),
-                                ),
-                                Err(kind) => s.record_error(kind),
-                            }
-                            s.bytes_in += ex.bytes_in;
-                            s.bytes_out += ex.bytes_out;
-                            s.connections_opened += u64::from(ex.connected);
-                        }
-                    }
-                    None => {
-                        phase.record_error(ErrorKind::RequestTimeout);
-                        interval.record_error(ErrorKind::RequestTimeout);
-                    }
-                }
-                if !is_warm {
-                    last_done = Some(last_done.map_or(end, |l| l.max(end)));
-                }
-                if !open && !stopping && (ctx.deadline.is_some_and(|d| end >= d) || ctx.stop.is_cancelled()) {
-                    stopping = true;
-                }
-                if let Some((at, ep)) = queue.pop_front() {
-                    inflight.push(launch(&transport, ctx.request_timeout, slot, at, ep));
-                } else if !open && !stopping && issued < quota {
-                    inflight.push(launch(&transport, ctx.request_timeout, slot, Instant::now(), ep_of(issued)));
-                    issued += 1;
-                } else {
-                    idle.push(slot);
-                }
-            }
-            _ = &mut cancelled, if !stopping => {
-                stopping = true;
-            }
-            // Open loops end by running out of planned arrivals (none is planned past the
-            // deadline), so that every arrival due before the deadline is sent.
-            _ = &mut deadline_sleep, if !stopping && !open && ctx.deadline.is_some() => {
-                stopping = true;
-            }
-            _ = &mut arrival_sleep, if !stopping && next_arrival.is_some() => {
-                let now = Instant::now();
-                while let Some(at) = next_arrival {
-                    if at > now {
-                        break;
-                    }
-                    let ep = ep_of(issued);
-                    issued += 1;
-                    let is_warm = at < ctx.measure_start && warm.is_some();
-                    if let Some(slot) = idle.pop() {
-                        inflight.push(launch(&transport, ctx.request_timeout, slot, at, ep));
-                    } else {
-                        let backlog = match &ctx.model {
-                            WorkerModel::Open { backlog, .. } => *backlog,
-                            WorkerModel::Closed => BacklogPolicy::Drop,
-                        };
-                        let phase = if is_warm { warm.as_mut().unwrap_or(&mut measured) } else { &mut measured };
-                        match backlog {
-                            BacklogPolicy::Grow { max_connections, .. } if total_slots < max_connections => {
-                                total_slots += 1;
-                                inflight.push(launch(&transport, ctx.request_timeout, Slot::new(origins), at, ep));
-                            }
-                            BacklogPolicy::Queue { max_queued } | BacklogPolicy::Grow { max_queued, .. } => {
-                                if queue.len() < max_queued {
-                                    queue.push_back((at, ep));
-                                    phase.queued += 1;
-                                    interval.queued += 1;
-                                } else {
-                                    phase.dropped += 1;
-                                    interval.dropped += 1;
-                                }
-                            }
-                            BacklogPolicy::Drop => {
-                                phase.dropped += 1;
-                                interval.dropped += 1;
-                            }
-                        }
-                    }
-                    next_arrival = next_planned(&mut ctx, issued);
-                }
-                if let Some(at) = next_arrival {
-                    arrival_sleep.as_mut().reset(at);
-                }
-            }
-            _ = &mut boundary_sleep => {
-                rollover!(next_boundary);
-                boundary_sleep.as_mut().reset(next_boundary);
-            }
-            _ = &mut grace_sleep, if grace.is_some() => {
-                let left = (inflight.len() + queue.len()) as u64;
-                measured.abandoned += left;
-                interval.abandoned += left;
-                break;
-            }
-        }
-        if stopping && grace.is_none() {
-            let g = Instant::now() + ctx.request_timeout;
-            grace = Some(g);
-            grace_sleep.as_mut().reset(g);
-        }
-        if next_boundary > boundary_sleep.deadline() {
-            boundary_sleep.as_mut().reset(next_boundary);
-        }
-    }
-    let stopped_at = Instant::now();
-    rollover!(stopped_at.min(next_boundary));
-    tracing::debug!(
-        worker = ctx.index,
-        intervals = interval_index,
-        issued,
-        "worker done"
-    );
-    let _ = ctx.tx.send(WorkerMsg::Done { worker: ctx.index });
-    WorkerFinal {
-        measured,
-        warmup: warm,
-        last_done,
-        stopped_at,
-    }
 }
 
 struct CollectorCtx {

@@ -89,6 +89,7 @@ mod recorder;
 pub mod reference;
 mod report;
 mod transport;
+mod worker;
 
 pub use engine::{BacklogPolicy, Engine, EngineBuilder, LoadModel, Run, StopHandle};
 pub use error::{Error, ErrorKind, Result};

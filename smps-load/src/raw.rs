@@ -1,6 +1,7 @@
 //! A lean HTTP/1.1 client connection for the hot path: the request is encoded once per
-//! endpoint, the response head is parsed in place with `httparse`, and the body is counted and
-//! discarded without being kept. One request in flight per connection (no pipelining).
+//! endpoint, the response head is parsed in place (only the fields that frame the message are
+//! looked at), and the body is counted and discarded without being kept. One request in
+//! flight per connection (no pipelining).
 
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -9,7 +10,6 @@ use crate::ErrorKind;
 
 /// Largest response head accepted.
 const MAX_HEAD: usize = 64 * 1024;
-const MAX_HEADERS: usize = 64;
 
 /// Encodes a request once: request line, header fields, blank line, body.
 pub(crate) fn encode_request(
@@ -32,6 +32,194 @@ pub(crate) fn encode_request(
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
     Bytes::from(out)
+}
+
+/// What the response head says about the message that follows.
+#[derive(Debug, PartialEq, Eq)]
+struct Head {
+    /// Bytes of the head, blank line included.
+    len: usize,
+    status: u16,
+    /// `Content-Length`, when given.
+    length: Option<u64>,
+    /// The last transfer coding is `chunked`.
+    chunked: bool,
+    /// The server closes the connection after this response.
+    close: bool,
+}
+
+/// `tchar` of RFC 9110 §5.6.2: the bytes a field name may contain.
+static TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
+    }
+    t
+};
+
+/// Parses the response head at the start of `buf`; `Ok(None)` while it is incomplete.
+///
+/// Strict where framing depends on it, in the spirit of RFC 9112: the status line must be
+/// `HTTP/1.0` or `HTTP/1.1` with a three-digit code, every field line needs a valid name and
+/// a colon, obsolete line folding is refused, and `Content-Length` must be digits (repeated
+/// only with the same value). Lines may end in CRLF or a bare LF. The values of fields other
+/// than `Content-Length`, `Transfer-Encoding` and `Connection` are not inspected.
+fn parse_head(buf: &[u8]) -> Result<Option<Head>, ErrorKind> {
+    let Some(nl) = find_lf(buf) else {
+        return Ok(None);
+    };
+    let line = strip_cr(&buf[..nl]);
+    let (version, rest) = line.split_at_checked(8).ok_or(ErrorKind::Protocol)?;
+    let http10 = match version {
+        b"HTTP/1.1" => false,
+        b"HTTP/1.0" => true,
+        _ => return Err(ErrorKind::Protocol),
+    };
+    let status = match rest {
+        [b' ', a, b, c, tail @ ..]
+            if a.is_ascii_digit()
+                && b.is_ascii_digit()
+                && c.is_ascii_digit()
+                && (tail.is_empty() || tail[0] == b' ') =>
+        {
+            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
+        }
+        _ => return Err(ErrorKind::Protocol),
+    };
+    let mut head = Head {
+        len: 0,
+        status,
+        length: None,
+        chunked: false,
+        close: false,
+    };
+    let (mut close, mut keep_alive) = (false, false);
+    let mut pos = nl + 1;
+    loop {
+        let rest = &buf[pos..];
+        // The field name runs up to the colon; every byte before it must be a `tchar`. This
+        // also refuses obsolete line folding (a continuation line starts with a space).
+        let colon = rest
+            .iter()
+            .position(|b| !TCHAR[usize::from(*b)])
+            .unwrap_or(rest.len());
+        match rest.get(colon) {
+            None => return Ok(None),
+            Some(b':') if colon > 0 => {}
+            Some(b'\n' | b'\r') if colon == 0 => {
+                // The blank line that ends the head: LF or CRLF.
+                pos += match rest.get(..2) {
+                    Some(b"\r\n") => 2,
+                    _ if rest[0] == b'\n' => 1,
+                    None => return Ok(None),
+                    Some(_) => return Err(ErrorKind::Protocol),
+                };
+                head.len = pos;
+                // HTTP/1.1 persists unless told to close; HTTP/1.0 closes unless told to
+                // persist.
+                head.close = close || (http10 && !keep_alive);
+                return Ok(Some(head));
+            }
+            Some(_) => return Err(ErrorKind::Protocol),
+        }
+        let Some(n) = find_lf(&rest[colon + 1..]) else {
+            return Ok(None);
+        };
+        let name = &rest[..colon];
+        let line = strip_cr(&rest[..colon + 1 + n]);
+        pos += colon + 1 + n + 1;
+        let value = line[colon + 1..].trim_ascii();
+        match name.len() {
+            14 if eq_lower(name, b"content-length") => {
+                let n = parse_length(value)?;
+                if head.length.is_some_and(|m| m != n) {
+                    return Err(ErrorKind::Protocol);
+                }
+                head.length = Some(n);
+            }
+            17 if eq_lower(name, b"transfer-encoding") => {
+                head.chunked = value
+                    .rsplit(|b| *b == b',')
+                    .next()
+                    .is_some_and(|v| eq_lower(v.trim_ascii(), b"chunked"));
+            }
+            10 if eq_lower(name, b"connection") => {
+                for option in value.split(|b| *b == b',').map(<[u8]>::trim_ascii) {
+                    if eq_lower(option, b"close") {
+                        close = true;
+                    } else if eq_lower(option, b"keep-alive") {
+                        keep_alive = true;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Index of the first `\n` in `s`, eight bytes at a time (field lines are short, so this
+/// beats a vectorised search with its setup cost).
+fn find_lf(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = s.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        if let Ok(bytes) = <[u8; 8]>::try_from(chunk) {
+            let w = u64::from_le_bytes(bytes) ^ (ONES * u64::from(b'\n'));
+            // A byte of `w` is zero where the input has `\n`; the lowest flagged byte is exact.
+            let zero = w.wrapping_sub(ONES) & !w & HIGHS;
+            if zero != 0 {
+                return Some(base + (zero.trailing_zeros() / 8) as usize);
+            }
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|b| *b == b'\n')
+        .map(|i| base + i)
+}
+
+/// `text` equals `lower` (lower-case letters and `-`) ignoring ASCII case. Setting bit 5
+/// folds upper- to lower-case letters and leaves `-` alone; the only other byte it maps onto
+/// one of these is CR (onto `-`), which a field name cannot hold and a value holds only when
+/// malformed.
+fn eq_lower(text: &[u8], lower: &[u8]) -> bool {
+    text.len() == lower.len() && text.iter().zip(lower).all(|(t, l)| t | 0x20 == *l)
+}
+
+fn strip_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// A `Content-Length` value: one to nineteen ASCII digits.
+fn parse_length(value: &[u8]) -> Result<u64, ErrorKind> {
+    if value.is_empty() || value.len() > 19 || !value.iter().all(u8::is_ascii_digit) {
+        return Err(ErrorKind::Protocol);
+    }
+    Ok(value.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
 }
 
 enum Framing {
@@ -93,59 +281,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawConn<S> {
         self.io.write_all(request).await.map_err(|e| io_kind(&e))?;
         let mut received = 0u64;
         let (status, framing, keep_alive) = loop {
-            let parsed = {
-                let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-                let mut resp = httparse::Response::new(&mut headers);
-                match resp.parse(&self.buf) {
-                    Ok(httparse::Status::Complete(n)) => {
-                        let status = resp.code.unwrap_or(0);
-                        let http10 = resp.version == Some(0);
-                        let mut length = None;
-                        let mut chunked = false;
-                        let mut close = http10;
-                        for h in resp.headers.iter() {
-                            if h.name.eq_ignore_ascii_case("content-length") {
-                                let v = std::str::from_utf8(h.value)
-                                    .ok()
-                                    .and_then(|v| v.trim().parse::<u64>().ok())
-                                    .ok_or(ErrorKind::Protocol)?;
-                                length = Some(v);
-                            } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-                                chunked = h.value.rsplit(|b| *b == b',').next().is_some_and(|v| {
-                                    v.trim_ascii().eq_ignore_ascii_case(b"chunked")
-                                });
-                            } else if h.name.eq_ignore_ascii_case("connection") {
-                                if h.value.eq_ignore_ascii_case(b"close") {
-                                    close = true;
-                                } else if h.value.eq_ignore_ascii_case(b"keep-alive") {
-                                    close = false;
-                                }
-                            }
-                        }
-                        Some((n, status, length, chunked, close))
-                    }
-                    Ok(httparse::Status::Partial) => None,
-                    Err(_) => return Err(ErrorKind::Protocol),
-                }
-            };
-            match parsed {
-                Some((n, status, length, chunked, close)) => {
-                    self.buf.advance(n);
-                    received += n as u64;
+            match parse_head(&self.buf)? {
+                Some(head) => {
+                    self.buf.advance(head.len);
+                    received += head.len as u64;
+                    let status = head.status;
                     if (100..200).contains(&status) && status != 101 {
                         // Informational (100 Continue, 103 Early Hints): the real head follows.
                         continue;
                     }
                     let framing = if is_head || status == 204 || status == 304 || status == 101 {
                         Framing::Empty
-                    } else if chunked {
+                    } else if head.chunked {
                         Framing::Chunked
-                    } else if let Some(n) = length {
+                    } else if let Some(n) = head.length {
                         Framing::Length(n)
                     } else {
                         Framing::UntilClose
                     };
-                    let keep = !close && status != 101 && !matches!(framing, Framing::UntilClose);
+                    let keep =
+                        !head.close && status != 101 && !matches!(framing, Framing::UntilClose);
                     break (status, framing, keep);
                 }
                 None => {
@@ -311,6 +466,113 @@ mod tests {
             respond(wire, false).await,
             Ok((200, wire.len() as u64, false))
         );
+    }
+
+    fn head(wire: &[u8]) -> Result<Option<Head>, ErrorKind> {
+        parse_head(wire)
+    }
+
+    #[test]
+    fn heads_give_status_framing_and_persistence() {
+        let wire = b"HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 6\r\n\r\nhello\n";
+        assert_eq!(
+            head(wire),
+            Ok(Some(Head {
+                len: wire.len() - 6,
+                status: 200,
+                length: Some(6),
+                chunked: false,
+                close: false,
+            }))
+        );
+        // Bare LF line ends, no reason phrase, a list-valued Connection field.
+        let h =
+            head(b"HTTP/1.1 503\nconnection: Upgrade, Close\ntransfer-encoding: gzip, chunked\n\n")
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            (h.status, h.chunked, h.close, h.length),
+            (503, true, true, None)
+        );
+        // HTTP/1.0 closes unless asked to keep alive; close wins over keep-alive.
+        assert!(head(b"HTTP/1.0 200 OK\r\n\r\n").unwrap().unwrap().close);
+        assert!(
+            !head(b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\n")
+                .unwrap()
+                .unwrap()
+                .close
+        );
+        assert!(
+            head(b"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n")
+                .unwrap()
+                .unwrap()
+                .close
+        );
+        // The same length twice is fine.
+        let h = head(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\ncontent-length:3\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(h.length, Some(3));
+    }
+
+    #[test]
+    fn incomplete_heads_wait_for_more_bytes() {
+        let wire = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n";
+        for cut in 0..wire.len() {
+            assert_eq!(head(&wire[..cut]), Ok(None), "cut at {cut}");
+        }
+        assert!(head(wire).unwrap().is_some());
+    }
+
+    #[test]
+    fn malformed_heads_are_protocol_errors() {
+        for wire in [
+            &b"HTTP/2.0 200 OK\r\n\r\n"[..],
+            b"HTTP/1.1 20 OK\r\n\r\n",
+            b"HTTP/1.1 2000 OK\r\n\r\n",
+            b"HTTP/1.1  200 OK\r\n\r\n",
+            b"HTTP/1.1\r\n\r\n",
+            b"ICY 200 OK\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\n: empty name\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nbad name: x\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nx: a\r\n folded\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+        ] {
+            assert_eq!(
+                head(wire),
+                Err(ErrorKind::Protocol),
+                "{}",
+                String::from_utf8_lossy(wire)
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic_and_heads_stay_in_bounds(wire in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            if let Ok(Some(h)) = parse_head(&wire) {
+                proptest::prop_assert!(h.len <= wire.len());
+            }
+        }
+
+        #[test]
+        fn find_lf_agrees_with_a_plain_search(s in proptest::collection::vec(proptest::sample::select(vec![b'a', b'\n', b'\r', 0x8a, 0x0b, 0x09]), 0..40)) {
+            proptest::prop_assert_eq!(find_lf(&s), s.iter().position(|b| *b == b'\n'));
+        }
+
+        #[test]
+        fn head_like_text_never_panics_and_complete_heads_end_at_a_blank_line(
+            wire in "HTTP/1\\.[01] [0-9]{3}( [ -~]{0,8})?\r?\n([ -~]{0,24}\r?\n){0,5}(\r?\n)?"
+        ) {
+            if let Ok(Some(h)) = parse_head(wire.as_bytes()) {
+                proptest::prop_assert!(wire.as_bytes()[..h.len].ends_with(b"\n\n") || wire.as_bytes()[..h.len].ends_with(b"\n\r\n"));
+            }
+        }
     }
 
     #[test]

@@ -170,6 +170,41 @@ async fn warm_up_is_reported_separately_and_kept_out_of_the_totals() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_loop_warm_up_and_intervals_account_for_every_request_once() {
+    let _serial = crate::serial().await;
+    let server = crate::server_with_delay(Duration::from_millis(1)).await;
+    let mut run = Engine::builder()
+        .url(server.url("/"))
+        .connections(3)
+        .workers(2)
+        .warmup(Duration::from_millis(200))
+        .duration(Duration::from_millis(400))
+        .interval(Duration::from_millis(100))
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let mut snaps = Vec::new();
+    while let Some(s) = run.next().await {
+        snaps.push(s);
+    }
+    let report = run.finish().await.unwrap();
+    let warm = report.warmup.as_ref().expect("warm-up phase");
+    assert!(warm.ok() > 0 && report.measured.ok() > 0, "{report:?}");
+    assert_eq!(warm.error_count() + report.measured.error_count(), 0);
+    // Every request is in exactly one phase and exactly one interval.
+    let from_snaps: u64 = snaps.iter().map(|s| s.responses + s.errors).sum();
+    assert_eq!(from_snaps, warm.requests() + report.measured.requests());
+    assert_eq!(snaps, report.intervals);
+    assert!(snaps.len() >= 6, "{snaps:?}");
+    assert_eq!(snaps[0].phase, Phase::WarmUp);
+    assert_eq!(snaps.last().map(|s| s.phase), Some(Phase::Measure));
+    // Each connection sends one request at a time, so about 3 per millisecond at most.
+    assert!(report.measured.requests() < 3 * 400, "{:?}", report.measured);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_handle_ends_an_endless_run_gracefully() {
     let _serial = crate::serial().await;
     let server = crate::server_with_delay(Duration::from_millis(1)).await;
