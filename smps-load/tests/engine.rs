@@ -201,7 +201,11 @@ async fn closed_loop_warm_up_and_intervals_account_for_every_request_once() {
     assert_eq!(snaps[0].phase, Phase::WarmUp);
     assert_eq!(snaps.last().map(|s| s.phase), Some(Phase::Measure));
     // Each connection sends one request at a time, so about 3 per millisecond at most.
-    assert!(report.measured.requests() < 3 * 400, "{:?}", report.measured);
+    assert!(
+        report.measured.requests() < 3 * 400,
+        "{:?}",
+        report.measured
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
