@@ -85,12 +85,14 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     #[inline]
     fn skip_ws(&mut self) {
-        while let Some(&c) = self.b.get(self.at) {
+        let mut at = self.at;
+        while let Some(&c) = self.b.get(at) {
             if c > b' ' || !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
                 break;
             }
-            self.at += 1;
+            at += 1;
         }
+        self.at = at;
     }
 
     #[inline]
@@ -280,7 +282,7 @@ impl<'a> Reader<'a> {
             if !self.eat(b']') {
                 return None;
             }
-            return Some(Node::Arr(self.items.drain(base..).collect()));
+            return Some(Node::Arr(self.items.split_off(base)));
         }
     }
 
@@ -328,7 +330,7 @@ impl<'a> Reader<'a> {
                 return None;
             }
             self.prints.truncate(base);
-            return Some(Node::Obj(Members(self.members.drain(base..).collect())));
+            return Some(Node::Obj(Members(self.members.split_off(base))));
         }
     }
 }

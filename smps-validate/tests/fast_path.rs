@@ -361,3 +361,46 @@ fn repeated_keys_and_null_fields_get_the_same_report() {
         same(text);
     }
 }
+
+/// Plain documents with findings: the fast path hands its own tree to the full path (instead of
+/// a second parse) and, when its schema check refused the document, skips the jsonschema
+/// validity pre-test. Reports must not change: schema errors of every shape, rule findings only,
+/// warnings only, values the compiled schema refuses but jsonschema accepts (`1.0` as an
+/// integer), root arrays and numbers at the edges of the reader's exact float path.
+#[test]
+fn plain_documents_with_findings_get_the_same_report() {
+    let result = |latencies: &str, extra: &str| {
+        format!(
+            "{{\n  \"smpVersion\": \"v0.6.1\",\n  \"id\": \"r-1\",\n  \"labels\": {{\"generator\": \"fortio\"}},\n  \"startTime\": \"2024-05-01T10:00:00Z\",\n  \"endTime\": \"2024-05-01T10:00:30.5Z\",\n  \"latenciesMs\": {latencies}{extra}\n}}\n"
+        )
+    };
+    let ok = r#"{"min": 1.542, "average": 12.56, "p50": 9.862, "p90": 26.277, "p99": 61.868, "max": 159.593}"#;
+    let mut texts = vec![
+        result(ok, ""),
+        result(r#"{"min": 1.5, "p99": "61.868ms"}"#, ""),
+        result("[1.5, 159.593]", ""),
+        result(ok, r#", "actualQps": "fast""#),
+        result(ok, r#", "colour": "blue""#),
+        result(r#"{"p50": 3, "p90": 2}"#, ""),
+        result(r#"{"p50": 0.2, "p90": 0.3}"#, ""),
+        result(r#"{"p50": 1e-400}"#, ""),
+        result(r#"{"p50": 1.7976931348623157e308, "p90": 1e22, "p99": 1e23}"#, ""),
+        result(r#"{"p50": 12345678901234567890123}"#, ""),
+        result(r#"{"p50": -0.0, "p90": -0}"#, ""),
+        r#"{"latenciesMs": {"p50": 1}, "labels": {"generator": 7}}"#.to_owned(),
+        r#"{"latenciesMs": {"p50": 1}, "id": 42}"#.to_owned(),
+        r#"{"latenciesMs": {"p50": 1}, "endTime": "2024-13-45 25:00"}"#.to_owned(),
+        r#"{"latenciesMs": {"p50": 1}, "startTime": "2024-05-01T10:00:00Z", "endTime": "2024-05-01T09:00:00Z"}"#.to_owned(),
+        r#"{"clients": [{"connections": 1.0, "endpointUrls": ["http://a/"]}], "duration": "1s"}"#.to_owned(),
+        r#"{"clients": [{"connections": 3000000000}], "duration": "1s"}"#.to_owned(),
+        r#"[{"latenciesMs": {"p50": 1}}, {"latenciesMs": {"p50": "x"}}]"#.to_owned(),
+        r#"{"nodes": [{"cores": -1}], "kubernetesVersion": "1.29"}"#.to_owned(),
+        r#"{"hello": "world"}"#.to_owned(),
+        "[]".to_owned(),
+        "42".to_owned(),
+    ];
+    texts.push(texts[1].replace('\n', "\r\n"));
+    for text in &texts {
+        same(text);
+    }
+}
