@@ -1063,7 +1063,7 @@ struct PendingInterval {
 
 async fn collect(
     mut rx: mpsc::UnboundedReceiver<WorkerMsg>,
-    joins: Vec<JoinHandle<WorkerFinal>>,
+    joins: Vec<JoinHandle<Box<WorkerFinal>>>,
     snap_tx: mpsc::UnboundedSender<Snapshot>,
     ctx: CollectorCtx,
 ) -> Result<Report> {

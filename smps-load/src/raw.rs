@@ -119,10 +119,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ErrorKind> {
         let rest = &buf[pos..];
         // The field name runs up to the colon; every byte before it must be a `tchar`. This
         // also refuses obsolete line folding (a continuation line starts with a space).
-        let colon = rest
-            .iter()
-            .position(|b| !TCHAR[usize::from(*b)])
-            .unwrap_or(rest.len());
+        let colon = name_len(rest);
         match rest.get(colon) {
             None => return Ok(None),
             Some(b':') if colon > 0 => {}
@@ -146,25 +143,24 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ErrorKind> {
             return Ok(None);
         };
         let name = &rest[..colon];
-        let line = strip_cr(&rest[..colon + 1 + n]);
+        let value = || strip_cr(&rest[colon + 1..colon + 1 + n]).trim_ascii();
         pos += colon + 1 + n + 1;
-        let value = line[colon + 1..].trim_ascii();
         match name.len() {
             14 if eq_lower(name, b"content-length") => {
-                let n = parse_length(value)?;
+                let n = parse_length(value())?;
                 if head.length.is_some_and(|m| m != n) {
                     return Err(ErrorKind::Protocol);
                 }
                 head.length = Some(n);
             }
             17 if eq_lower(name, b"transfer-encoding") => {
-                head.chunked = value
+                head.chunked = value()
                     .rsplit(|b| *b == b',')
                     .next()
                     .is_some_and(|v| eq_lower(v.trim_ascii(), b"chunked"));
             }
             10 if eq_lower(name, b"connection") => {
-                for option in value.split(|b| *b == b',').map(<[u8]>::trim_ascii) {
+                for option in value().split(|b| *b == b',').map(<[u8]>::trim_ascii) {
                     if eq_lower(option, b"close") {
                         close = true;
                     } else if eq_lower(option, b"keep-alive") {
@@ -175,6 +171,20 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ErrorKind> {
             _ => {}
         }
     }
+}
+
+/// Length of the field name at the start of `s`: the run of `tchar` bytes, checked eight at
+/// a time while they last.
+fn name_len(s: &[u8]) -> usize {
+    let ok = |b: u8| TCHAR[usize::from(b)];
+    let mut i = 0;
+    for chunk in s.chunks_exact(8) {
+        if !chunk.iter().fold(true, |all, b| all & ok(*b)) {
+            break;
+        }
+        i += 8;
+    }
+    i + s[i..].iter().position(|b| !ok(*b)).unwrap_or(s.len() - i)
 }
 
 /// Index of the first `\n` in `s`, eight bytes at a time (field lines are short, so this
@@ -229,10 +239,15 @@ enum Framing {
     Empty,
 }
 
+/// Reads between two yields to the runtime (see [`RawConn::fill`]).
+const YIELD_EVERY: u32 = 64;
+
 /// One HTTP/1.1 connection.
 pub(crate) struct RawConn<S> {
     io: S,
     buf: BytesMut,
+    /// Reads so far (wrapping), for [`YIELD_EVERY`].
+    reads: u32,
 }
 
 fn io_kind(e: &std::io::Error) -> ErrorKind {
@@ -250,11 +265,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RawConn<S> {
         RawConn {
             io,
             buf: BytesMut::with_capacity(8 * 1024),
+            reads: 0,
         }
     }
 
     /// Reads more bytes into the buffer; `Ok(0)` at end of stream.
+    ///
+    /// Every [`YIELD_EVERY`] reads it first yields to the runtime, so that a connection
+    /// whose data keeps arriving (a long body) cannot hold its task for the whole body.
     async fn fill(&mut self) -> Result<usize, ErrorKind> {
+        self.reads = self.reads.wrapping_add(1);
+        if self.reads % YIELD_EVERY == 0 {
+            tokio::task::yield_now().await;
+        }
         if self.buf.capacity() - self.buf.len() < 1024 {
             self.buf.reserve(8 * 1024);
         }
@@ -558,6 +581,12 @@ mod tests {
             if let Ok(Some(h)) = parse_head(&wire) {
                 proptest::prop_assert!(h.len <= wire.len());
             }
+        }
+
+        #[test]
+        fn name_len_agrees_with_a_plain_scan(s in "[a-zA-Z0-9!#$%&'*+.^_`|~ :(),-]{0,30}") {
+            let plain = s.bytes().position(|b| !TCHAR[usize::from(b)]).unwrap_or(s.len());
+            proptest::prop_assert_eq!(name_len(s.as_bytes()), plain);
         }
 
         #[test]

@@ -371,7 +371,9 @@ impl Transport {
             }
         }
         if entry.is_none() {
-            match self.connect(origin).await {
+            // Boxed: connecting (TLS included) is rare and its future is large; kept
+            // inline it would be moved with every request's future.
+            match Box::pin(self.connect(origin)).await {
                 Ok(c) => {
                     *entry = Some(c);
                     connected = true;
@@ -427,7 +429,9 @@ impl Transport {
                         .map_err(|e| classify_hyper(&e))?;
                     read_response(resp).await
                 };
-                tokio::pin!(fut);
+                // Boxed, like the HTTP/2 exchange below: hyper's futures are large, and the
+                // lean HTTP/1.1 path should not move their space around with every request.
+                let mut fut = Box::pin(fut);
                 tokio::select! {
                     biased;
                     r = &mut fut => r,
@@ -446,14 +450,14 @@ impl Transport {
             Conn::H2 { sender } => {
                 let req = self.request(ep, true);
                 sent_at = Instant::now();
-                async {
+                Box::pin(async {
                     sender.ready().await.map_err(|e| classify_hyper(&e))?;
                     let resp = sender
                         .send_request(req)
                         .await
                         .map_err(|e| classify_hyper(&e))?;
                     read_response(resp).await
-                }
+                })
                 .await
             }
         };
@@ -581,6 +585,18 @@ pub(crate) fn tls_connector(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn future_size<'a, F>(_: impl FnOnce(&'a Transport, &'a mut Slot) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    #[test]
+    fn the_per_request_future_stays_small() {
+        // A new exchange future is built for every request; connecting and the hyper paths
+        // are boxed so that the lean path does not copy kilobytes per request.
+        let size = future_size(|t: &Transport, s: &mut Slot| t.exchange(s, 0));
+        assert!(size <= 512, "exchange future is {size} bytes");
+    }
 
     #[test]
     fn connect_errors_map_to_stable_kinds() {

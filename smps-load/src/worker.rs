@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
 
+use futures_util::future::Either;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
@@ -92,11 +93,14 @@ pub(crate) struct WorkerFinal {
 }
 
 /// Runs one worker to its end.
-pub(crate) async fn worker(ctx: WorkerCtx, slots: Vec<Slot>) -> WorkerFinal {
-    match ctx.model {
+///
+/// The totals come boxed: the runtime moves a task's `Poll<Output>` around on every poll, so
+/// a small output keeps each wake-up cheap.
+pub(crate) async fn worker(ctx: WorkerCtx, slots: Vec<Slot>) -> Box<WorkerFinal> {
+    Box::new(match ctx.model {
         WorkerModel::Closed => closed(ctx, slots).await,
         WorkerModel::Open { .. } => open(ctx, slots).await,
-    }
+    })
 }
 
 /// Where one worker's outcomes go. Each outcome is recorded once, into the current
@@ -266,9 +270,9 @@ async fn connection_loop(
     timeout: Duration,
     endpoint_of: impl Fn(u64) -> usize,
     mut slot: Slot,
-) {
+) -> Ended {
     let Some(mut j) = lock(shared).claim() else {
-        return;
+        return Ended::Connection;
     };
     let timer = tokio::time::sleep(timeout);
     tokio::pin!(timer);
@@ -307,14 +311,25 @@ async fn connection_loop(
         }
         match s.claim() {
             Some(next) => j = next,
-            None => return,
+            None => return Ended::Connection,
         }
     }
 }
 
+/// How one part of a closed-loop worker ended.
+enum Ended {
+    /// A connection stopped claiming requests.
+    Connection,
+    /// The grace period after the stop ran out; what is still in flight is abandoned.
+    GraceOver,
+}
+
 /// The closed loop: every connection sends its next request as soon as the previous one
-/// is done. The worker task itself only watches the clock (interval boundaries, deadline,
-/// grace period) and the stop signal.
+/// is done.
+///
+/// The connections and the worker's clock ([`control`]) are polled side by side by one
+/// `FuturesUnordered`, which polls only what was woken: a response wakes its connection
+/// alone, and the clock and the stop signal cost nothing per request.
 async fn closed(ctx: WorkerCtx, slots: Vec<Slot>) -> WorkerFinal {
     let shared = Mutex::new(ClosedShared {
         sink: Sink::new(&ctx),
@@ -326,17 +341,57 @@ async fn closed(ctx: WorkerCtx, slots: Vec<Slot>) -> WorkerFinal {
     });
     let endpoint_of = ctx.endpoint_of();
     let transport = &*ctx.transport;
-    let mut connections: FuturesUnordered<_> = slots
+    let mut live = slots.len();
+    // Outside Tokio's cooperative budget: once a task's budget is spent, every further I/O
+    // or timer poll returns `Pending`, so each connection that is ready in the same pass
+    // would be polled once for nothing. Fairness comes from `FuturesUnordered`, which
+    // yields after polling each connection once, and from the lean client, which yields
+    // during long bodies.
+    let mut parts: FuturesUnordered<_> = slots
         .into_iter()
-        .map(|slot| connection_loop(&shared, transport, ctx.request_timeout, endpoint_of, slot))
+        .map(|slot| {
+            Either::Left(tokio::task::unconstrained(connection_loop(
+                &shared,
+                transport,
+                ctx.request_timeout,
+                endpoint_of,
+                slot,
+            )))
+        })
         .collect();
-    let far = ctx.far();
-    let cancelled = ctx.stop.cancelled();
+    parts.push(Either::Right(control(
+        &shared,
+        &ctx.stop,
+        ctx.request_timeout,
+        ctx.far(),
+    )));
+    while live > 0 {
+        match parts.next().await {
+            Some(Ended::Connection) => live -= 1,
+            Some(Ended::GraceOver) | None => break,
+        }
+    }
+    // Requests still running after the grace period are abandoned with their connections.
+    drop(parts);
+    let s = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
+    let in_flight = s.active;
+    s.sink.finish(Instant::now(), in_flight)
+}
+
+/// The clock of a closed-loop worker: closes intervals on time (also when no response
+/// arrives), stops claiming at the deadline or on the stop signal, and ends the grace
+/// period one request timeout after the stop.
+async fn control(
+    shared: &Mutex<ClosedShared>,
+    stop: &CancellationToken,
+    request_timeout: Duration,
+    far: Instant,
+) -> Ended {
+    let cancelled = stop.cancelled();
     tokio::pin!(cancelled);
     let mut stop_seen = false;
     let mut grace: Option<Instant> = None;
-    // One timer for everything the worker waits for: the next interval boundary, the
-    // deadline, the end of the grace period.
+    // One timer for the next interval boundary, the deadline and the end of the grace period.
     let wake_at = |s: &ClosedShared, grace: Option<Instant>| {
         let mut at = s.sink.next_boundary;
         if !s.stopping {
@@ -344,21 +399,14 @@ async fn closed(ctx: WorkerCtx, slots: Vec<Slot>) -> WorkerFinal {
         }
         grace.map_or(at, |g| at.min(g))
     };
-    let tick = tokio::time::sleep_until(wake_at(&lock(&shared), None));
+    let tick = tokio::time::sleep_until(wake_at(&lock(shared), None));
     tokio::pin!(tick);
     loop {
-        // Connections finish only when they stop claiming requests, so polling them first
-        // cannot starve the timer.
         tokio::select! {
             biased;
-            next = connections.next() => {
-                if next.is_none() {
-                    break;
-                }
-            }
             () = &mut tick => {
                 let now = Instant::now();
-                let mut s = lock(&shared);
+                let mut s = lock(shared);
                 let in_flight = s.active;
                 s.sink.roll_to(now, in_flight);
                 if s.deadline.is_some_and(|d| now >= d) {
@@ -366,28 +414,23 @@ async fn closed(ctx: WorkerCtx, slots: Vec<Slot>) -> WorkerFinal {
                 }
                 if grace.is_some_and(|g| now >= g) {
                     s.sink.cur.abandoned += in_flight;
-                    break;
+                    return Ended::GraceOver;
                 }
             }
             () = &mut cancelled, if !stop_seen => {
                 stop_seen = true;
-                lock(&shared).stopping = true;
+                lock(shared).stopping = true;
             }
         }
-        let s = lock(&shared);
+        let s = lock(shared);
         if s.stopping && grace.is_none() {
-            grace = Some(Instant::now() + ctx.request_timeout);
+            grace = Some(Instant::now() + request_timeout);
         }
         let at = wake_at(&s, grace);
         if at != tick.deadline() {
             tick.as_mut().reset(at);
         }
     }
-    // Requests still running after the grace period are abandoned with their connections.
-    drop(connections);
-    let s = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
-    let in_flight = s.active;
-    s.sink.finish(Instant::now(), in_flight)
 }
 
 /// A request of the open loop, finished.
