@@ -191,12 +191,13 @@ impl Sink {
         match exchange {
             Some(ex) => {
                 match ex.outcome {
-                    Ok(status) => s.record_response(
-                        status,
-                        micros(ex.done_at.saturating_duration_since(intended)),
-                        micros(ex.done_at.saturating_duration_since(ex.sent_at)),
-                        micros(ex.sent_at.saturating_duration_since(intended)),
-                    ),
+                    Ok(status) => {
+                        // Two clock differences; their sum is the third, exactly.
+                        let lag = ex.sent_at.saturating_duration_since(intended);
+                        let service = ex.done_at.saturating_duration_since(ex.sent_at);
+                        let latency = lag.saturating_add(service);
+                        s.record_response(status, micros(latency), micros(service), micros(lag));
+                    }
                     Err(kind) => s.record_error(kind),
                 }
                 s.bytes_in += ex.bytes_in;
@@ -227,8 +228,11 @@ impl Sink {
     }
 }
 
+/// Whole microseconds, saturating (without the 128-bit arithmetic of `as_micros`).
 fn micros(d: Duration) -> u64 {
-    d.as_micros().min(u128::from(u64::MAX)) as u64
+    d.as_secs()
+        .saturating_mul(1_000_000)
+        .saturating_add(u64::from(d.subsec_micros()))
 }
 
 /// Locks a worker's shared state. Only the worker's own task takes the lock, so it is never
@@ -263,6 +267,9 @@ impl ClosedShared {
     }
 }
 
+/// How far past its due time a closed-loop request timeout may fire (see [`connection_loop`]).
+const TIMER_SLACK: Duration = Duration::from_millis(1);
+
 /// One connection of the closed loop: request after request until the worker stops.
 async fn connection_loop(
     shared: &Mutex<ClosedShared>,
@@ -279,8 +286,14 @@ async fn connection_loop(
     loop {
         let ep = endpoint_of(j);
         let intended = Instant::now();
-        // Pushing the deadline later is an atomic store while the timer is registered.
-        timer.as_mut().reset(intended + timeout);
+        // The timer runs on whole milliseconds, so it is moved only when its deadline would
+        // come less than `timeout` after this send, and then one millisecond past that: a
+        // request never times out early, at most a millisecond late, and back-to-back
+        // requests mostly leave the timer alone. Moving it later is an atomic store while
+        // it is registered.
+        if timer.deadline() < intended + timeout {
+            timer.as_mut().reset(intended + timeout + TIMER_SLACK);
+        }
         let exchange = {
             let request = transport.exchange(&mut slot, ep);
             tokio::pin!(request);
