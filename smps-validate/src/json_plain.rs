@@ -26,7 +26,6 @@ pub(crate) fn read_plain_json(text: &str, max_depth: usize) -> Option<Node<'_>> 
         at: 0,
         max_depth,
         members: Vec::with_capacity(32),
-        prints: Vec::with_capacity(32),
         items: Vec::new(),
     };
     let root = r.value(0, false)?;
@@ -76,8 +75,6 @@ struct Reader<'a> {
     max_depth: usize,
     /// Members of the objects being read, innermost last.
     members: Vec<(Cow<'a, str>, Node<'a>)>,
-    /// [`print`] of each entry of `members`.
-    prints: Vec<u32>,
     /// Items of the arrays being read, innermost last.
     items: Vec<Node<'a>>,
 }
@@ -307,10 +304,9 @@ impl<'a> Reader<'a> {
             let p = print(key);
             let count = self.members.len() - base;
             if count >= MAX_MEMBERS
-                || self.prints[base..]
+                || self.members[base..]
                     .iter()
-                    .zip(&self.members[base..])
-                    .any(|(q, (k, _))| *q == p && k == key)
+                    .any(|(k, _)| print(k) == p && k == key)
             {
                 return None;
             }
@@ -322,14 +318,12 @@ impl<'a> Reader<'a> {
                 return None;
             }
             self.members.push((Cow::Borrowed(key), value));
-            self.prints.push(p);
             if self.eat(b',') {
                 continue;
             }
             if !self.eat(b'}') {
                 return None;
             }
-            self.prints.truncate(base);
             return Some(Node::Obj(Members(self.members.split_off(base))));
         }
     }

@@ -77,7 +77,9 @@ pub(crate) fn check_result<T: Tree>(r: &T::Map, sink: &mut Sink<'_>) {
     let root = Pointer::root();
     if let Some(lat) = obj(field::<T>(r, "latenciesMs")) {
         let base = || Pointer::root().child("latenciesMs");
-        let mut present: Vec<(&str, f64)> = Vec::with_capacity(LATENCY_FIELDS.len());
+        // At most one entry per latency field: no allocation.
+        let mut slots = [("", 0.0_f64); LATENCY_FIELDS.len()];
+        let mut count = 0;
         for name in LATENCY_FIELDS {
             let Some(raw) = field::<T>(lat, name) else {
                 continue;
@@ -93,9 +95,11 @@ pub(crate) fn check_result<T: Tree>(r: &T::Map, sink: &mut Sink<'_>) {
                     },
                 );
             } else {
-                present.push((name, x));
+                slots[count] = (name, x);
+                count += 1;
             }
         }
+        let present = &slots[..count];
         let mut ordered = present.iter().copied().filter(|(n, _)| *n != "average");
         let mut previous = ordered.next();
         for (hi_name, hi) in ordered {

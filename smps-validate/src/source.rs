@@ -187,12 +187,15 @@ impl<'a> Source<'a> {
         self.kind
     }
 
-    /// Reads and decodes the input, enforcing the size limit.
+    /// Reads and decodes the input, enforcing the size limit. Text given as `str` is not yet
+    /// checked for NUL bytes ([`Loaded::nul_checked`]): the caller runs [`check_text`] unless a
+    /// reader that refuses NUL bytes has already read the whole text.
     pub(crate) fn load(&self, limit: u64) -> Result<Loaded<'_>> {
+        let mut nul_checked = true;
         let text: Cow<'_, str> = match &self.data {
             Data::Text(t) => {
                 check_size(t.len() as u64, limit)?;
-                check_text(t)?;
+                nul_checked = false;
                 Cow::Borrowed(t.as_ref())
             }
             Data::Bytes(b) => {
@@ -221,7 +224,11 @@ impl<'a> Source<'a> {
             }
         };
         let format = self.format.or_else(|| self.format_from_extension());
-        Ok(Loaded { text, format })
+        Ok(Loaded {
+            text,
+            format,
+            nul_checked,
+        })
     }
 
     fn format_from_extension(&self) -> Option<Format> {
@@ -241,6 +248,8 @@ impl<'a> Source<'a> {
 pub(crate) struct Loaded<'a> {
     pub(crate) text: Cow<'a, str>,
     pub(crate) format: Option<Format>,
+    /// Whether [`check_text`] has run on `text` (bytes and files: always; `str`: never).
+    pub(crate) nul_checked: bool,
 }
 
 impl Loaded<'_> {

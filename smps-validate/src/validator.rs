@@ -393,6 +393,13 @@ impl Validator {
         }
         let sniffed = loaded.format.unwrap_or_else(|| sniff(text));
         let forced = source.forced_kind();
+        // Only the plain JSON reader is known to refuse NUL bytes (see below).
+        let json_fast = self.fast_path && sniffed == Format::Json;
+        let mut nul_checked = loaded.nul_checked;
+        if !nul_checked && !json_fast {
+            crate::source::check_text(&loaded.text)?;
+            nul_checked = true;
+        }
         let mut plain = None;
         if self.fast_path {
             match self.fast(text, sniffed, forced) {
@@ -421,6 +428,12 @@ impl Validator {
                 }
                 Fast::Plain { .. } | Fast::Other => {}
             }
+        }
+        // The plain JSON reader refuses every byte below 0x20 outside whitespace, so a text it
+        // read (a valid answer above, or `plain`) has no NUL byte; any other text is checked
+        // now, before the full path.
+        if !nul_checked && plain.is_none() {
+            crate::source::check_text(&loaded.text)?;
         }
         let mut likely_invalid = false;
         let (format, units) = match plain {

@@ -404,3 +404,30 @@ fn plain_documents_with_findings_get_the_same_report() {
         same(text);
     }
 }
+
+/// Text inputs are checked for NUL bytes after the plain JSON reader has had its go (it refuses
+/// them); the error must be the one the full path gives, wherever the NUL byte is.
+#[test]
+fn nul_bytes_in_text_are_the_same_error_either_way() {
+    for text in [
+        "{\"latenciesMs\": {\"p50\": 1}, \"id\": \"a\0b\"}",
+        "{\"latenciesMs\": {\"p50\": 1}}\0",
+        "\0{\"latenciesMs\": {\"p50\": 1}}",
+        "{\"latenciesMs\": {\"p50\": 1},\0 \"id\": \"x\"}",
+        "{\"labels\": {\"a\0\": \"b\"}, \"latenciesMs\": {\"p50\": 1}}",
+    ] {
+        same(text);
+        let e = fast().report_str(text).unwrap_err();
+        assert!(e.to_string().contains("NUL"), "{text:?}: {e}");
+    }
+    for text in [
+        "latenciesMs:\n  p50: 1\nid: a\0b\n",
+        "id: \"a\0b\"\nlatenciesMs: {p50: 1}\n",
+    ] {
+        same_as(text, Format::Yaml);
+        let e = fast()
+            .report(&Source::text(text).format(Format::Yaml))
+            .unwrap_err();
+        assert!(e.to_string().contains("NUL"), "{text:?}: {e}");
+    }
+}
