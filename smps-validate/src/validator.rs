@@ -388,7 +388,7 @@ impl Validator {
     fn run(&self, source: &Source<'_>, mode: Mode) -> Result<Report> {
         let loaded = source.load(self.max_input_bytes)?;
         let text = loaded.body();
-        if text.trim().is_empty() {
+        if text.trim_start().is_empty() {
             return Err(Error::Empty);
         }
         let sniffed = loaded.format.unwrap_or_else(|| sniff(text));
