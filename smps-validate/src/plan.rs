@@ -25,8 +25,8 @@ pub(crate) enum Plan {
     All(Vec<Plan>),
     /// At least one branch must pass.
     AnyOf(Vec<Plan>),
-    /// `type`: one of these JSON types.
-    Types(Vec<JsonType>),
+    /// `type`: one of these JSON types (a set of [`JsonType::bit`]s).
+    Types(u8),
     /// `enum`: one of these strings or integers.
     Enum(Vec<Value>),
     /// `pattern` on strings.
@@ -178,7 +178,7 @@ impl Plan {
             Plan::Any => true,
             Plan::All(checks) => checks.iter().all(|c| c.accepts(node)),
             Plan::AnyOf(branches) => branches.iter().any(|b| b.accepts(node)),
-            Plan::Types(types) => types.iter().any(|t| has_type(node, *t)),
+            Plan::Types(types) => node_types(node) & types != 0,
             Plan::Enum(options) => options.iter().any(|o| match (o, node) {
                 (Value::String(a), Node::Str(b)) => a == b,
                 (Value::Number(a), Node::Int(b)) => a.as_i64() == Some(*b),
@@ -209,9 +209,11 @@ impl Plan {
                     // previous match first, so the common case is one comparison per member.
                     let mut hint = 0;
                     members.0.iter().all(|(k, v)| {
-                        let found = (hint..known.len())
-                            .chain(0..hint)
-                            .find(|&i| known[i].0 == *k);
+                        let found = if known.get(hint).is_some_and(|(name, _)| name == k) {
+                            Some(hint)
+                        } else {
+                            known.iter().position(|(name, _)| name == k)
+                        };
                         match found {
                             Some(i) => {
                                 hint = i + 1;
@@ -252,7 +254,9 @@ fn types(arg: &Value) -> Plan {
         Value::Array(items) => items.iter().map(one).collect(),
         v => one(v).map(|t| vec![t]),
     };
-    list.map_or(Plan::Unsupported, Plan::Types)
+    list.map_or(Plan::Unsupported, |l| {
+        Plan::Types(l.iter().fold(0, |set, t| set | t.bit()))
+    })
 }
 
 fn bound(arg: &Value) -> Option<Bound> {
@@ -265,22 +269,25 @@ fn bound(arg: &Value) -> Option<Bound> {
     arg.as_f64().filter(|f| f.is_finite()).map(Bound::Float)
 }
 
-/// The type test. `1.0` is an integer for JSON Schema; the fast path refuses it rather than
-/// reason about it (the full path accepts it).
-fn has_type(node: &Node<'_>, t: JsonType) -> bool {
-    matches!(
-        (node, t),
-        (Node::Null, JsonType::Null)
-            | (Node::Bool(_), JsonType::Boolean)
-            | (
-                Node::Int(_) | Node::UInt(_),
-                JsonType::Integer | JsonType::Number
-            )
-            | (Node::Float(_), JsonType::Number)
-            | (Node::Str(_), JsonType::String)
-            | (Node::Arr(_), JsonType::Array)
-            | (Node::Obj(_), JsonType::Object)
-    )
+impl JsonType {
+    /// This type as one bit of a set.
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// The JSON types `node` has, as a set of [`JsonType::bit`]s. `1.0` is an integer for JSON
+/// Schema; the fast path refuses it rather than reason about it (the full path accepts it).
+fn node_types(node: &Node<'_>) -> u8 {
+    match node {
+        Node::Null => JsonType::Null.bit(),
+        Node::Bool(_) => JsonType::Boolean.bit(),
+        Node::Int(_) | Node::UInt(_) => JsonType::Integer.bit() | JsonType::Number.bit(),
+        Node::Float(_) => JsonType::Number.bit(),
+        Node::Str(_) => JsonType::String.bit(),
+        Node::Arr(_) => JsonType::Array.bit(),
+        Node::Obj(_) => JsonType::Object.bit(),
+    }
 }
 
 /// `node` compared with a bound.
