@@ -267,8 +267,11 @@ impl ClosedShared {
     }
 }
 
-/// How far past its due time a closed-loop request timeout may fire (see [`connection_loop`]).
-const TIMER_SLACK: Duration = Duration::from_millis(1);
+/// How far past its due time a closed-loop request timeout may fire (see
+/// [`connection_loop`]): a thousandth of the timeout, at least the timer's 1 ms resolution.
+fn timer_slack(timeout: Duration) -> Duration {
+    (timeout / 1000).max(Duration::from_millis(1))
+}
 
 /// One connection of the closed loop: request after request until the worker stops.
 async fn connection_loop(
@@ -281,18 +284,18 @@ async fn connection_loop(
     let Some(mut j) = lock(shared).claim() else {
         return Ended::Connection;
     };
+    let slack = timer_slack(timeout);
     let timer = tokio::time::sleep(timeout);
     tokio::pin!(timer);
     loop {
         let ep = endpoint_of(j);
         let intended = Instant::now();
-        // The timer runs on whole milliseconds, so it is moved only when its deadline would
-        // come less than `timeout` after this send, and then one millisecond past that: a
-        // request never times out early, at most a millisecond late, and back-to-back
-        // requests mostly leave the timer alone. Moving it later is an atomic store while
-        // it is registered.
+        // The timer is moved only when its deadline would come less than `timeout` after
+        // this send, and then `slack` past that: a request never times out early, at most
+        // `slack` late, and most requests leave the timer alone. Moving it later is an atomic
+        // store while it is registered.
         if timer.deadline() < intended + timeout {
-            timer.as_mut().reset(intended + timeout + TIMER_SLACK);
+            timer.as_mut().reset(intended + timeout + slack);
         }
         let exchange = {
             let request = transport.exchange(&mut slot, ep);
