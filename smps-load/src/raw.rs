@@ -148,52 +148,28 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ErrorKind> {
     }
 }
 
-/// Index of the first byte of `s` that cannot continue a field name (a colon, or anything
-/// but visible ASCII), or `s.len()`; eight bytes at a time.
-fn name_end(s: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = s.chunks_exact(8);
-    let mut base = 0;
-    for chunk in &mut chunks {
-        if let Ok(bytes) = <[u8; 8]>::try_from(chunk) {
-            let w = u64::from_le_bytes(bytes);
-            let colon = w ^ (ONES * u64::from(b':'));
-            let del = w ^ (ONES * 0x7f);
-            // Flags bytes that are `:`, DEL, below `!` (space, controls) or above 0x7f; in each
-            // term the lowest flagged byte is exact, so the lowest of all is the first stop.
-            let stop = (colon.wrapping_sub(ONES) & !colon)
-                | (del.wrapping_sub(ONES) & !del)
-                | (w.wrapping_sub(ONES * 0x21) & !w)
-                | w;
-            let stop = stop & HIGHS;
-            if stop != 0 {
-                return base + (stop.trailing_zeros() / 8) as usize;
-            }
-        }
-        base += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|b| *b == b':' || !b.is_ascii_graphic())
-        .map_or(s.len(), |i| base + i)
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of every zero byte of `w`, and possibly of bytes above the first one (a
+/// borrow): the lowest set bit is always exact.
+#[inline(always)]
+fn zero_bytes(w: u64) -> u64 {
+    w.wrapping_sub(ONES) & !w & HIGHS
 }
 
-/// Index of the first `\n` in `s`, eight bytes at a time (field lines are short, so this
-/// beats a vectorised search with its setup cost).
-fn find_lf(s: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
+/// Index of the first byte of `s` for which `stop` holds, eight bytes at a time. `flags` gives
+/// a word whose lowest set high bit marks the first such byte of the (little-endian) word,
+/// or zero when there is none; the last few bytes are tested with `stop` itself.
+#[inline(always)]
+fn scan(s: &[u8], flags: impl Fn(u64) -> u64, stop: impl Fn(u8) -> bool) -> Option<usize> {
     let mut chunks = s.chunks_exact(8);
     let mut base = 0;
     for chunk in &mut chunks {
         if let Ok(bytes) = <[u8; 8]>::try_from(chunk) {
-            let w = u64::from_le_bytes(bytes) ^ (ONES * u64::from(b'\n'));
-            // A byte of `w` is zero where the input has `\n`; the lowest flagged byte is exact.
-            let zero = w.wrapping_sub(ONES) & !w & HIGHS;
-            if zero != 0 {
-                return Some(base + (zero.trailing_zeros() / 8) as usize);
+            let found = flags(u64::from_le_bytes(bytes));
+            if found != 0 {
+                return Some(base + (found.trailing_zeros() / 8) as usize);
             }
         }
         base += 8;
@@ -201,8 +177,32 @@ fn find_lf(s: &[u8]) -> Option<usize> {
     chunks
         .remainder()
         .iter()
-        .position(|b| *b == b'\n')
+        .position(|b| stop(*b))
         .map(|i| base + i)
+}
+
+/// Index of the first byte of `s` that cannot continue a field name (a colon, or anything
+/// but visible ASCII), or `s.len()`.
+fn name_end(s: &[u8]) -> usize {
+    let flags = |w: u64| {
+        // `:`, DEL, below `!` (space, controls), above 0x7f: in each term the lowest flagged
+        // byte is exact, so the lowest of all is the first stop.
+        zero_bytes(w ^ (ONES * u64::from(b':')))
+            | zero_bytes(w ^ (ONES * 0x7f))
+            | (w.wrapping_sub(ONES * 0x21) & !w & HIGHS)
+            | (w & HIGHS)
+    };
+    scan(s, flags, |b| b == b':' || !b.is_ascii_graphic()).unwrap_or(s.len())
+}
+
+/// Index of the first `\n` in `s` (field lines are short, so eight bytes at a time beats a
+/// vectorised search with its setup cost).
+fn find_lf(s: &[u8]) -> Option<usize> {
+    scan(
+        s,
+        |w| zero_bytes(w ^ (ONES * u64::from(b'\n'))),
+        |b| b == b'\n',
+    )
 }
 
 /// `text` equals `lower` (lower-case letters and `-`) ignoring ASCII case. Setting bit 5

@@ -5,7 +5,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use smps_load::reference::{ReferenceServer, Stall};
 use smps_load::{
-    ArrivalPlan, BacklogPolicy, Engine, HttpVersion, LatencyBasis, LoadModel, Phase, Stage,
+    ArrivalPlan, BacklogPolicy, Engine, EngineBuilder, HttpVersion, LatencyBasis, LoadModel, Phase,
+    Report, Snapshot, Stage,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,27 +136,30 @@ async fn status_mix_is_counted_per_code() {
     assert_eq!(fortio["DurationHistogram"]["Count"], 400);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn warm_up_is_reported_separately_and_kept_out_of_the_totals() {
-    let _serial = crate::serial().await;
-    let server = ReferenceServer::builder().start().await.unwrap();
-    let mut run = Engine::builder()
-        .url(server.url("/"))
-        .connections(2)
-        .rate(1000.0)
-        .warmup(Duration::from_millis(300))
-        .duration(Duration::from_millis(600))
-        .interval(Duration::from_millis(300))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+/// Runs `builder`'s test to its end, collecting every progress snapshot.
+async fn run_with_snapshots(builder: EngineBuilder) -> (Vec<Snapshot>, Report) {
+    let mut run = builder.build().unwrap().start().await.unwrap();
     let mut snaps = Vec::new();
     while let Some(s) = run.next().await {
         snaps.push(s);
     }
-    let report = run.finish().await.unwrap();
+    (snaps, run.finish().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_up_is_reported_separately_and_kept_out_of_the_totals() {
+    let _serial = crate::serial().await;
+    let server = ReferenceServer::builder().start().await.unwrap();
+    let (snaps, report) = run_with_snapshots(
+        Engine::builder()
+            .url(server.url("/"))
+            .connections(2)
+            .rate(1000.0)
+            .warmup(Duration::from_millis(300))
+            .duration(Duration::from_millis(600))
+            .interval(Duration::from_millis(300)),
+    )
+    .await;
     let warm = report.warmup.as_ref().expect("warm-up phase");
     assert_eq!(warm.requests(), 300);
     assert_eq!(report.measured.requests(), 600);
@@ -173,23 +177,16 @@ async fn warm_up_is_reported_separately_and_kept_out_of_the_totals() {
 async fn closed_loop_warm_up_and_intervals_account_for_every_request_once() {
     let _serial = crate::serial().await;
     let server = crate::server_with_delay(Duration::from_millis(1)).await;
-    let mut run = Engine::builder()
-        .url(server.url("/"))
-        .connections(3)
-        .workers(2)
-        .warmup(Duration::from_millis(200))
-        .duration(Duration::from_millis(400))
-        .interval(Duration::from_millis(100))
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
-    let mut snaps = Vec::new();
-    while let Some(s) = run.next().await {
-        snaps.push(s);
-    }
-    let report = run.finish().await.unwrap();
+    let (snaps, report) = run_with_snapshots(
+        Engine::builder()
+            .url(server.url("/"))
+            .connections(3)
+            .workers(2)
+            .warmup(Duration::from_millis(200))
+            .duration(Duration::from_millis(400))
+            .interval(Duration::from_millis(100)),
+    )
+    .await;
     let warm = report.warmup.as_ref().expect("warm-up phase");
     assert!(warm.ok() > 0 && report.measured.ok() > 0, "{report:?}");
     assert_eq!(warm.error_count() + report.measured.error_count(), 0);
