@@ -4,8 +4,8 @@
 //!
 //! * The **closed loop** runs one long-lived future per connection: claim a request, send it,
 //!   record the outcome, claim the next. Each connection owns one timeout timer that is
-//!   pushed forward for every request, so a request costs no timer registration, no
-//!   allocation and no hand-over between futures.
+//!   pushed later only when its deadline would fall short, so a request costs no timer
+//!   registration, no allocation and no hand-over between futures.
 //! * The **open loop** launches one future per request at its intended send time, because a
 //!   request may have to wait for a free connection (or open one) under the backlog policy.
 
