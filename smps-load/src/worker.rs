@@ -115,9 +115,11 @@ struct Sink {
     index: u64,
     /// Measured-phase outcomes of the current interval.
     cur: Stats,
-    /// Warm-up outcomes of the current interval (`Some` when a warm-up is configured).
+    /// Warm-up outcomes of the current interval, made at the first one (so intervals after
+    /// the warm-up cost nothing extra).
     cur_warm: Option<Stats>,
     measured: Stats,
+    /// Warm-up totals (`Some` when a warm-up is configured).
     warm: Option<Stats>,
     /// When the last measured request ended.
     last_done: Option<Instant>,
@@ -133,18 +135,24 @@ impl Sink {
             next_boundary: ctx.t0 + ctx.interval,
             index: 0,
             cur: Stats::default(),
-            cur_warm: ctx.warmup.then(Stats::default),
+            cur_warm: None,
             measured: Stats::default(),
             warm: ctx.warmup.then(Stats::default),
             last_done: None,
         }
     }
 
+    /// Whether a request intended for `at` belongs to the warm-up.
+    fn is_warm(&self, at: Instant) -> bool {
+        self.warm.is_some() && at < self.measure_start
+    }
+
     /// The current interval's stats of the phase a request intended for `at` belongs to.
     fn phase(&mut self, at: Instant) -> &mut Stats {
-        match &mut self.cur_warm {
-            Some(w) if at < self.measure_start => w,
-            _ => &mut self.cur,
+        if self.is_warm(at) {
+            self.cur_warm.get_or_insert_with(Stats::default)
+        } else {
+            &mut self.cur
         }
     }
 
@@ -159,8 +167,7 @@ impl Sink {
     fn rollover(&mut self, end: Instant, in_flight: u64) {
         let mut stats = std::mem::take(&mut self.cur);
         self.measured.add(&stats);
-        if let (Some(cur_warm), Some(warm)) = (&mut self.cur_warm, &mut self.warm) {
-            let w = std::mem::take(cur_warm);
+        if let (Some(w), Some(warm)) = (self.cur_warm.take(), &mut self.warm) {
             warm.add(&w);
             stats.add(&w);
         }
@@ -186,7 +193,7 @@ impl Sink {
     ) -> Instant {
         let end = exchange.map_or(timed_out_at, |e| e.done_at);
         self.roll_to(end, in_flight);
-        let is_warm = self.cur_warm.is_some() && intended < self.measure_start;
+        let is_warm = self.is_warm(intended);
         let s = self.phase(intended);
         match exchange {
             Some(ex) => {
