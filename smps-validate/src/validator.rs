@@ -393,12 +393,11 @@ impl Validator {
         }
         let sniffed = loaded.format.unwrap_or_else(|| sniff(text));
         let forced = source.forced_kind();
-        // Only the plain JSON reader is known to refuse NUL bytes (see below).
-        let json_fast = self.fast_path && sniffed == Format::Json;
-        let mut nul_checked = loaded.nul_checked;
-        if !nul_checked && !json_fast {
+        // Only the plain JSON reader is known to refuse NUL bytes, so only a text it gets
+        // may put the check off (see below).
+        let defer_nul_check = !loaded.nul_checked && self.fast_path && sniffed == Format::Json;
+        if !loaded.nul_checked && !defer_nul_check {
             crate::source::check_text(&loaded.text)?;
-            nul_checked = true;
         }
         let mut plain = None;
         if self.fast_path {
@@ -432,13 +431,14 @@ impl Validator {
         // The plain JSON reader refuses every byte below 0x20 outside whitespace, so a text it
         // read (a valid answer above, or `plain`) has no NUL byte; any other text is checked
         // now, before the full path.
-        if !nul_checked && plain.is_none() {
+        if defer_nul_check && plain.is_none() {
             crate::source::check_text(&loaded.text)?;
         }
-        let mut likely_invalid = false;
+        let likely_invalid = plain
+            .as_ref()
+            .is_some_and(|(_, schema_rejected)| *schema_rejected);
         let (format, units) = match plain {
-            Some((node, schema_rejected)) => {
-                likely_invalid = schema_rejected;
+            Some((node, _)) => {
                 let parsed = Parsed {
                     value: node.to_value(),
                     duplicates: Vec::new(),
