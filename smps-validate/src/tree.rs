@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+#[cfg(test)]
 use serde::de::{Deserializer, Visitor};
 use serde_json::{Map, Value};
 
@@ -202,9 +203,10 @@ pub(crate) fn plain_member(members: &[(Cow<'_, str>, Node<'_>)], key: &str, raw:
     (raw || canon::key(key) == key) && members.len() < 64 && !members.iter().any(|(k, _)| k == key)
 }
 
-/// Lets smps-model's types read a [`Node`] tree the way they read a `serde_json::Value`, so
-/// the fast path's typed-reader check needs no second parse. Errors carry no detail: a failure
-/// only sends the document down the full path, which explains it.
+/// Lets smps-model's types read a [`Node`] tree the way they read a `serde_json::Value`; the
+/// unit tests use it to check that the fast path only accepts what those types read. Errors
+/// carry no detail.
+#[cfg(test)]
 impl<'de, 'a: 'de> Deserializer<'de> for &'de Node<'a> {
     type Error = serde::de::value::Error;
 
@@ -265,6 +267,7 @@ impl<'de, 'a: 'de> Deserializer<'de> for &'de Node<'a> {
     }
 }
 
+#[cfg(test)]
 impl<'de, 'a: 'de> serde::de::IntoDeserializer<'de, serde::de::value::Error> for &'de Node<'a> {
     type Deserializer = Self;
 

@@ -584,11 +584,14 @@ impl Validator {
         if !findings.is_empty() {
             return Err(false);
         }
-        if model_reads(kind, node) {
-            Ok(kind)
-        } else {
-            Err(false)
-        }
+        // No typed read here: a tree the compiled schema accepts with no rule finding is one
+        // smps-model's types read. The schema is generated from those types, and every value
+        // they parse beyond its JSON type (timestamps, durations, enums, int64 strings) has a
+        // rule that parses it the same way. The full path still makes the typed read, so the
+        // differential tests (`tests/fast_path.rs`, every edge value at every leaf) would see
+        // any gap as two different reports. Skipping it saves about a quarter of the work on
+        // a valid document.
+        Ok(kind)
     }
 
     fn parse(&self, format: Format, text: &str) -> Result<(Format, Vec<Unit>)> {
@@ -976,7 +979,8 @@ fn model_read(kind: Kind, value: &Value) -> Option<RawFinding> {
 }
 
 /// Whether smps-model's types read the fast path's tree (the check [`model_read`] makes on
-/// the full path's tree).
+/// the full path's tree); the unit tests check that every tree the fast path accepts does.
+#[cfg(test)]
 fn model_reads(kind: Kind, node: &Node<'_>) -> bool {
     fn reads<'b, T: serde::Deserialize<'b>>(node: &'b Node<'_>) -> bool {
         T::deserialize(node).is_ok()
@@ -1258,6 +1262,9 @@ mod tests {
         ];
         for (kind, text) in docs {
             assert_eq!(v.fast_valid(text, Format::Json, None), Some(kind), "{text}");
+            // The fast path makes no typed read: what it accepts, smps-model reads.
+            let node = crate::json_plain::read_plain_json(text, 64).unwrap();
+            assert!(model_reads(kind, &node), "{text}");
         }
         #[cfg(feature = "yaml")]
         {
