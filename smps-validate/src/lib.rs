@@ -62,8 +62,10 @@
 //! `serde_json::Value`: a plainly canonical JSON document, or plain block YAML (one scalar per
 //! line, no anchors, tags or multi-line scalars), is read into a tree that borrows from the
 //! input, checked against the same strict schema compiled into a direct checker, run through
-//! the same semantic rules (they are generic over the tree) and read by smps-model's types.
-//! Only a document that passes all of that with no finding is answered from the fast path;
+//! the same semantic rules (they are generic over the tree). It makes no typed read: the
+//! schema is generated from smps-model's types, and every value those types parse beyond its
+//! JSON type (timestamps, durations, enums, int64 strings) has a rule that parses it the same
+//! way. Only a document that passes all of that with no finding is answered from the fast path;
 //! anything else, including every invalid document, goes the full path (jsonschema crate,
 //! locators), so reports are identical either way (checked by differential property tests).
 //! [`ValidatorBuilder::fast_path`] turns it off.

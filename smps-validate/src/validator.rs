@@ -120,8 +120,9 @@ impl ValidatorBuilder {
     /// Whether plainly canonical JSON documents may take the fast path. Default `true`.
     ///
     /// The fast path reads a JSON document into a borrowed tree, checks it against the strict
-    /// schema compiled into a direct checker, runs the same semantic rules and the typed
-    /// reader, and answers "valid" only when every check passes with no finding at all.
+    /// schema compiled into a direct checker, runs the same semantic rules, and answers
+    /// "valid" only when every check passes with no finding at all. It skips the typed read
+    /// the full path makes, which those checks imply (see the crate docs).
     /// Everything else (any finding, snake_case keys, `null` fields, YAML, arrays of
     /// documents, a schema construct the checker does not know) goes the full path, which
     /// uses the jsonschema crate and locates findings. Reports are identical either way; turn
