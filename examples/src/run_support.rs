@@ -62,7 +62,8 @@ pub fn progress_line(s: &Snapshot, total_secs: f64) -> String {
         0.0
     };
     let filled = (frac * 30.0).round() as usize;
-    let planned = s.planned.map_or(String::new(), |p| {
+    // The drain after an open-loop plan ends expects nothing: no "(plan 0)" there.
+    let planned = s.planned.filter(|p| *p > 0.0).map_or(String::new(), |p| {
         format!(
             " (plan {:.0})",
             p / (s.end - s.start).as_secs_f64().max(1e-9)
@@ -149,4 +150,31 @@ pub fn percentile_table(report: &Report) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(start_s: u64, end_s: u64, planned: Option<f64>) -> Snapshot {
+        let latency = serde_json::to_value(LatencySummary::default()).unwrap();
+        let phase = serde_json::to_value(Phase::Measure).unwrap();
+        serde_json::from_value(serde_json::json!({
+            "index": start_s, "phase": phase,
+            "start": {"secs": start_s, "nanos": 0}, "end": {"secs": end_s, "nanos": 0},
+            "responses": 2000, "errors": 0, "dropped": 0, "queued": 0,
+            "planned": planned, "rate": 2000.0,
+            "latency": latency, "service_time": latency,
+            "in_flight": 0, "total_requests": 2000,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn progress_shows_the_planned_rate_only_while_the_plan_runs() {
+        let line = progress_line(&snapshot(1, 2, Some(2000.0)), 10.0);
+        assert!(line.contains("(plan 2000)"), "{line}");
+        assert!(!progress_line(&snapshot(10, 11, Some(0.0)), 10.0).contains("plan"));
+        assert!(!progress_line(&snapshot(1, 2, None), 10.0).contains("plan"));
+    }
 }
