@@ -2,7 +2,10 @@
 //! validator accepts is always readable by smps-model.
 
 use proptest::prelude::*;
-use smps_validate::{Format, Source, Validator};
+use smps_validate::Validator;
+
+#[path = "support/invariants.rs"]
+mod invariants;
 
 const SEEDS: &[&str] = &[
     "smp_version: v0.0.1\nstart_time: 2024-05-01T10:00:00Z\nend_time: 2024-05-01T10:05:00Z\nlatencies_ms: {min: 1.5, average: 4, p50: 3.9, p90: 7.2, p99: 12.8, max: 40}\nactual_qps: 99.5\nlabels: {a: b}\n",
@@ -29,49 +32,8 @@ fn syntax_validator() -> &'static Validator {
 }
 
 fn exercise(bytes: &[u8]) {
-    exercise_with(validator(), bytes);
-    exercise_with(syntax_validator(), bytes);
-}
-
-fn exercise_with(v: &Validator, bytes: &[u8]) {
-    for format in [None, Some(Format::Json), Some(Format::Yaml)] {
-        let mut src = Source::bytes(bytes);
-        if let Some(f) = format {
-            src = src.format(f);
-        }
-        let valid = v.is_valid(&src);
-        let report = v.report(&src);
-        let first = v.validate(&src);
-        match &report {
-            Ok(r) => {
-                assert_eq!(valid, r.is_valid());
-                assert_eq!(first.as_ref().ok().map(Option::is_none), Some(r.is_valid()));
-                for f in r.violations() {
-                    let _ = (f.message(), f.masked_message(), f.to_string());
-                }
-                let _ = r.to_json();
-            }
-            Err(_) => {
-                assert!(!valid);
-                assert!(first.is_err());
-            }
-        }
-        if valid {
-            if let Ok(text) = std::str::from_utf8(bytes) {
-                let opts = match format {
-                    Some(Format::Json) => {
-                        smps_model::ReadOptions::default().with_format(smps_model::Format::Json)
-                    }
-                    Some(Format::Yaml) => {
-                        smps_model::ReadOptions::default().with_format(smps_model::Format::Yaml)
-                    }
-                    _ => smps_model::ReadOptions::default(),
-                };
-                let read = smps_model::read_all(text, &opts);
-                assert!(read.is_ok(), "valid but unreadable: {text:?}: {read:?}");
-            }
-        }
-    }
+    invariants::check(validator(), bytes);
+    invariants::check(syntax_validator(), bytes);
 }
 
 /// A mutation of a seed document: replace, insert or delete bytes.
