@@ -27,7 +27,7 @@ struct Line<'a> {
 
 /// Reads `text` if it is plain block YAML (see the module docs); `None` otherwise.
 pub(crate) fn read_plain_yaml(text: &str, max_depth: usize) -> Option<Node<'_>> {
-    if text.bytes().any(|b| b == b'\t' || b == b'\r') {
+    if !is_plain_text(text) {
         return None;
     }
     let mut lines = Vec::with_capacity(32);
@@ -58,6 +58,24 @@ pub(crate) fn read_plain_yaml(text: &str, max_depth: usize) -> Option<Node<'_>> 
     };
     let root = p.block(indent, 0, false)?;
     (p.at == p.lines.len()).then_some(root)
+}
+
+/// Whether every character of `text` is one this reader takes: line feeds and YAML's
+/// printable characters, without tabs, carriage returns or a byte-order mark. libyaml
+/// (smps-model's reader) refuses the rest of the C0 and C1 controls, DEL and the
+/// non-characters U+FFFE/U+FFFF, so a text with one of them goes the full path, which says so.
+fn is_plain_text(text: &str) -> bool {
+    let ascii_ok = text
+        .bytes()
+        .all(|b| (b >= b' ' && b != 0x7f) || b == b'\n' || b >= 0x80);
+    ascii_ok
+        && (text.is_ascii()
+            || !text.chars().any(|c| {
+                matches!(
+                    c,
+                    '\u{80}'..='\u{9f}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                )
+            }))
 }
 
 /// The line without its comment (` #...`) and trailing spaces. A line that has both a quote
@@ -422,8 +440,21 @@ mod tests {
             "- a\n- b\nc: 1\n",
             "",
             "# only a comment\n",
+            // Characters libyaml refuses (found by the fuzz target).
+            "a: x\u{11}y\n",
+            "a: x\u{0}y\n",
+            "a: x\u{7f}\n",
+            "a: x\u{85}\n",
+            "a: x\u{9f}\n",
+            "\u{feff}a: 1\n",
+            "a: \u{fffe}\n",
         ] {
             assert_eq!(read(text), None, "{text:?}");
         }
+        // Printable non-ASCII stays on the fast path.
+        assert_eq!(
+            read("a: caf\u{e9} \u{a0}\u{2603}\n"),
+            Some(json!({"a": "caf\u{e9} \u{a0}\u{2603}"}))
+        );
     }
 }

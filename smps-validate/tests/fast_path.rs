@@ -336,7 +336,7 @@ proptest! {
 
     #[test]
     fn yaml_byte_mutations_get_the_same_report(seed in 0..5usize, compact: bool, edits in prop::collection::vec((any::<u16>(), 0u8..3, any::<u8>()), 1..4)) {
-        let b = mutate(to_yaml(&seeds()[seed], compact, true), &edits, b"{}[]:,-\"' #&*!|>\n0.9eE_aZ~");
+        let b = mutate(to_yaml(&seeds()[seed], compact, true), &edits, b"{}[]:,-\"' #&*!|>\n0.9eE_aZ~\x11\x7f");
         if let Ok(text) = std::str::from_utf8(&b) {
             same_as(text, Format::Yaml);
         }
@@ -476,5 +476,20 @@ fn nul_bytes_in_text_are_the_same_error_either_way() {
             .report(&Source::text(text).format(Format::Yaml))
             .unwrap_err();
         assert!(e.to_string().contains("NUL"), "{text:?}: {e}");
+    }
+}
+
+/// Found by the fuzz target: libyaml (smps-model's reader) refuses control characters the
+/// plain YAML reader once let through, so the fast path called such a document valid.
+#[test]
+fn yaml_with_characters_libyaml_refuses_is_not_valid_either_way() {
+    for c in ['\u{11}', '\u{7f}', '\u{85}'] {
+        let text =
+            format!("smpVersion: v0.6.1\nlatenciesMs:\n  p50: 1\ndetailsUri: https://x{c}y/\n");
+        same_as(&text, Format::Yaml);
+        let report = fast()
+            .report(&Source::text(&text).format(Format::Yaml))
+            .unwrap();
+        assert!(!report.is_valid(), "{text:?}");
     }
 }
