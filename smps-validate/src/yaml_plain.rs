@@ -65,13 +65,12 @@ pub(crate) fn read_plain_yaml(text: &str, max_depth: usize) -> Option<Node<'_>> 
 /// (smps-model's reader) refuses the rest of the C0 and C1 controls, DEL and the
 /// non-characters U+FFFE/U+FFFF, so a text with one of them goes the full path, which says so.
 fn is_plain_text(text: &str) -> bool {
-    let mut ascii = true;
-    let bytes_ok = text.bytes().all(|b| {
-        ascii &= b < 0x80;
-        b == b'\n' || (b >= b' ' && b != 0x7f)
+    // No early exit, so the byte test compiles to a vector loop.
+    let refused = text.bytes().fold(false, |acc, b| {
+        acc | ((b < b' ' && b != b'\n') | (b == 0x7f))
     });
-    bytes_ok
-        && (ascii
+    !refused
+        && (text.is_ascii()
             || !text.chars().any(|c| {
                 matches!(
                     c,
