@@ -103,16 +103,15 @@ fn is_item(body: &str) -> bool {
 /// `name: rest` or `name:` with a plain name (letters, digits, `_ . / -`, not starting with
 /// `-`). `None` for anything else.
 fn split_key(body: &str) -> Option<(&str, &str)> {
-    let colon = body.find(':')?;
-    let (key, after) = (&body[..colon], &body[colon + 1..]);
-    let name_ok = !key.is_empty()
-        && !key.starts_with('-')
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-'));
-    if !name_ok {
+    // One pass finds the colon and checks the name's bytes on the way.
+    let b = body.as_bytes();
+    let colon = b
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'-')))?;
+    if colon == 0 || b[colon] != b':' || b[0] == b'-' {
         return None;
     }
+    let (key, after) = (&body[..colon], &body[colon + 1..]);
     if after.is_empty() {
         return Some((key, ""));
     }
@@ -383,7 +382,35 @@ fn number_like(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    /// `split_key` as first written: find the colon, then check the name.
+    fn split_key_reference(body: &str) -> Option<(&str, &str)> {
+        let colon = body.find(':')?;
+        let (key, after) = (&body[..colon], &body[colon + 1..]);
+        let name_ok = !key.is_empty()
+            && !key.starts_with('-')
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-'));
+        if !name_ok {
+            return None;
+        }
+        if after.is_empty() {
+            return Some((key, ""));
+        }
+        after
+            .strip_prefix(' ')
+            .map(|rest| (key, rest.trim_start_matches(' ')))
+    }
+
+    proptest! {
+        #[test]
+        fn split_key_matches_its_reference(body in "[-a-zA-Z0-9_./: #'\"{é]{0,12}") {
+            prop_assert_eq!(split_key(&body), split_key_reference(&body));
+        }
+    }
 
     fn read(text: &str) -> Option<serde_json::Value> {
         read_plain_yaml(text, 64).map(|n| n.to_value())
