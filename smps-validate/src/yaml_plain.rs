@@ -307,6 +307,36 @@ fn plain(s: &str) -> Option<Node<'_>> {
     if !maybe_not_string {
         return Some(Node::Str(Cow::Borrowed(s)));
     }
+    if let Some(n) = simple_number(s) {
+        return Some(n);
+    }
+    resolved(s, first)
+}
+
+/// An unsigned integer or decimal in its plainest spelling (`0`, `42`, `3.25`; no sign, no
+/// leading zero, no exponent, at most 15 digits on each side of the point): what the full
+/// path's resolver makes of it, without its general machinery. A proptest holds it to
+/// [`resolved`].
+fn simple_number(s: &str) -> Option<Node<'_>> {
+    let b = s.as_bytes();
+    let int_len = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if int_len == 0 || int_len > 15 || (int_len > 1 && b[0] == b'0') {
+        return None;
+    }
+    match b.get(int_len) {
+        None => s.parse::<u64>().ok().map(Node::UInt),
+        Some(b'.') => {
+            let frac = &b[int_len + 1..];
+            let ok = !frac.is_empty() && frac.len() <= 15 && frac.iter().all(u8::is_ascii_digit);
+            ok.then(|| s.parse::<f64>().ok().map(Node::Float)).flatten()
+        }
+        Some(_) => None,
+    }
+}
+
+/// A plain scalar that may be a null, a boolean or a number, resolved by the full path's
+/// resolver; `None` for spellings parsers read differently.
+fn resolved(s: &str, first: char) -> Option<Node<'_>> {
     let value = crate::yaml::resolve_plain(s);
     let node = match value {
         serde_json::Value::Null => Node::Null,
@@ -406,6 +436,14 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn simple_numbers_resolve_as_the_full_path_resolves_them(s in "[0-9]{1,17}(\\.[0-9]{0,17})?[e.]?") {
+            if let Some(fast) = simple_number(&s) {
+                let slow = resolved(&s, s.chars().next().unwrap());
+                prop_assert_eq!(Some(fast.to_value()), slow.map(|n| n.to_value()), "{}", s);
+            }
+        }
+
         #[test]
         fn split_key_matches_its_reference(body in "[-a-zA-Z0-9_./: #'\"{é]{0,12}") {
             prop_assert_eq!(split_key(&body), split_key_reference(&body));
