@@ -27,15 +27,19 @@ pub enum Format {
 
 impl Format {
     /// Guesses the format from the first significant character: `{` or `[` means JSON,
-    /// anything else YAML.
+    /// anything else YAML. One leading byte-order mark is skipped, as the readers skip it; a
+    /// second one is content.
     ///
     /// ```
     /// use smps_model::Format;
     /// assert_eq!(Format::detect("  {\"a\": 1}"), Format::Json);
+    /// assert_eq!(Format::detect("\u{feff}{\"a\": 1}"), Format::Json);
+    /// assert_eq!(Format::detect("\u{feff}\u{feff}{\"a\": 1}"), Format::Yaml);
     /// assert_eq!(Format::detect("# comment\na: 1"), Format::Yaml);
     /// ```
     pub fn detect(text: &str) -> Format {
-        let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let trimmed = text.trim_start();
         if trimmed.starts_with('{') || trimmed.starts_with('[') {
             Format::Json
         } else {
