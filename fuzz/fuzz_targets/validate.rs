@@ -35,4 +35,4 @@ fn validator() -> &'static Validator {
     V.get_or_init(|| Validator::new().expect("schemas compile"))
 }
 
-fuzz_target!(|data: &[u8]| invariants::check(validator(), data));
+fuzz_target!(|data: &[u8]| invariants::check(validator(), data, true));

@@ -23,7 +23,7 @@ fn validator() -> &'static Validator {
     V.get_or_init(|| Validator::new().unwrap())
 }
 
-/// The faster gate: checked against the model reader too, so divergences show up here.
+/// The faster gate: everything but readability is checked (see `exercise`).
 fn syntax_validator() -> &'static Validator {
     static V: std::sync::OnceLock<Validator> = std::sync::OnceLock::new();
     V.get_or_init(|| {
@@ -35,8 +35,10 @@ fn syntax_validator() -> &'static Validator {
 }
 
 fn exercise(bytes: &[u8]) {
-    invariants::check(validator(), bytes);
-    invariants::check(syntax_validator(), bytes);
+    invariants::check(validator(), bytes, true);
+    // `ReaderCheck::Syntax` does not promise readability (see its docs and
+    // `syntax_check_leaves_a_known_gap` below), only everything else.
+    invariants::check(syntax_validator(), bytes, false);
 }
 
 /// A mutation of a seed document: replace, insert or delete bytes.
@@ -85,4 +87,24 @@ fn the_seeds_themselves_are_exercised() {
     for s in SEEDS {
         exercise(s.as_bytes());
     }
+}
+
+/// Found by these property tests: a flow mapping libyaml (smps-model) and saphyr-parser (the
+/// validator) read with different keys. The default `ReaderCheck::Full` catches it with the
+/// model reader; `ReaderCheck::Syntax` (libyaml's parser only) cannot, as its docs say.
+#[test]
+fn syntax_check_leaves_a_known_gap() {
+    let text = "{type\":E eISTIO\", \"version\": .x}\n";
+    let src = smps_validate::Source::text(text).format(smps_validate::Format::Yaml);
+    let full = validator().report(&src).unwrap();
+    assert!(!full.is_valid());
+    assert!(
+        full.violations()
+            .iter()
+            .any(|f| f.rule() == smps_validate::Rule::ModelRead),
+        "{full:?}"
+    );
+    assert!(syntax_validator().is_valid(&src));
+    let opts = smps_model::ReadOptions::default().with_format(smps_model::Format::Yaml);
+    assert!(smps_model::read_all(text, &opts).is_err());
 }
