@@ -100,24 +100,39 @@ fn is_item(body: &str) -> bool {
     body == "-" || body.starts_with("- ")
 }
 
-/// `name: rest` or `name:` with a plain name (letters, digits, `_ . / -`, not starting with
-/// `-`). `None` for anything else.
+/// `name: rest` or `name:` with a plain name (letters, digits, `_ . / -`) that every YAML
+/// reader takes for a string (see [`key_reads_as_string`]). `None` for anything else.
 fn split_key(body: &str) -> Option<(&str, &str)> {
     // One pass finds the colon and checks the name's bytes on the way.
     let b = body.as_bytes();
     let colon = b
         .iter()
         .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'/' | b'-')))?;
-    if colon == 0 || b[colon] != b':' || b[0] == b'-' {
+    if colon == 0 || b[colon] != b':' {
         return None;
     }
     let (key, after) = (&body[..colon], &body[colon + 1..]);
+    if !key_reads_as_string(key) {
+        return None;
+    }
     if after.is_empty() {
         return Some((key, ""));
     }
     after
         .strip_prefix(' ')
         .map(|rest| (key, rest.trim_start_matches(' ')))
+}
+
+/// Whether a plain key is a string to every YAML reader: it starts with a letter, `_` or `/`
+/// and is not a YAML 1.1 or 1.2 boolean or null. libyaml (smps-model's reader) resolves `123`,
+/// `.5` or `true` as keys of other types, and fails on integers beyond 64 bits (found by the
+/// fuzz target: a 33-digit label key), so such keys go the full path.
+fn key_reads_as_string(key: &str) -> bool {
+    key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '/')
+        && !(key.len() <= 5
+            && ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+                .iter()
+                .any(|w| w.eq_ignore_ascii_case(key)))
 }
 
 struct Reader<'a> {
@@ -423,7 +438,8 @@ mod tests {
             && !key.starts_with('-')
             && key
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-'));
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-'))
+            && key_reads_as_string(key);
         if !name_ok {
             return None;
         }
@@ -506,6 +522,13 @@ mod tests {
             "- a\n- b\nc: 1\n",
             "",
             "# only a comment\n",
+            // Keys YAML readers resolve as numbers, booleans or null (found by the fuzz target).
+            "labels:\n  666666666666666666666666666666666: x\n",
+            "labels:\n  8080: x\n",
+            "labels:\n  .5: x\n",
+            "labels:\n  yes: x\n",
+            "labels:\n  Null: x\n",
+            "labels: {1: x}\n",
             // Characters libyaml refuses (found by the fuzz target).
             "a: x\u{11}y\n",
             "a: x\u{0}y\n",

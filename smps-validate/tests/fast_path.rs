@@ -493,3 +493,20 @@ fn yaml_with_characters_libyaml_refuses_is_not_valid_either_way() {
         assert!(!report.is_valid(), "{text:?}");
     }
 }
+
+/// Found by the fuzz target: libyaml reads a plain key of digits as an integer, and fails on
+/// one beyond 64 bits; the plain YAML reader took it for a string and called the document
+/// valid.
+#[test]
+fn yaml_keys_readers_resolve_as_numbers_get_the_same_report() {
+    let long = format!(
+        "smpVersion: v0.6.1\nlabels:\n  {}: mesh-1\n",
+        "6".repeat(33)
+    );
+    same_as(&long, Format::Yaml);
+    let report = fast()
+        .report(&Source::text(&long).format(Format::Yaml))
+        .unwrap();
+    assert!(!report.is_valid(), "{report:?}");
+    same_as("smpVersion: v0.6.1\nlabels:\n  8080: x\n", Format::Yaml);
+}
