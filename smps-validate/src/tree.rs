@@ -4,8 +4,6 @@
 
 use std::borrow::Cow;
 
-#[cfg(test)]
-use serde::de::{Deserializer, Visitor};
 use serde_json::{Map, Value};
 
 use crate::canon;
@@ -201,79 +199,6 @@ impl<'a> Tree for Node<'a> {
 /// the full path, whose map catches repeats in O(1); this check is linear.
 pub(crate) fn plain_member(members: &[(Cow<'_, str>, Node<'_>)], key: &str, raw: bool) -> bool {
     (raw || canon::key(key) == key) && members.len() < 64 && !members.iter().any(|(k, _)| k == key)
-}
-
-/// Lets smps-model's types read a [`Node`] tree the way they read a `serde_json::Value`; the
-/// unit tests use it to check that the fast path only accepts what those types read. Errors
-/// carry no detail.
-#[cfg(test)]
-impl<'de, 'a: 'de> Deserializer<'de> for &'de Node<'a> {
-    type Error = serde::de::value::Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        use serde::de::value::{MapDeserializer, SeqDeserializer};
-        match self {
-            Node::Null => visitor.visit_unit(),
-            Node::Bool(b) => visitor.visit_bool(*b),
-            Node::Int(i) => visitor.visit_i64(*i),
-            Node::UInt(u) => visitor.visit_u64(*u),
-            Node::Float(f) => visitor.visit_f64(*f),
-            Node::Str(s) => visitor.visit_borrowed_str(s),
-            Node::Arr(items) => {
-                let mut seq = SeqDeserializer::new(items.iter());
-                let value = visitor.visit_seq(&mut seq)?;
-                seq.end()?;
-                Ok(value)
-            }
-            Node::Obj(members) => {
-                let mut map = MapDeserializer::new(members.0.iter().map(|(k, v)| (k.as_ref(), v)));
-                let value = visitor.visit_map(&mut map)?;
-                map.end()?;
-                Ok(value)
-            }
-        }
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        match self {
-            Node::Null => visitor.visit_none(),
-            _ => visitor.visit_some(self),
-        }
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        match self {
-            Node::Str(s) => visitor.visit_enum(serde::de::value::BorrowedStrDeserializer::new(s)),
-            _ => Err(serde::de::Error::custom("an enum is written as a string")),
-        }
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
-        unit_struct seq tuple tuple_struct map struct identifier ignored_any
-    }
-}
-
-#[cfg(test)]
-impl<'de, 'a: 'de> serde::de::IntoDeserializer<'de, serde::de::value::Error> for &'de Node<'a> {
-    type Deserializer = Self;
-
-    fn into_deserializer(self) -> Self {
-        self
-    }
 }
 
 #[cfg(test)]
