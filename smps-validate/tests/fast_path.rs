@@ -486,12 +486,17 @@ fn yaml_with_characters_libyaml_refuses_is_not_valid_either_way() {
     for c in ['\u{11}', '\u{7f}', '\u{85}'] {
         let text =
             format!("smpVersion: v0.6.1\nlatenciesMs:\n  p50: 1\ndetailsUri: https://x{c}y/\n");
-        same_as(&text, Format::Yaml);
-        let report = fast()
-            .report(&Source::text(&text).format(Format::Yaml))
-            .unwrap();
-        assert!(!report.is_valid(), "{text:?}");
+        invalid_yaml_either_way(&text);
     }
+}
+
+/// The same report from both paths for YAML `text`, and not a valid one.
+fn invalid_yaml_either_way(text: &str) {
+    same_as(text, Format::Yaml);
+    let report = fast()
+        .report(&Source::text(text).format(Format::Yaml))
+        .unwrap();
+    assert!(!report.is_valid(), "{text:?}: {report:?}");
 }
 
 /// Found by the fuzz target: libyaml reads a plain key of digits as an integer, and fails on
@@ -503,10 +508,6 @@ fn yaml_keys_readers_resolve_as_numbers_get_the_same_report() {
         "smpVersion: v0.6.1\nlabels:\n  {}: mesh-1\n",
         "6".repeat(33)
     );
-    same_as(&long, Format::Yaml);
-    let report = fast()
-        .report(&Source::text(&long).format(Format::Yaml))
-        .unwrap();
-    assert!(!report.is_valid(), "{report:?}");
+    invalid_yaml_either_way(&long);
     same_as("smpVersion: v0.6.1\nlabels:\n  8080: x\n", Format::Yaml);
 }
