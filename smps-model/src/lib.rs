@@ -78,9 +78,11 @@ mod duration;
 mod enums;
 mod error;
 pub mod labels;
+pub mod limits;
 pub mod meshery;
 mod message;
 mod read;
+pub mod redact;
 #[cfg(feature = "schema")]
 mod schema;
 mod timestamp;
