@@ -200,7 +200,7 @@ impl EngineBuilder {
                     backlog: BacklogPolicy::default(),
                 }
             }
-            Err(e) => self.deferred = Some(("rate".into(), e.to_string())),
+            Err(e) => self.deferred = Some(("rate".into(), e.reason())),
         }
         self
     }
@@ -356,8 +356,10 @@ impl EngineBuilder {
             });
         }
         if client.rps > 0 {
+            let plan = ArrivalPlan::constant(client.rps as f64)
+                .map_err(|e| invalid(&format!("{field}.rps"), e.reason()))?;
             b = b.load_model(LoadModel::Open {
-                plan: ArrivalPlan::constant(client.rps as f64)?,
+                plan,
                 backlog: BacklogPolicy::default(),
             });
         }
@@ -527,6 +529,18 @@ impl EngineBuilder {
                 plan.length().is_none()
             }
         };
+        if let (LoadModel::Open { plan, .. }, Some(duration)) = (&self.model, self.duration) {
+            let planned = plan.expected_by(self.warmup.saturating_add(duration));
+            if planned > smps_model::limits::MAX_PLANNED_ARRIVALS as f64 {
+                return Err(invalid(
+                    "duration",
+                    format!(
+                        "the rate held for the warm-up and the duration plans {planned:.3e} requests, more than the {} a plan may hold",
+                        smps_model::limits::MAX_PLANNED_ARRIVALS
+                    ),
+                ));
+            }
+        }
         if endless_plan && self.duration.is_none() && self.max_requests.is_none() {
             return Err(invalid(
                 "duration",
@@ -774,9 +788,9 @@ pub struct Engine {
     inner: Arc<Inner>,
 }
 
-/// Cancels a running test gracefully: no new requests are sent, requests in flight (and,
-/// in an open loop, requests already queued) are given up to the request timeout to finish,
-/// and the report covers what was done.
+/// Cancels a running test gracefully: no new requests are sent (in an open loop, requests
+/// still waiting for a connection are counted as dropped), requests in flight are given up
+/// to the request timeout to finish, and the report covers what was done.
 #[derive(Debug, Clone)]
 pub struct StopHandle {
     token: CancellationToken,

@@ -111,6 +111,19 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// The reason alone, for re-wrapping an error under the name of the setting the user
+    /// called (the message of other variants).
+    pub(crate) fn reason(&self) -> String {
+        match self {
+            Error::InvalidSetting { reason, .. } | Error::Unsupported { reason, .. } => {
+                reason.clone()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -113,14 +113,13 @@ pub struct ArrivalPlan {
     spacing: Spacing,
 }
 
+/// A rate must be finite, not negative, and at most [`smps_model::limits::MAX_RPS`]: the same
+/// bound `smps-validate` checks, so what validates also runs.
 fn check_rate(field: &str, rps: f64) -> Result<()> {
-    if !rps.is_finite() || rps < 0.0 {
-        return Err(Error::InvalidSetting {
-            field: field.to_string(),
-            reason: format!("rate must be a finite number >= 0, got {rps}"),
-        });
-    }
-    Ok(())
+    smps_model::limits::check_rate(rps).map_err(|reason| Error::InvalidSetting {
+        field: field.to_string(),
+        reason,
+    })
 }
 
 impl ArrivalPlan {
@@ -128,7 +127,8 @@ impl ArrivalPlan {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidSetting`] if `rps` is not a finite number greater than zero.
+    /// [`Error::InvalidSetting`] if `rps` is not a finite number greater than zero, or is
+    /// above [`smps_model::limits::MAX_RPS`].
     pub fn constant(rps: f64) -> Result<Self> {
         check_rate("rps", rps)?;
         if rps == 0.0 {
@@ -156,8 +156,9 @@ impl ArrivalPlan {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidSetting`] if there is no stage, a rate is negative or not finite, a
-    /// stage has zero length, or the profile would never send a request.
+    /// [`Error::InvalidSetting`] if there is no stage, a rate is negative, not finite or above
+    /// [`smps_model::limits::MAX_RPS`], a stage has zero length, or the profile would never
+    /// send a request or would plan more than [`smps_model::limits::MAX_PLANNED_ARRIVALS`].
     pub fn stages(start_rps: f64, stages: Vec<Stage>) -> Result<Self> {
         check_rate("stages.start_rps", start_rps)?;
         if stages.is_empty() {
@@ -193,6 +194,15 @@ impl ArrivalPlan {
             return Err(Error::InvalidSetting {
                 field: "stages".into(),
                 reason: "every rate is zero, so the plan would never send".into(),
+            });
+        }
+        if c0 > smps_model::limits::MAX_PLANNED_ARRIVALS as f64 {
+            return Err(Error::InvalidSetting {
+                field: "stages".into(),
+                reason: format!(
+                    "the stages plan {c0:.3e} requests, more than the {} a plan may hold",
+                    smps_model::limits::MAX_PLANNED_ARRIVALS
+                ),
             });
         }
         Ok(ArrivalPlan {
@@ -306,6 +316,13 @@ pub struct Arrivals {
     cumulative: f64,
     rng: Option<SplitMix64>,
     cursor: usize,
+}
+
+impl Arrivals {
+    /// The length of the plan these arrivals belong to (`None` for constant plans).
+    pub(crate) fn plan_length(&self) -> Option<Duration> {
+        self.plan.length()
+    }
 }
 
 impl Iterator for Arrivals {

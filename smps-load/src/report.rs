@@ -190,9 +190,11 @@ pub struct PhaseReport {
     pub bytes_in: u64,
     /// Bytes sent (request head as HTTP/1.1 text, plus bodies).
     pub bytes_out: u64,
-    /// Requests not sent because of the backlog policy.
+    /// Planned requests never sent: no connection was free and the backlog policy dropped
+    /// them, or they still waited for a connection when the run ended (nothing is sent after
+    /// the run's end).
     pub dropped: u64,
-    /// Requests still queued or in flight when the run gave up waiting at its end.
+    /// Requests sent but still in flight one request timeout after the run ended, given up.
     pub abandoned: u64,
     /// Requests that waited for a free connection.
     pub queued: u64,

@@ -498,8 +498,19 @@ fn launch(
     .boxed()
 }
 
+/// Most arrivals one wake of the open loop handles before it lets completions, interval
+/// boundaries and the stop signal in: at very high rates (or after a stall) many arrivals
+/// are due at once, and handling them all in one go would starve everything else.
+const ARRIVAL_BATCH: usize = 256;
+
 /// The open loop: requests are launched at their planned times; when no connection is free
 /// the backlog policy decides.
+///
+/// The run's end bounds everything: nothing is sent after the **cut-off** (the deadline, the
+/// end of a plan with a length, or the intended time of the last request of the quota, and
+/// the stop signal). At the cut-off, requests still queued are counted as dropped (they were
+/// never sent, and sending them late would run past the end), and requests in flight get one
+/// request timeout to finish before they are counted as abandoned.
 async fn open(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
     let transport = Arc::clone(&ctx.transport);
     let origins = transport.origins.len();
@@ -510,13 +521,14 @@ async fn open(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
     let mut inflight: FuturesUnordered<InFlight> = FuturesUnordered::new();
     let mut queue: VecDeque<(Instant, usize)> = VecDeque::new();
     let mut issued = 0u64;
-    let mut stopping = false;
+    // Past the cut-off: nothing more is sent, what is in flight has until `grace`.
+    let mut ending = false;
+    let mut cutoff: Option<Instant> = None;
     let mut grace: Option<Instant> = None;
     let quota = ctx.quota.unwrap_or(u64::MAX);
     let far = ctx.far();
 
-    // Open loops end by running out of planned arrivals (none is planned past the deadline),
-    // so that every arrival due before the deadline is sent.
+    // No arrival is planned at or past the deadline.
     let next_planned = |ctx: &mut WorkerCtx, issued: u64| -> Option<Instant> {
         if issued >= quota {
             return None;
@@ -532,11 +544,28 @@ async fn open(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
             WorkerModel::Closed => None,
         }
     };
+    // When the plan has run out: sending may go on until the deadline (or the plan's own
+    // end), but not past it; a quota without either ends now.
+    let cutoff_after_plan = |ctx: &WorkerCtx| -> Instant {
+        let plan_end = match &ctx.model {
+            WorkerModel::Open { arrivals, .. } => arrivals.plan_length().map(|l| ctx.t0 + l),
+            WorkerModel::Closed => None,
+        };
+        match (ctx.deadline, plan_end) {
+            (Some(d), Some(e)) => d.min(e),
+            (Some(d), None) => d,
+            (None, Some(e)) => e,
+            (None, None) => Instant::now(),
+        }
+    };
     let backlog = match &ctx.model {
         WorkerModel::Open { backlog, .. } => *backlog,
         WorkerModel::Closed => BacklogPolicy::Drop,
     };
     let mut next_arrival = next_planned(&mut ctx, issued);
+    if next_arrival.is_none() {
+        cutoff = Some(cutoff_after_plan(&ctx));
+    }
 
     let stop = ctx.stop.clone();
     let cancelled = stop.cancelled();
@@ -545,11 +574,12 @@ async fn open(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
     tokio::pin!(arrival_sleep);
     let boundary_sleep = tokio::time::sleep_until(sink.next_boundary);
     tokio::pin!(boundary_sleep);
-    let grace_sleep = tokio::time::sleep_until(far);
-    tokio::pin!(grace_sleep);
+    // The cut-off first, then the end of the grace period.
+    let end_sleep = tokio::time::sleep_until(cutoff.unwrap_or(far));
+    tokio::pin!(end_sleep);
 
     loop {
-        if inflight.is_empty() && queue.is_empty() && (stopping || next_arrival.is_none()) {
+        if inflight.is_empty() && queue.is_empty() && (ending || next_arrival.is_none()) {
             break;
         }
 
@@ -559,21 +589,24 @@ async fn open(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
             Some(done) = inflight.next(), if !inflight.is_empty() => {
                 let Completed { slot, intended, exchange, timed_out_at } = done;
                 sink.record(intended, exchange.as_ref(), timed_out_at, inflight.len() as u64);
-                if let Some((at, ep)) = queue.pop_front() {
-                    inflight.push(launch(&transport, ctx.request_timeout, slot, at, ep));
-                } else {
-                    idle.push(slot);
+                match queue.pop_front() {
+                    Some((at, ep)) if !ending => {
+                        inflight.push(launch(&transport, ctx.request_timeout, slot, at, ep));
+                    }
+                    _ => idle.push(slot),
                 }
             }
-            _ = &mut cancelled, if !stopping => {
-                stopping = true;
+            _ = &mut cancelled, if !ending => {
+                ending = true;
             }
-            _ = &mut arrival_sleep, if !stopping && next_arrival.is_some() => {
+            _ = &mut arrival_sleep, if !ending && next_arrival.is_some() => {
                 let now = Instant::now();
+                let mut handled = 0;
                 while let Some(at) = next_arrival {
-                    if at > now {
+                    if at > now || handled == ARRIVAL_BATCH {
                         break;
                     }
+                    handled += 1;
                     let ep = endpoint_of(issued);
                     issued += 1;
                     if let Some(slot) = idle.pop() {
@@ -599,23 +632,35 @@ async fn open(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
                     }
                     next_arrival = next_planned(&mut ctx, issued);
                 }
-                if let Some(at) = next_arrival {
-                    arrival_sleep.as_mut().reset(at);
+                match next_arrival {
+                    Some(at) => arrival_sleep.as_mut().reset(at),
+                    None => {
+                        let c = cutoff_after_plan(&ctx);
+                        cutoff = Some(c);
+                        end_sleep.as_mut().reset(c);
+                    }
                 }
             }
             _ = &mut boundary_sleep => {
                 sink.rollover(sink.next_boundary, inflight.len() as u64);
                 boundary_sleep.as_mut().reset(sink.next_boundary);
             }
-            _ = &mut grace_sleep, if grace.is_some() => {
-                sink.cur.abandoned += (inflight.len() + queue.len()) as u64;
-                break;
+            _ = &mut end_sleep, if cutoff.is_some() || grace.is_some() => {
+                if grace.is_some() {
+                    sink.cur.abandoned += inflight.len() as u64;
+                    break;
+                }
+                ending = true;
             }
         }
-        if stopping && grace.is_none() {
+        if ending && grace.is_none() {
+            // Nothing is sent from here on: what still waits for a connection was never sent.
+            for (at, _) in queue.drain(..) {
+                sink.phase(at).dropped += 1;
+            }
             let g = Instant::now() + ctx.request_timeout;
             grace = Some(g);
-            grace_sleep.as_mut().reset(g);
+            end_sleep.as_mut().reset(g);
         }
         if sink.next_boundary > boundary_sleep.deadline() {
             boundary_sleep.as_mut().reset(sink.next_boundary);

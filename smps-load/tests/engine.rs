@@ -336,8 +336,11 @@ async fn grow_policy_opens_connections_up_to_its_cap() {
         .await
         .unwrap();
     let m = &report.measured;
-    assert_eq!(m.requests(), 200);
-    assert_eq!(m.dropped, 0);
+    // 8 connections serve at most 400 of the 500 req/s planned: the backlog grows, and what
+    // still waits at the end of the run is dropped, never sent late.
+    assert_eq!(m.requests() + m.dropped, 200, "{m:?}");
+    assert!(m.dropped > 0, "{m:?}");
+    assert_eq!(m.abandoned, 0);
     assert_eq!(m.connections_opened, 8);
 }
 

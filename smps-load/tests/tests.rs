@@ -1,6 +1,7 @@
 //! Public-behaviour tests of `smps-load`, on loopback only (one test binary).
 
 mod config;
+mod deadline;
 mod engine;
 mod errors;
 mod results;
