@@ -71,6 +71,21 @@ pub enum BacklogPolicy {
     Drop,
 }
 
+impl BacklogPolicy {
+    /// The stable text of this policy in the `smps-load/load-model` label:
+    /// `queue(max_queued=N)`, `grow(max_connections=N,max_queued=N)` or `drop`.
+    pub fn label(&self) -> String {
+        match self {
+            BacklogPolicy::Queue { max_queued } => format!("queue(max_queued={max_queued})"),
+            BacklogPolicy::Grow {
+                max_connections,
+                max_queued,
+            } => format!("grow(max_connections={max_connections},max_queued={max_queued})"),
+            BacklogPolicy::Drop => "drop".into(),
+        }
+    }
+}
+
 impl Default for BacklogPolicy {
     fn default() -> Self {
         BacklogPolicy::Queue {
@@ -281,8 +296,11 @@ impl EngineBuilder {
     /// a positive value an open loop at that constant rate (global); `headers`, `cookies`, `body` (the
     /// method is `POST` when a body is given), `content_type`; `endpoint_urls` are used in
     /// rotation; `ssl_certificate` is PEM text trusted in addition to the webpki roots;
-    /// the test's `duration` bounds the run. `internal`, `load_generator` and
-    /// `additional_options` do not change what the engine does.
+    /// the test's `duration` bounds the run. SMP has no timeout fields: when
+    /// `additional_options` holds a JSON object, its `request_timeout` (or `timeout`) and
+    /// `connect_timeout` keys set the timeouts, as Go durations (`"2s"`) or seconds
+    /// (`{"request_timeout": "2s", "connect_timeout": 0.5}`); other keys and other text are
+    /// ignored. `internal` and `load_generator` do not change what the engine does.
     ///
     /// # Errors
     ///
@@ -385,6 +403,7 @@ impl EngineBuilder {
             .enumerate()
             .map(|(i, u)| (u.clone(), format!("{field}.endpoint_urls[{i}]")))
             .collect();
+        timeouts_from_options(&mut b, &client.additional_options, field)?;
         if !client.ssl_certificate.trim().is_empty() {
             b.extra_ca_pem.push((
                 client.ssl_certificate.clone(),
@@ -393,6 +412,53 @@ impl EngineBuilder {
         }
         Ok(b)
     }
+}
+
+/// Reads the timeouts a client's `additional_options` may carry (SMP has no field for them):
+/// a JSON object with `request_timeout` (or `timeout`) and `connect_timeout`, each a Go
+/// duration (`"2s"`, `"1m30s"`) or a number of seconds. Text that is not a JSON object is
+/// left alone, as are other keys.
+fn timeouts_from_options(b: &mut EngineBuilder, options: &str, field: &str) -> Result<()> {
+    let text = options.trim();
+    if !text.starts_with('{') {
+        return Ok(());
+    }
+    let at = |key: &str| format!("{field}.additional_options.{key}");
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| {
+            invalid(
+                &format!("{field}.additional_options"),
+                format!("not a JSON object: {e}"),
+            )
+        })?;
+    let duration = |key: &str, v: &serde_json::Value| -> Result<Duration> {
+        let d = match v {
+            serde_json::Value::String(s) => smps_model::GoDuration::parse(s)
+                .ok()
+                .and_then(|d| d.to_std()),
+            serde_json::Value::Number(n) => n
+                .as_f64()
+                .and_then(|secs| Duration::try_from_secs_f64(secs).ok()),
+            _ => None,
+        };
+        match d {
+            Some(d) if !d.is_zero() => Ok(d),
+            _ => Err(invalid(
+                &at(key),
+                format!("expected a duration longer than zero such as \"2s\", got {v}"),
+            )),
+        }
+    };
+    for (key, v) in &object {
+        match key.as_str() {
+            "request_timeout" | "requestTimeout" | "timeout" => {
+                b.request_timeout = duration(key, v)?;
+            }
+            "connect_timeout" | "connectTimeout" => b.connect_timeout = duration(key, v)?,
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn invalid(field: &str, reason: impl Into<String>) -> Error {
@@ -418,7 +484,7 @@ struct OriginSpec {
 
 fn parse_url(url: &str, field: &str) -> Result<(OriginSpec, Uri, Uri, String)> {
     let bad = |reason: &str| Error::InvalidEndpoint {
-        url: url.to_string(),
+        url: smps_model::redact::url(url).into_owned(),
         field: field.to_string(),
         reason: reason.to_string(),
     };
@@ -737,12 +803,33 @@ struct Inner {
     labels: BTreeMap<String, String>,
 }
 
+impl Inner {
+    /// The most sockets the run may hold at once: one per connection slot and origin.
+    fn max_sockets(&self) -> u64 {
+        let slots = match &self.model {
+            LoadModel::Open {
+                backlog:
+                    BacklogPolicy::Grow {
+                        max_connections, ..
+                    },
+                ..
+            } => (*max_connections).max(self.connections),
+            _ => self.connections,
+        };
+        (slots as u64).saturating_mul(self.origins.len().max(1) as u64)
+    }
+}
+
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field(
                 "endpoints",
-                &self.endpoints.iter().map(|e| &e.url).collect::<Vec<_>>(),
+                &self
+                    .endpoints
+                    .iter()
+                    .map(|e| smps_model::redact::url(&e.url))
+                    .collect::<Vec<_>>(),
             )
             .field("version", &self.version)
             .field("connections", &self.connections)
@@ -865,8 +952,10 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// [`Error::NoRuntime`] outside a Tokio runtime; [`Error::Resolve`] if a host name
-    /// cannot be resolved. Connection failures are not errors: they are counted in the
+    /// [`Error::NoRuntime`] outside a Tokio runtime; [`Error::FileDescriptors`] if the
+    /// connections the run may open (one per connection and origin, the backlog policy's
+    /// cap included) do not fit in the process's file-descriptor limit; [`Error::Resolve`]
+    /// if a host name cannot be resolved. Connection failures are not errors: they are counted in the
     /// report as request failures.
     ///
     /// # Cancel safety
@@ -875,6 +964,7 @@ impl Engine {
     pub async fn start(&self) -> Result<Run> {
         let handle = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
         let inner = &self.inner;
+        crate::limits::check_descriptors(inner.max_sockets())?;
         let mut origins = Vec::with_capacity(inner.origins.len());
         for o in &inner.origins {
             let addrs: Vec<SocketAddr> = match o.host.parse::<std::net::IpAddr>() {
@@ -907,6 +997,7 @@ impl Engine {
             connect_timeout: inner.connect_timeout,
             #[cfg(feature = "rustls")]
             tls: inner.tls.clone(),
+            reasons: std::sync::Mutex::new(BTreeMap::new()),
         });
 
         let threads = handle.metrics().num_workers().max(1);
@@ -990,7 +1081,11 @@ impl Engine {
             ),
         };
         let settings = RunSettings {
-            endpoints: inner.endpoints.iter().map(|e| e.url.clone()).collect(),
+            endpoints: inner
+                .endpoints
+                .iter()
+                .map(|e| smps_model::redact::url(&e.url).into_owned())
+                .collect(),
             connections: inner.connections,
             workers,
             requested_rps,
@@ -1011,7 +1106,7 @@ impl Engine {
                     } else {
                         "constant"
                     };
-                    format!("open/{shape}/{spacing}/{backlog:?}")
+                    format!("open/{shape}/{spacing}/{}", backlog.label())
                 }
             },
         };
@@ -1025,6 +1120,7 @@ impl Engine {
             settings,
             labels: inner.labels.clone(),
             preopened: opened,
+            transport: Arc::clone(&transport),
         };
         let collector = tokio::spawn(collect(rx, joins, snap_tx, cctx));
         Ok(Run {
@@ -1069,6 +1165,7 @@ struct CollectorCtx {
     settings: RunSettings,
     labels: BTreeMap<String, String>,
     preopened: u64,
+    transport: Arc<Transport>,
 }
 
 struct PendingInterval {
@@ -1200,5 +1297,6 @@ async fn collect(
         intervals,
         settings: ctx.settings,
         labels: ctx.labels,
+        error_reasons: ctx.transport.reasons(),
     })
 }

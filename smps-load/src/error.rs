@@ -21,7 +21,8 @@ pub enum Error {
     /// An endpoint URL could not be parsed or is not usable.
     #[error("invalid endpoint URL `{url}` at `{field}`: {reason}")]
     InvalidEndpoint {
-        /// The URL as given.
+        /// The URL as given, with user information and secret query values hidden
+        /// ([`smps_model::redact::url`]).
         url: String,
         /// Where it came from, e.g. `clients[0].endpoint_urls[1]`.
         field: String,
@@ -103,6 +104,18 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The run needs more file descriptors than the process may open.
+    #[error(
+        "{connections} connections need about {needed} file descriptors, but this process may open only {limit} (raise it with `ulimit -n {needed}`, or use fewer connections)"
+    )]
+    FileDescriptors {
+        /// Connections the run may open (the backlog policy's cap included).
+        connections: u64,
+        /// File descriptors the run needs, with a reserve for the runtime.
+        needed: u64,
+        /// The process's current (soft) limit.
+        limit: u64,
+    },
     /// Two results could not be merged.
     #[error("could not merge results: {reason}")]
     Merge {
@@ -141,6 +154,9 @@ pub enum ErrorKind {
     Resolve = 1100,
     /// The TCP connection could not be established for a reason other than those below.
     Connect = 1200,
+    /// No socket could be opened: the process or the system ran out of file descriptors
+    /// (`EMFILE`/`ENFILE`; raise `ulimit -n` or use fewer connections).
+    TooManyOpenFiles = 1201,
     /// The TCP connection attempt took longer than the connect timeout.
     ConnectTimeout = 1211,
     /// The peer refused the TCP connection (nothing listening).
@@ -163,9 +179,10 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in code order of declaration (for tables).
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 12] = [
         ErrorKind::Resolve,
         ErrorKind::Connect,
+        ErrorKind::TooManyOpenFiles,
         ErrorKind::ConnectTimeout,
         ErrorKind::ConnectRefused,
         ErrorKind::ConnectionReset,
@@ -191,6 +208,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Resolve => "resolve",
             ErrorKind::Connect => "connect",
+            ErrorKind::TooManyOpenFiles => "too_many_open_files",
             ErrorKind::ConnectTimeout => "connect_timeout",
             ErrorKind::ConnectRefused => "connect_refused",
             ErrorKind::ConnectionReset => "connection_reset",

@@ -81,6 +81,7 @@
 
 mod engine;
 mod error;
+mod limits;
 mod plan;
 mod raw;
 mod recorder;

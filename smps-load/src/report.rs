@@ -23,7 +23,9 @@ pub const GENERATOR: &str = concat!("smps-load ", env!("CARGO_PKG_VERSION"));
 pub const LABEL_LATENCY_BASIS: &str = smps_model::labels::LATENCY_BASIS;
 /// Label key naming the generator (shared with smps-model's converters).
 pub const LABEL_GENERATOR: &str = smps_model::labels::LOAD_GENERATOR;
-/// Label key describing the load model.
+/// Label key describing the load model: `closed`, or
+/// `open/{constant|stages}/{uniform|poisson(seed=N)}/{backlog}` with the backlog policy's
+/// [`label`](crate::BacklogPolicy::label) (`open/constant/uniform/queue(max_queued=100000)`).
 pub const LABEL_LOAD_MODEL: &str = "smps-load/load-model";
 /// Label key giving the histogram resolution.
 pub const LABEL_HISTOGRAM: &str = "smps-load/histogram";
@@ -162,7 +164,7 @@ pub struct RunSettings {
     pub http_version: HttpVersion,
     /// What latency is measured from.
     pub latency_basis: LatencyBasis,
-    /// Description of the load model, e.g. `closed` or `open/constant/uniform/Queue {..}`.
+    /// Description of the load model, as in the [`LABEL_LOAD_MODEL`] label.
     pub load_model: String,
 }
 
@@ -237,6 +239,20 @@ impl PhaseReport {
     /// Responses with a 2xx or 3xx status.
     pub fn ok(&self) -> u64 {
         self.status_codes.range(200..400).map(|(_, n)| *n).sum()
+    }
+
+    /// Requests that failed: no response ([`PhaseReport::error_count`]) or a status outside
+    /// 2xx–3xx. The same count fortio reports as errors.
+    pub fn failed(&self) -> u64 {
+        self.requests().saturating_sub(self.ok())
+    }
+
+    /// The share of completed requests that failed (0 when none completed).
+    pub fn failed_share(&self) -> f64 {
+        match self.requests() {
+            0 => 0.0,
+            n => self.failed() as f64 / n as f64,
+        }
     }
 
     /// Failed requests (no response).
@@ -330,6 +346,9 @@ pub struct Report {
     pub settings: RunSettings,
     /// Labels given to the builder (or taken from the test config).
     pub labels: BTreeMap<String, String>,
+    /// Why connections failed: the first reason seen for each kind (the TLS library's or the
+    /// operating system's message), with URLs redacted. Empty when nothing failed to connect.
+    pub error_reasons: BTreeMap<ErrorKind, String>,
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -340,9 +359,11 @@ fn rfc3339(t: SystemTime) -> String {
 
 impl Report {
     /// The labels written into results: the user's, plus the latency basis, generator,
-    /// load model and histogram resolution.
+    /// load model, histogram resolution, and what happened to the requests of the measured
+    /// phase (see [`Report::outcome_labels`]).
     pub fn result_labels(&self) -> BTreeMap<String, String> {
         let mut l = self.labels.clone();
+        l.extend(self.outcome_labels());
         l.insert(
             LABEL_LATENCY_BASIS.into(),
             self.settings.latency_basis.name().into(),
@@ -353,6 +374,54 @@ impl Report {
             LABEL_HISTOGRAM.into(),
             "hdrhistogram us 1..3600000000 sigfig=3".into(),
         );
+        l
+    }
+
+    /// What happened to the requests of the measured phase, as result labels (keys from
+    /// `smps_model::labels`): the requests completed (`smps.io/requests`), how many failed
+    /// (`smps.io/failed-requests`: no response or a status outside 2xx–3xx), responses by
+    /// status (`smps.io/status-codes`, `-1` for no response), failures by kind
+    /// (`smps.io/errors`) with their reasons (`smps.io/error-reasons`), and the dropped and
+    /// abandoned counts. A reader of an SMP result can tell a failed run from a slow one.
+    pub fn outcome_labels(&self) -> BTreeMap<String, String> {
+        use smps_model::labels;
+        let m = &self.measured;
+        let mut l = BTreeMap::new();
+        l.insert(labels::REQUESTS.into(), m.requests().to_string());
+        l.insert(labels::FAILED_REQUESTS.into(), m.failed().to_string());
+        let mut codes: Vec<String> = m
+            .status_codes
+            .iter()
+            .map(|(c, n)| format!("{c}:{n}"))
+            .collect();
+        if m.error_count() > 0 {
+            codes.push(format!("-1:{}", m.error_count()));
+        }
+        l.insert(labels::STATUS_CODES.into(), codes.join(","));
+        if !m.errors.is_empty() {
+            let errors: Vec<String> = m
+                .errors
+                .iter()
+                .map(|(k, n)| format!("{}:{n}", k.name()))
+                .collect();
+            l.insert(labels::ERRORS.into(), errors.join(","));
+        }
+        if !self.error_reasons.is_empty() {
+            let reasons: Vec<String> = self
+                .error_reasons
+                .iter()
+                .map(|(k, r)| format!("{}: {r}", k.name()))
+                .collect();
+            l.insert(labels::ERROR_REASONS.into(), reasons.join("; "));
+        }
+        l.insert(labels::DROPPED.into(), m.dropped.to_string());
+        l.insert(labels::ABANDONED.into(), m.abandoned.to_string());
+        if let Some(url) = self.settings.endpoints.first() {
+            l.insert(
+                labels::URL.into(),
+                smps_model::redact::url(url).into_owned(),
+            );
+        }
         l
     }
 
@@ -445,7 +514,7 @@ impl Report {
             "Uniform": false,
             "NoCatchUp": false,
             "RetCodes": ret,
-            "URL": self.settings.endpoints.first().cloned().unwrap_or_default(),
+            "URL": self.settings.endpoints.first().map(|u| smps_model::redact::url(u).into_owned()).unwrap_or_default(),
             "SocketCount": m.connections_opened,
             "Sockets": [],
             "LatencyBasis": self.settings.latency_basis.name(),
@@ -490,6 +559,9 @@ impl Report {
         self.intervals.extend(other.intervals.iter().cloned());
         for (k, v) in &other.labels {
             self.labels.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        for (k, r) in &other.error_reasons {
+            self.error_reasons.entry(*k).or_insert_with(|| r.clone());
         }
         Ok(())
     }
@@ -554,6 +626,7 @@ impl Report {
                 load_model: p.load_model.clone(),
             },
             labels: p.labels.clone(),
+            error_reasons: BTreeMap::new(),
         })
     }
 }
@@ -764,6 +837,7 @@ mod tests {
                 load_model: "open".into(),
             },
             labels: BTreeMap::new(),
+            error_reasons: BTreeMap::new(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! HTTP transport: connections (TCP, optionally TLS), HTTP/1.1 keep-alive and HTTP/2, one
 //! request/response exchange, and the classification of failures into [`ErrorKind`].
 
+use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -87,6 +88,37 @@ pub(crate) struct Transport {
     pub(crate) connect_timeout: Duration,
     #[cfg(feature = "rustls")]
     pub(crate) tls: Option<tokio_rustls::TlsConnector>,
+    /// The first reason seen for each kind of connection failure (the TLS library's message,
+    /// the operating system's), for the report. Written only when a connection fails.
+    pub(crate) reasons: std::sync::Mutex<BTreeMap<ErrorKind, String>>,
+}
+
+/// Most characters kept of one failure reason.
+const MAX_REASON_CHARS: usize = 200;
+
+impl Transport {
+    /// Remembers why a connection failed, if no reason is known yet for its kind; returns the
+    /// kind so failure paths stay one expression.
+    fn failed(&self, kind: ErrorKind, reason: impl FnOnce() -> String) -> ErrorKind {
+        let mut reasons = self
+            .reasons
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        reasons.entry(kind).or_insert_with(|| {
+            let text = reason();
+            let text = smps_model::redact::text(&text);
+            text.chars().take(MAX_REASON_CHARS).collect()
+        });
+        kind
+    }
+
+    /// The reasons collected so far.
+    pub(crate) fn reasons(&self) -> BTreeMap<ErrorKind, String> {
+        self.reasons
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
 }
 
 /// A TCP stream, possibly wrapped in TLS.
@@ -234,8 +266,19 @@ impl Transport {
         let mut tcp = None;
         for addr in &origin.addrs {
             match tokio::time::timeout(self.connect_timeout, TcpStream::connect(addr)).await {
-                Err(_) => last = ErrorKind::ConnectTimeout,
-                Ok(Err(e)) => last = classify_connect_io(&e),
+                Err(_) => {
+                    last = self.failed(ErrorKind::ConnectTimeout, || {
+                        format!(
+                            "no TCP connection to {addr} within the connect timeout ({:?})",
+                            self.connect_timeout
+                        )
+                    });
+                }
+                Ok(Err(e)) => {
+                    last = self.failed(classify_connect_io(&e), || {
+                        format!("connect to {addr}: {e}")
+                    });
+                }
                 Ok(Ok(s)) => {
                     tcp = Some(s);
                     break;
@@ -251,19 +294,40 @@ impl Transport {
             #[cfg(feature = "rustls")]
             {
                 let Some(tls) = &self.tls else {
-                    return Err(ErrorKind::Tls);
+                    return Err(self.failed(ErrorKind::Tls, || "no TLS configuration".into()));
                 };
                 let name =
                     tokio_rustls::rustls::pki_types::ServerName::try_from(origin.host.clone())
-                        .map_err(|_| ErrorKind::Tls)?;
+                        .map_err(|e| {
+                            self.failed(ErrorKind::Tls, || {
+                                format!("`{}` is not a TLS server name: {e}", origin.host)
+                            })
+                        })?;
                 let s = tokio::time::timeout(self.connect_timeout, tls.connect(name, tcp))
                     .await
-                    .map_err(|_| ErrorKind::ConnectTimeout)?
-                    .map_err(|e| match e.kind() {
-                        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe => {
-                            ErrorKind::ConnectionReset
-                        }
-                        _ => ErrorKind::Tls,
+                    .map_err(|_| {
+                        self.failed(ErrorKind::ConnectTimeout, || {
+                            format!(
+                                "the TLS handshake with {} did not finish within the connect timeout ({:?}); is the port plain HTTP?",
+                                origin.host, self.connect_timeout
+                            )
+                        })
+                    })?
+                    .map_err(|e| {
+                        let kind = match e.kind() {
+                            io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe => {
+                                ErrorKind::ConnectionReset
+                            }
+                            _ => ErrorKind::Tls,
+                        };
+                        self.failed(kind, || {
+                            let hint = if e.to_string().contains("InvalidContentType") {
+                                " (the server answered in plain text: is the port plain HTTP?)"
+                            } else {
+                                ""
+                            };
+                            format!("TLS handshake with {}: {e}{hint}", origin.host)
+                        })
                     })?;
                 use_h2 = s.get_ref().1.alpn_protocol() == Some(b"h2");
                 Stream::Tls(Box::new(s))
@@ -282,7 +346,9 @@ impl Transport {
             let (sender, conn) =
                 hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io)
                     .await
-                    .map_err(|e| classify_hyper(&e))?;
+                    .map_err(|e| {
+                        self.failed(classify_hyper(&e), || format!("HTTP/2 handshake: {e}"))
+                    })?;
             tokio::spawn(async move {
                 // The connection's end is observed by the sender; its error is not needed.
                 let _ = conn.await;
@@ -514,6 +580,9 @@ async fn read_response(
 }
 
 pub(crate) fn classify_connect_io(e: &io::Error) -> ErrorKind {
+    if crate::limits::is_out_of_descriptors(e) {
+        return ErrorKind::TooManyOpenFiles;
+    }
     match e.kind() {
         io::ErrorKind::ConnectionRefused => ErrorKind::ConnectRefused,
         io::ErrorKind::TimedOut => ErrorKind::ConnectTimeout,

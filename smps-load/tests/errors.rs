@@ -217,3 +217,161 @@ fn starting_outside_a_runtime_is_an_error_not_a_panic() {
     drop(rt);
     assert!(matches!(r, Some(Err(Error::NoRuntime))), "{r:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_where_every_request_failed_says_so_in_the_smp_result() {
+    let _serial = crate::serial().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let report = Engine::builder()
+        .url(format!("http://{addr}/"))
+        .connections(2)
+        .max_requests(10)
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(report.measured.failed(), 10);
+    assert_eq!(report.measured.failed_share(), 1.0);
+    let labels = report.to_smp_result().labels;
+    let get = |k: &str| labels.get(k).map(String::as_str);
+    assert_eq!(get(smps_model::labels::REQUESTS), Some("10"));
+    assert_eq!(get(smps_model::labels::FAILED_REQUESTS), Some("10"));
+    assert_eq!(get(smps_model::labels::STATUS_CODES), Some("-1:10"));
+    assert_eq!(get(smps_model::labels::ERRORS), Some("connect_refused:10"));
+    let reasons = get(smps_model::labels::ERROR_REASONS).unwrap_or_default();
+    assert!(
+        reasons.starts_with("connect_refused: connect to 127.0.0.1:"),
+        "{reasons}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_to_a_plain_http_port_gives_the_tls_reason() {
+    let _serial = crate::serial().await;
+    let server = ReferenceServer::builder().start().await.unwrap();
+    let url = server.url("/").replacen("http://", "https://", 1);
+    let report = Engine::builder()
+        .url(url)
+        .connections(1)
+        .max_requests(2)
+        .connect_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    server.shutdown().await;
+    let m = &report.measured;
+    assert_eq!(m.failed(), 2, "{:?}", m.errors);
+    let (kind, reason) = report
+        .error_reasons
+        .iter()
+        .next()
+        .expect("a reason for the failure");
+    assert!(
+        matches!(kind, ErrorKind::Tls | ErrorKind::ConnectTimeout),
+        "{kind}: {reason}"
+    );
+    assert!(reason.contains("TLS handshake"), "{reason}");
+    assert!(reason.contains("plain"), "{reason}");
+}
+
+#[test]
+fn user_information_in_a_url_is_refused_without_repeating_the_password() {
+    let e = Engine::builder()
+        .url("http://admin:hunter2@127.0.0.1:9/?access_token=abc")
+        .max_requests(1)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("user information"), "{e}");
+    assert!(!e.contains("hunter2") && !e.contains("abc"), "{e}");
+    assert!(
+        e.contains("http://***@127.0.0.1:9/?access_token=***"),
+        "{e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_query_values_never_reach_a_result() {
+    let _serial = crate::serial().await;
+    let server = ReferenceServer::builder().start().await.unwrap();
+    let report = Engine::builder()
+        .url(server.url("/?token=s3cr3t&page=1"))
+        .max_requests(1)
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    server.shutdown().await;
+    let smp = serde_json::to_string(&report.to_smp_result()).unwrap();
+    let fortio = report.to_fortio_json().to_string();
+    let portable = serde_json::to_string(&report.to_portable().unwrap()).unwrap();
+    for text in [&smp, &fortio, &portable] {
+        assert!(!text.contains("s3cr3t"), "{text}");
+    }
+    assert!(smp.contains("token=***&page=1"), "{smp}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeouts_come_from_the_configs_additional_options() {
+    let _serial = crate::serial().await;
+    let server = crate::server_with_delay(Duration::from_secs(3)).await;
+    let yaml = format!(
+        "clients:\n- protocol: 1\n  connections: 1\n  endpoint_urls: ['{}']\n  additional_options: '{{\"request_timeout\": \"200ms\", \"connect_timeout\": 1}}'\n",
+        server.url("/")
+    );
+    let config: smps_model::PerformanceTestConfig =
+        smps_model::read_as(&yaml, &smps_model::ReadOptions::default()).unwrap();
+    let report = smps_load::EngineBuilder::from_config(&config)
+        .unwrap()
+        .max_requests(2)
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        report.measured.errors.get(&ErrorKind::RequestTimeout),
+        Some(&2)
+    );
+
+    let bad = yaml.replace("200ms", "soon");
+    let config: smps_model::PerformanceTestConfig =
+        smps_model::read_as(&bad, &smps_model::ReadOptions::default()).unwrap();
+    let e = smps_load::EngineBuilder::from_config(&config)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("clients[0].additional_options.request_timeout"),
+        "{e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_connections_than_file_descriptors_is_refused_up_front() {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+    let Some(limit) = limit.filter(|l| *l <= 1_000_000) else {
+        // No limit, or one above what a builder accepts: nothing to exceed here.
+        return;
+    };
+    let e = Engine::builder()
+        .url("http://127.0.0.1:9/")
+        .connections(limit as usize)
+        .max_requests(1)
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    assert!(matches!(e, Error::FileDescriptors { .. }), "{e}");
+    let text = e.to_string();
+    assert!(text.contains(&format!("only {limit}")), "{text}");
+    assert!(text.contains("ulimit -n"), "{text}");
+}

@@ -25,6 +25,18 @@ pub const CONNECTIONS: &str = "smps.io/connections";
 pub const REQUESTS: &str = "smps.io/requests";
 /// Response status counts, `code:count` pairs joined by commas (`-1` = socket error).
 pub const STATUS_CODES: &str = "smps.io/status-codes";
+/// Requests that failed: no response, or a status outside 2xx–3xx (as a decimal count).
+pub const FAILED_REQUESTS: &str = "smps.io/failed-requests";
+/// Requests that got no response, by kind: `kind:count` pairs joined by commas
+/// (`connect_refused:40,request_timeout:3`).
+pub const ERRORS: &str = "smps.io/errors";
+/// One reason per error kind, as the transport reported it (`tls: invalid peer certificate:
+/// UnknownIssuer`), joined by `; `.
+pub const ERROR_REASONS: &str = "smps.io/error-reasons";
+/// Planned requests never sent (open loop: no free connection, or still waiting at the end).
+pub const DROPPED: &str = "smps.io/dropped";
+/// Requests sent but given up one request timeout after the run ended.
+pub const ABANDONED: &str = "smps.io/abandoned";
 /// The run type reported by the generator (`HTTP`, `GRPC`, `TCP`).
 pub const RUN_TYPE: &str = "smps.io/run-type";
 /// The Kubernetes version the result was recorded against.
