@@ -14,8 +14,11 @@
 //! Run it without installing: `cargo run --release -p examples --example smps -- <command> ...`.
 //!
 //! Output goes to stdout, diagnostics to stderr. Exit codes: **0** success; **1** findings
-//! (`validate`) or failed assertions (`conformance`); **2** unusable input or environment
-//! (unreadable file, bad arguments, a port that cannot be bound, a test that cannot run).
+//! (`validate`), failed assertions (`conformance`), or more failed requests than
+//! `--max-failed` allows (`run`, after writing the result); **2** unusable input or
+//! environment (unreadable file, bad arguments, a port that cannot be bound, a test that
+//! cannot run); **130** / **143** `run` stopped by Ctrl-C / SIGTERM (the result of what was
+//! measured is written first).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod chart;
@@ -69,6 +72,9 @@ enum Failure {
     Findings,
     /// Unusable input or environment: exit 2.
     Unusable(anyhow::Error),
+    /// Stopped by a signal after writing what was measured: exit 130 (Ctrl-C) or 143
+    /// (SIGTERM).
+    Interrupted(run::Signal),
 }
 
 impl From<anyhow::Error> for Failure {
@@ -100,6 +106,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Findings) => ExitCode::from(1),
+        Err(Failure::Interrupted(signal)) => ExitCode::from(signal.exit_code()),
         Err(Failure::Unusable(e)) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)

@@ -41,6 +41,42 @@ pub(crate) struct Args {
     /// Write the fortio-compatible JSON result (what Meshery ingests) here.
     #[arg(long)]
     fortio: Option<PathBuf>,
+    /// Exit with code 1 when more than this share of the requests failed (no response, or a
+    /// status outside 2xx-3xx), as a percentage (`10%`) or a fraction (`0.1`). The result
+    /// is written either way.
+    #[arg(long, default_value = "10%", value_parser = parse_share)]
+    max_failed: f64,
+    /// Per-request timeout (connect included), as a duration (`2s`); overrides the config's
+    /// `additional_options` (default 10s).
+    #[arg(long, value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// Connect timeout (TCP and TLS handshakes), as a duration (`500ms`); overrides the
+    /// config's `additional_options` (default 5s).
+    #[arg(long, value_parser = parse_duration)]
+    connect_timeout: Option<Duration>,
+}
+
+/// A share given as `10%` or `0.1`.
+fn parse_share(text: &str) -> Result<f64, String> {
+    let (number, scale) = match text.trim().strip_suffix('%') {
+        Some(p) => (p, 100.0),
+        None => (text.trim(), 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(v) if (0.0..=scale).contains(&v) => Ok(v / scale),
+        _ => Err(format!(
+            "expected a share between 0% and 100% (`10%` or `0.1`), got `{text}`"
+        )),
+    }
+}
+
+/// A Go-style duration longer than zero (`2s`, `1m30s`, `500ms`).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    smps_model::GoDuration::parse(text)
+        .ok()
+        .and_then(|d| d.to_std())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("expected a duration longer than zero such as `2s`, got `{text}`"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -130,8 +166,17 @@ async fn run_async(
         )));
     }
     let engine = EngineBuilder::from_config(&config)
-        .and_then(|b| b.warmup(warmup).build())
-        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        .and_then(|mut b| {
+            if let Some(t) = args.timeout {
+                b = b.request_timeout(t);
+            }
+            if let Some(t) = args.connect_timeout {
+                b = b.connect_timeout(t);
+            }
+            b.warmup(warmup).build()
+        })
+        .map_err(|e| anyhow::anyhow!("{name}: {}", cli_message(&e)))?;
+    raise_descriptor_limit();
     let total = config
         .duration
         .as_ref()
@@ -148,6 +193,22 @@ async fn run_async(
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the test: {e}"))?;
     let mut stderr = std::io::stderr();
+    // Ctrl-C or SIGTERM: stop sending, let what is in flight finish (one request timeout at
+    // most), and write the result of what was measured.
+    let stop = run.stop_handle();
+    let stopped_by = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let seen = std::sync::Arc::clone(&stopped_by);
+    let signal = tokio::spawn(async move {
+        let first = termination().await;
+        if let Ok(mut s) = seen.lock() {
+            *s = Some(first);
+        }
+        stop.stop();
+        eprintln!("\n{first}: stopping; again to quit at once");
+        // A second signal while in-flight requests finish: quit now, as users expect.
+        let second = termination().await;
+        std::process::exit(i32::from(second.exit_code()));
+    });
     while let Some(s) = run.next().await {
         if show {
             let _ = write!(
@@ -165,6 +226,11 @@ async fn run_async(
         .finish()
         .await
         .map_err(|e| anyhow::anyhow!("the test failed: {e}"))?;
+    let interrupted = stopped_by.lock().ok().and_then(|s| *s);
+    signal.abort();
+    if let Some(sig) = interrupted {
+        eprintln!("stopped by {sig}: the result covers what was measured until then");
+    }
     if let Some(s) = server {
         s.shutdown().await;
     }
@@ -187,5 +253,127 @@ async fn run_async(
         write_file(p, json.as_bytes())?;
     }
     print!("{out}");
+    if let Some(sig) = interrupted {
+        return Err(Failure::Interrupted(sig));
+    }
+    judge_failures(&report, args.max_failed)
+}
+
+/// Says on stderr how many requests failed and why; more than `max_failed` of them is exit 1.
+fn judge_failures(report: &smps_load::Report, max_failed: f64) -> Outcome {
+    let m = &report.measured;
+    if m.failed() == 0 {
+        return Ok(());
+    }
+    let mut why: Vec<String> = m
+        .errors
+        .iter()
+        .map(|(k, n)| match report.error_reasons.get(k) {
+            Some(reason) => format!("{k} {n} ({reason})"),
+            None => format!("{k} {n}"),
+        })
+        .collect();
+    let bad_status: u64 = m
+        .status_codes
+        .iter()
+        .filter(|(c, _)| !(200..400).contains(*c))
+        .map(|(_, n)| n)
+        .sum();
+    if bad_status > 0 {
+        why.push(format!("status outside 2xx-3xx {bad_status}"));
+    }
+    let share = m.failed_share();
+    let summary = format!(
+        "{} of {} requests failed ({:.1}%): {}",
+        m.failed(),
+        m.requests(),
+        share * 100.0,
+        why.join(", ")
+    );
+    if share > max_failed {
+        eprintln!(
+            "error: {summary}; more than --max-failed {:.1}%",
+            max_failed * 100.0
+        );
+        return Err(Failure::Findings);
+    }
+    eprintln!("warning: {summary}");
     Ok(())
+}
+
+/// Waits for Ctrl-C or (on Unix) SIGTERM and says which came.
+async fn termination() -> Signal {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => Signal::Interrupt,
+                _ = term.recv() => Signal::Terminate,
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                Signal::Interrupt
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        Signal::Interrupt
+    }
+}
+
+/// A signal that ends a run early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signal {
+    /// Ctrl-C (SIGINT): exit code 130.
+    Interrupt,
+    /// SIGTERM: exit code 143.
+    Terminate,
+}
+
+impl Signal {
+    /// The shell's exit code for a process ended by this signal.
+    pub(crate) fn exit_code(self) -> u8 {
+        match self {
+            Signal::Interrupt => 130,
+            Signal::Terminate => 143,
+        }
+    }
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Signal::Interrupt => "Ctrl-C",
+            Signal::Terminate => "SIGTERM",
+        })
+    }
+}
+
+/// The engine's error, phrased for someone at the command line rather than for a programmer.
+fn cli_message(e: &smps_load::Error) -> String {
+    match e {
+        smps_load::Error::Unsupported { field, .. } if field == "clients" => {
+            "`smps run` runs a test with exactly one client; put each client in a config of its own, run each, and combine the results with `smps merge`".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Raises this process's soft limit on open files to its hard limit, as Go programs do at
+/// start, so that runs with many connections are not refused for a limit the user may raise
+/// anyway. The engine still checks the result before it starts.
+fn raise_descriptor_limit() {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, getrlimit, setrlimit};
+        let mut limit = getrlimit(Resource::Nofile);
+        if limit.current < limit.maximum {
+            limit.current = limit.maximum;
+            // Best effort: when it fails, the engine's check names the limit.
+            let _ = setrlimit(Resource::Nofile, limit);
+        }
+    }
 }

@@ -378,3 +378,114 @@ fn conformance_cluster_with_an_unreachable_api_server_exits_2_naming_it() {
         stderr(&o)
     );
 }
+
+/// Runs `smps` with `args` (and the config text written to a scratch file as the first
+/// argument after `run`), failing the test instead of hanging if it has not ended in `secs`.
+fn run_config_within(name: &str, config: &str, extra: &[&str], secs: u64) -> Output {
+    let path = scratch(name);
+    std::fs::write(&path, config).unwrap();
+    let child = smps()
+        .arg("run")
+        .arg(&path)
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_within(child, secs)
+}
+
+fn wait_within(mut child: std::process::Child, secs: u64) -> Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("smps did not end within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn a_run_where_every_request_failed_exits_1_after_writing_the_result() {
+    let port = closed_port();
+    let config = format!(
+        "name: refused\nclients:\n- protocol: http\n  connections: 2\n  rps: 50\n  endpoint_urls: [http://127.0.0.1:{port}/]\nduration: 1s\n"
+    );
+    let o = run_config_within("refused.yaml", &config, &["--target", "config"], 20);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("requests failed (100.0%)"), "{err}");
+    assert!(err.contains("connect_refused"), "{err}");
+    assert!(err.contains("--max-failed 10.0%"), "{err}");
+    let result: smps_model::PerformanceTestResult =
+        smps_model::read_as(&stdout(&o), &Default::default()).unwrap();
+    let failed = &result.labels[smps_model::labels::FAILED_REQUESTS];
+    assert_eq!(failed, &result.labels[smps_model::labels::REQUESTS]);
+    assert_ne!(failed, "0");
+
+    let o = run_config_within(
+        "refused.yaml",
+        &config,
+        &["--target", "config", "--max-failed", "100%"],
+        20,
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("warning: "), "{}", stderr(&o));
+}
+
+#[test]
+fn run_never_prints_the_password_of_a_url() {
+    let config = "name: secret\nclients:\n- protocol: http\n  connections: 1\n  rps: 5\n  endpoint_urls: ['http://admin:hunter2@127.0.0.1:9/']\nduration: 1s\n";
+    let o = run_config_within("secret.yaml", config, &["--target", "config"], 20);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(!all.contains("hunter2"), "{all}");
+}
+
+#[test]
+fn a_rate_no_machine_can_send_is_refused_at_once_naming_the_field() {
+    let config = "name: huge\nclients:\n- protocol: http\n  connections: 4\n  rps: 9223372036854775807\n  endpoint_urls: [http://reference-server/]\nduration: 3s\n";
+    let o = run_config_within("huge.yaml", config, &[], 20);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("rps"), "{}", stderr(&o));
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_a_run_gracefully_and_still_writes_the_results() {
+    let config_path = scratch("long.yaml");
+    std::fs::write(
+        &config_path,
+        "name: long\nclients:\n- protocol: http\n  connections: 2\n  rps: 100\n  endpoint_urls: [http://reference-server/]\nduration: 60s\n",
+    )
+    .unwrap();
+    let portable = scratch("interrupted.json");
+    let child = smps()
+        .arg("run")
+        .arg(&config_path)
+        .arg("--portable")
+        .arg(&portable)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let o = wait_within(child, 20);
+    assert_eq!(code(&o), 143, "{}", stderr(&o));
+    assert!(stderr(&o).contains("stopped by SIGTERM"), "{}", stderr(&o));
+    let result: smps_model::PerformanceTestResult =
+        smps_model::read_as(&stdout(&o), &Default::default()).unwrap();
+    assert_ne!(result.labels[smps_model::labels::REQUESTS], "0");
+    let p: smps_load::PortableReport =
+        serde_json::from_str(&std::fs::read_to_string(&portable).unwrap()).unwrap();
+    assert!(smps_load::Report::from_portable(&p).unwrap().measured.ok() > 0);
+}
