@@ -119,6 +119,14 @@ fn main() -> anyhow::Result<()> {
     }
     println!("  99.9% {:.3}ms  max {:.3}ms", lat.p999, lat.max);
     println!("Service time p50 {:.3}ms p99 {:.3}ms", svc.p50, svc.p99);
+    let lag = smps_load::LatencySummary::of(&m.dispatch_lag);
+    println!(
+        "Dispatch lag p50 {:.3}ms p99 {:.3}ms max {:.3}ms",
+        lag.p50, lag.p99, lag.max
+    );
+    if let Some(w) = report.lag_warning() {
+        eprintln!("warning: {w}");
+    }
     if !m.errors.is_empty() {
         println!("Errors: {:?}", m.errors);
     }

@@ -54,6 +54,10 @@ pub(crate) struct Args {
     /// config's `additional_options` (default 5s).
     #[arg(long, value_parser = parse_duration)]
     connect_timeout: Option<Duration>,
+    /// Open loop: warn (in the result and on stderr) when the dispatch lag p99 (intended ->
+    /// actual send) is above this, as a duration (`100us`).
+    #[arg(long, default_value = "100us", value_parser = parse_duration)]
+    dispatch_lag_limit: Duration,
 }
 
 /// A share given as `10%` or `0.1`.
@@ -173,7 +177,9 @@ async fn run_async(
             if let Some(t) = args.connect_timeout {
                 b = b.connect_timeout(t);
             }
-            b.warmup(warmup).build()
+            b.warmup(warmup)
+                .dispatch_lag_limit(args.dispatch_lag_limit)
+                .build()
         })
         .map_err(|e| anyhow::anyhow!("{name}: {}", cli_message(&e)))?;
     raise_descriptor_limit();
@@ -253,6 +259,9 @@ async fn run_async(
         write_file(p, json.as_bytes())?;
     }
     print!("{out}");
+    if let Some(w) = report.lag_warning() {
+        eprintln!("warning: {w}");
+    }
     if let Some(sig) = interrupted {
         return Err(Failure::Interrupted(sig));
     }

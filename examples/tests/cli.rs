@@ -160,8 +160,11 @@ fn run_merge_and_chart_work_end_to_end() {
             p.to_str().unwrap(),
         ]);
         assert_eq!(code(&o), 0, "{}", stderr(&o));
+        // No progress bar in CI; a busy machine may warn that requests left late.
         assert!(
-            stderr(&o).is_empty(),
+            stderr(&o)
+                .lines()
+                .all(|l| l.starts_with("warning: dispatch lag")),
             "no progress bar in CI: {}",
             stderr(&o)
         );

@@ -122,6 +122,7 @@ pub struct EngineBuilder {
     h1_client: Http1Client,
     extra_ca_pem: Vec<(String, String)>,
     labels: BTreeMap<String, String>,
+    dispatch_lag_limit: Duration,
     deferred: Option<(String, String)>,
 }
 
@@ -149,6 +150,7 @@ impl Default for EngineBuilder {
             h1_client: Http1Client::default(),
             extra_ca_pem: Vec::new(),
             labels: BTreeMap::new(),
+            dispatch_lag_limit: crate::report::DEFAULT_DISPATCH_LAG_LIMIT,
             deferred: None,
         }
     }
@@ -256,6 +258,13 @@ impl EngineBuilder {
     /// Length of the progress intervals (default 1 s).
     pub fn interval(mut self, interval: Duration) -> Self {
         self.interval = interval;
+        self
+    }
+
+    /// The dispatch-lag p99 above which an open-loop result carries a warning (default
+    /// 100 µs; see [`Report::lag_warning`](crate::Report::lag_warning)).
+    pub fn dispatch_lag_limit(mut self, limit: Duration) -> Self {
+        self.dispatch_lag_limit = limit;
         self
     }
 
@@ -779,6 +788,7 @@ impl EngineBuilder {
                 interval: self.interval,
                 workers: self.workers,
                 labels: self.labels,
+                dispatch_lag_limit: self.dispatch_lag_limit,
             }),
         })
     }
@@ -801,6 +811,7 @@ struct Inner {
     interval: Duration,
     workers: Option<usize>,
     labels: BTreeMap<String, String>,
+    dispatch_lag_limit: Duration,
 }
 
 impl Inner {
@@ -1094,6 +1105,7 @@ impl Engine {
             warmup: inner.warmup,
             http_version: inner.version,
             latency_basis: basis,
+            dispatch_lag_limit: inner.dispatch_lag_limit,
             load_model: match &inner.model {
                 LoadModel::Closed => "closed".into(),
                 LoadModel::Open { plan, backlog } => {

@@ -82,6 +82,7 @@
 mod engine;
 mod error;
 mod limits;
+mod pacer;
 mod plan;
 mod raw;
 mod recorder;
@@ -97,8 +98,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use hdrhistogram;
 pub use plan::{ArrivalPlan, Arrivals, Spacing, Stage};
 pub use report::{
-    GENERATOR, LABEL_GENERATOR, LABEL_HISTOGRAM, LABEL_LATENCY_BASIS, LABEL_LOAD_MODEL,
-    LatencyBasis, LatencySummary, Phase, PhaseReport, PortablePhase, PortableReport, Report,
-    RunSettings, Snapshot, merge,
+    DEFAULT_DISPATCH_LAG_LIMIT, GENERATOR, LABEL_GENERATOR, LABEL_HISTOGRAM, LABEL_LATENCY_BASIS,
+    LABEL_LOAD_MODEL, LatencyBasis, LatencySummary, Phase, PhaseReport, PortablePhase,
+    PortableReport, Report, RunSettings, Snapshot, merge,
 };
 pub use transport::{Http1Client, HttpVersion};

@@ -166,7 +166,13 @@ pub struct RunSettings {
     pub latency_basis: LatencyBasis,
     /// Description of the load model, as in the [`LABEL_LOAD_MODEL`] label.
     pub load_model: String,
+    /// Dispatch-lag p99 above which an open-loop result carries a warning
+    /// ([`Report::lag_warning`]).
+    pub dispatch_lag_limit: Duration,
 }
+
+/// Default of [`RunSettings::dispatch_lag_limit`]: 100 µs.
+pub const DEFAULT_DISPATCH_LAG_LIMIT: Duration = Duration::from_micros(100);
 
 /// Totals of one phase: histograms (in microseconds, 1 µs to 1 h, 3 significant digits)
 /// and counters.
@@ -414,6 +420,16 @@ impl Report {
                 .collect();
             l.insert(labels::ERROR_REASONS.into(), reasons.join("; "));
         }
+        if self.settings.latency_basis == LatencyBasis::IntendedSend && !m.dispatch_lag.is_empty() {
+            let lag = LatencySummary::of(&m.dispatch_lag);
+            l.insert(
+                labels::DISPATCH_LAG_MS.into(),
+                format!("p50={},p99={},max={}", lag.p50, lag.p99, lag.max),
+            );
+        }
+        if let Some(w) = self.lag_warning() {
+            l.insert(labels::WARNING.into(), w);
+        }
         l.insert(labels::DROPPED.into(), m.dropped.to_string());
         l.insert(labels::ABANDONED.into(), m.abandoned.to_string());
         if let Some(url) = self.settings.endpoints.first() {
@@ -423,6 +439,31 @@ impl Report {
             );
         }
         l
+    }
+
+    /// The generator's self-check of an open-loop run: `Some` when the dispatch lag
+    /// (intended → actual send) p99 exceeds [`RunSettings::dispatch_lag_limit`], saying by how
+    /// much. The corrected latency then includes the generator's own delay: the generator or
+    /// the machine was busy, or no connection was free (see [`PhaseReport::queued`]); the
+    /// result measures less of the target than it should. `None` for closed loops.
+    pub fn lag_warning(&self) -> Option<String> {
+        let m = &self.measured;
+        if self.settings.latency_basis != LatencyBasis::IntendedSend || m.dispatch_lag.is_empty() {
+            return None;
+        }
+        let p99 = m.dispatch_lag.value_at_quantile(0.99);
+        let limit = u64::try_from(self.settings.dispatch_lag_limit.as_micros()).unwrap_or(u64::MAX);
+        if p99 <= limit {
+            return None;
+        }
+        let cause = if m.queued > 0 {
+            format!("{} requests waited for a free connection", m.queued)
+        } else {
+            "the generator or its machine was busy".to_string()
+        };
+        Some(format!(
+            "dispatch lag p99 is {p99} µs, above the {limit} µs limit: requests left late ({cause}), and the latency includes that delay"
+        ))
     }
 
     /// The SMP `PerformanceTestResult` of the measured phase: latencies in milliseconds
@@ -483,6 +524,23 @@ impl Report {
         if m.error_count() > 0 {
             ret.insert("-1".into(), json!(m.error_count()));
         }
+        // Intended → actual send, in seconds like the rest (an smps-load addition).
+        let lag_at = |p: f64| {
+            if m.dispatch_lag.is_empty() {
+                0.0
+            } else {
+                m.dispatch_lag.value_at_percentile(p) as f64 / 1e6
+            }
+        };
+        let lag_percentiles: Vec<_> = [50.0, 90.0, 99.0, 99.9]
+            .iter()
+            .map(|p| json!({"Percentile": p, "Value": lag_at(*p)}))
+            .collect();
+        let lag = json!({
+            "Count": m.dispatch_lag.len(),
+            "Percentiles": lag_percentiles,
+            "Max": lag_at(100.0),
+        });
         let (mean, sd) = if total > 0 {
             (h.mean() / 1e6, h.stdev() / 1e6)
         } else {
@@ -518,6 +576,8 @@ impl Report {
             "SocketCount": m.connections_opened,
             "Sockets": [],
             "LatencyBasis": self.settings.latency_basis.name(),
+            "DispatchLag": lag,
+            "Warnings": self.lag_warning().into_iter().collect::<Vec<_>>(),
         })
     }
 
@@ -624,6 +684,7 @@ impl Report {
                 http_version: HttpVersion::default(),
                 latency_basis: p.latency_basis,
                 load_model: p.load_model.clone(),
+                dispatch_lag_limit: DEFAULT_DISPATCH_LAG_LIMIT,
             },
             labels: p.labels.clone(),
             error_reasons: BTreeMap::new(),
@@ -835,6 +896,7 @@ mod tests {
                 http_version: HttpVersion::Http1,
                 latency_basis: LatencyBasis::IntendedSend,
                 load_model: "open".into(),
+                dispatch_lag_limit: DEFAULT_DISPATCH_LAG_LIMIT,
             },
             labels: BTreeMap::new(),
             error_reasons: BTreeMap::new(),
@@ -913,6 +975,41 @@ mod tests {
         assert!(Report::from_portable(&p).is_err());
         p.format = "other/v9".into();
         assert!(Report::from_portable(&p).is_err());
+    }
+
+    #[test]
+    fn a_dispatch_lag_above_the_limit_is_a_warning_in_every_projection() {
+        let mut stats = Stats::default();
+        for _ in 0..100 {
+            stats.record_response(200, 900, 400, 500);
+        }
+        let mut r = report_of(&stats, 0, 1);
+        let w = r.lag_warning().expect("500 µs is above the default 100 µs");
+        assert!(w.contains("500 µs") && w.contains("100 µs"), "{w}");
+        let smp = r.to_smp_result();
+        assert_eq!(smp.labels[smps_model::labels::WARNING], w);
+        assert_eq!(
+            smp.labels[smps_model::labels::DISPATCH_LAG_MS],
+            "p50=0.5,p99=0.5,max=0.5"
+        );
+        let fortio = r.to_fortio_json();
+        assert_eq!(fortio["Warnings"][0], serde_json::json!(w));
+        assert_eq!(fortio["DispatchLag"]["Percentiles"][2]["Value"], 0.0005);
+
+        r.settings.dispatch_lag_limit = Duration::from_millis(1);
+        assert_eq!(r.lag_warning(), None);
+        assert!(
+            !r.to_smp_result()
+                .labels
+                .contains_key(smps_model::labels::WARNING)
+        );
+        r.settings.dispatch_lag_limit = DEFAULT_DISPATCH_LAG_LIMIT;
+        r.settings.latency_basis = LatencyBasis::ActualSend;
+        assert_eq!(
+            r.lag_warning(),
+            None,
+            "a closed loop has no plan to lag behind"
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ErrorKind;
 use crate::engine::BacklogPolicy;
+use crate::pacer::Pacer;
 use crate::plan::Arrivals;
 use crate::recorder::Stats;
 use crate::transport::{Exchange, Slot, Transport};
@@ -570,8 +571,11 @@ async fn open(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
     let stop = ctx.stop.clone();
     let cancelled = stop.cancelled();
     tokio::pin!(cancelled);
-    let arrival_sleep = tokio::time::sleep_until(next_arrival.unwrap_or(far));
-    tokio::pin!(arrival_sleep);
+    // Arrivals wake on the precise pacer; interval boundaries and the end on Tokio's timer.
+    let mut pacer = Pacer::new();
+    if let Some(at) = next_arrival {
+        pacer.arm(at);
+    }
     let boundary_sleep = tokio::time::sleep_until(sink.next_boundary);
     tokio::pin!(boundary_sleep);
     // The cut-off first, then the end of the grace period.
@@ -599,7 +603,7 @@ async fn open(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
             _ = &mut cancelled, if !ending => {
                 ending = true;
             }
-            _ = &mut arrival_sleep, if !ending && next_arrival.is_some() => {
+            () = pacer.wake(), if !ending && next_arrival.is_some() => {
                 let now = Instant::now();
                 let mut handled = 0;
                 while let Some(at) = next_arrival {
@@ -633,7 +637,7 @@ async fn open(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
                     next_arrival = next_planned(&mut ctx, issued);
                 }
                 match next_arrival {
-                    Some(at) => arrival_sleep.as_mut().reset(at),
+                    Some(at) => pacer.arm(at),
                     None => {
                         let c = cutoff_after_plan(&ctx);
                         cutoff = Some(c);

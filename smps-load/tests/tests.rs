@@ -4,6 +4,7 @@ mod config;
 mod deadline;
 mod engine;
 mod errors;
+mod pacing;
 mod results;
 
 /// Serializes the tests that measure time: run side by side on a 2-core machine, they would

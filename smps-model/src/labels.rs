@@ -33,6 +33,12 @@ pub const ERRORS: &str = "smps.io/errors";
 /// One reason per error kind, as the transport reported it (`tls: invalid peer certificate:
 /// UnknownIssuer`), joined by `; `.
 pub const ERROR_REASONS: &str = "smps.io/error-reasons";
+/// Dispatch lag of an open-loop run (intended → actual send), in milliseconds:
+/// `p50=…,p99=…,max=…`. Small when the generator kept to its plan.
+pub const DISPATCH_LAG_MS: &str = "smps.io/dispatch-lag-ms";
+/// A warning about how far the result can be trusted (for example a dispatch lag above the
+/// generator's limit), as a sentence.
+pub const WARNING: &str = "smps.io/warning";
 /// Planned requests never sent (open loop: no free connection, or still waiting at the end).
 pub const DROPPED: &str = "smps.io/dropped";
 /// Requests sent but given up one request timeout after the run ended.
