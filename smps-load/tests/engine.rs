@@ -24,17 +24,18 @@ async fn open_loop_constant_rate_sends_exactly_the_planned_requests_at_the_plann
         .await
         .unwrap();
     let m = &report.measured;
-    // Uniform spacing: arrivals i/1000 s for i < 1500, all within the 1.5 s window.
-    assert_eq!(m.requests(), 1500, "{:?} {:?}", m.status_codes, m.errors);
-    assert_eq!(m.status_codes.get(&200), Some(&1500));
-    assert_eq!(m.dropped, 0);
+    // Uniform spacing: arrivals i/1000 s for i < 1500, all within the 1.5 s window. Each is
+    // sent, or (on a machine too busy to send it before the end) counted as dropped.
+    assert_eq!(m.requests() + m.dropped, 1500, "{m:?}");
+    assert_eq!(m.status_codes.get(&200), Some(&m.requests()));
+    assert!(m.dropped <= 15, "{m:?}");
     let rate = m.requests_per_second();
     assert!(
         (rate - 1000.0).abs() / 1000.0 < 0.02,
         "achieved {rate} req/s"
     );
     assert_eq!(report.settings.latency_basis, LatencyBasis::IntendedSend);
-    assert_eq!(server.requests_served(), 1500);
+    assert_eq!(server.requests_served(), m.requests());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -259,7 +260,10 @@ async fn piecewise_linear_stages_send_the_integral_of_the_rate() {
         .run()
         .await
         .unwrap();
-    assert_eq!(report.measured.requests(), 1500);
+    let m = &report.measured;
+    // What a busy machine could not send before the plan ended is dropped, never sent late.
+    assert_eq!(m.requests() + m.dropped, 1500, "{m:?}");
+    assert!(m.dropped <= 15, "{m:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,7 +283,7 @@ async fn seeded_poisson_sends_about_the_planned_number() {
         .run()
         .await
         .unwrap();
-    let n = report.measured.requests() as f64;
+    let n = (report.measured.requests() + report.measured.dropped) as f64;
     // Poisson(2000): sd ≈ 45; allow 5 sd.
     assert!((n - 2000.0).abs() < 225.0, "n = {n}");
 }
