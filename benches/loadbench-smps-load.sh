@@ -8,7 +8,11 @@
 #   rss      peak RSS of a 10-million-request run (and of a 1-million one, to show it is flat)
 #   transport  the transport choice: reqwest (benches example `reqwest-loop`) and smps-load over
 #            hyper (`loadgen --hyper`), each beside wrk, at c = 1 16 64 256
-#   all      all of the above (default)
+#   pacing   open-loop precision at 1k, 10k and 50k req/s (c = 64) beside oha -q
+#            --latency-correction: reported latency, service time and dispatch lag p50/p99, and
+#            client CPU per request. With GEN_BEFORE=path/to/an/older/loadgen, the same runs
+#            of that binary too (before/after a change). Not part of `all`.
+#   all      closed, open, rss and transport (default)
 #
 # Usage: benches/loadbench-smps-load.sh [closed|open|rss|transport|all] [-r REPS] [-d SECS] [--out DIR]
 #        [--no-idle-wait]
@@ -23,7 +27,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 LB=${LOADBENCH:-$(cd "$ROOT/.." && pwd)/shared/tools/loadbench.sh}
 PART=all; REPS=3; DUR=10; OUT=""; IDLE=()
-if [ $# -gt 0 ] && [[ "$1" =~ ^(closed|open|rss|transport|all)$ ]]; then PART=$1; shift; fi
+if [ $# -gt 0 ] && [[ "$1" =~ ^(closed|open|rss|transport|pacing|all)$ ]]; then PART=$1; shift; fi
 while [ $# -gt 0 ]; do
   case "$1" in
     -r) REPS=$2; shift 2;;
@@ -83,5 +87,16 @@ if [ "$PART" = transport ] || [ "$PART" = all ]; then
     "$RQ" -c '{c}' -d '{d}' '{url}' | tee "$OUT/transport-reqwest.summary.md"
   bash "$LB" --out "$OUT/transport-hyper" "${IDLE[@]}" compare -c "1 16 64 256" -d "$DUR" -r "$REPS" -b wrk -- \
     "$GEN" --hyper -c '{c}' -d '{d}' '{url}' | tee "$OUT/transport-hyper.summary.md"
+fi
+if [ "$PART" = pacing ]; then
+  for q in 1000 10000 50000; do
+    bash "$LB" --out "$OUT/pacing-$q" "${IDLE[@]}" compare -c 64 -q "$q" -d "$DUR" -r "$REPS" -b oha -- \
+      "$GEN" -c '{c}' -d '{d}' -q '{q}' '{url}' > "$OUT/pacing-$q.summary.md"
+    if [ -n "${GEN_BEFORE:-}" ]; then
+      bash "$LB" --out "$OUT/pacing-before-$q" "${IDLE[@]}" compare -c 64 -q "$q" -d "$DUR" -r "$REPS" -b oha -- \
+        "$GEN_BEFORE" -c '{c}' -d '{d}' -q '{q}' '{url}' > "$OUT/pacing-before-$q.summary.md"
+    fi
+  done
+  python3 "$HERE/pacing-summary.py" "$OUT" | tee "$OUT/pacing.md"
 fi
 echo "raw results in $OUT" >&2

@@ -79,9 +79,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
+mod builder;
+mod collect;
 mod engine;
 mod error;
 mod limits;
+mod model;
 mod pacer;
 mod plan;
 mod raw;
@@ -93,9 +96,11 @@ mod report;
 mod transport;
 mod worker;
 
-pub use engine::{BacklogPolicy, Engine, EngineBuilder, LoadModel, Run, StopHandle};
+pub use builder::EngineBuilder;
+pub use engine::{Engine, Run, StopHandle};
 pub use error::{Error, ErrorKind, Result};
 pub use hdrhistogram;
+pub use model::{BacklogPolicy, LoadModel};
 pub use plan::{ArrivalPlan, Arrivals, Spacing, Stage};
 pub use report::{
     DEFAULT_DISPATCH_LAG_LIMIT, GENERATOR, LABEL_GENERATOR, LABEL_HISTOGRAM, LABEL_LATENCY_BASIS,

@@ -668,6 +668,13 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
+    fn running_out_of_file_descriptors_is_its_own_kind() {
+        let emfile = io::Error::from_raw_os_error(rustix::io::Errno::MFILE.raw_os_error());
+        assert_eq!(classify_connect_io(&emfile), ErrorKind::TooManyOpenFiles);
+    }
+
+    #[test]
     fn connect_errors_map_to_stable_kinds() {
         let k = |kind| classify_connect_io(&io::Error::from(kind));
         assert_eq!(

@@ -24,7 +24,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::ErrorKind;
-use crate::engine::BacklogPolicy;
+use crate::model::BacklogPolicy;
 use crate::pacer::Pacer;
 use crate::plan::Arrivals;
 use crate::recorder::Stats;

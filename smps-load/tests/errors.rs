@@ -170,9 +170,12 @@ async fn an_untrusted_certificate_is_a_tls_error() {
 #[test]
 fn bad_settings_are_errors_naming_the_setting() {
     let msg = |r: Result<Engine, Error>| r.unwrap_err().to_string();
-    assert!(msg(Engine::builder().max_requests(1).build()).contains("endpoint"));
+    // Every message names the builder method the user called, never an SMP field name.
+    let e = msg(Engine::builder().max_requests(1).build());
+    assert!(e.contains("endpoint") && e.contains("`url`"), "{e}");
+    assert!(!e.contains("endpoint_urls"), "{e}");
     let e = msg(Engine::builder().url("ftp://x/").max_requests(1).build());
-    assert!(e.contains("urls[0]") && e.contains("ftp"), "{e}");
+    assert!(e.contains("url[0]") && e.contains("ftp"), "{e}");
     let e = msg(Engine::builder().url("http://127.0.0.1/").build());
     assert!(e.contains("needs a limit"), "{e}");
     let e = msg(Engine::builder()
@@ -186,13 +189,16 @@ fn bad_settings_are_errors_naming_the_setting() {
         .max_requests(1)
         .rate(-5.0)
         .build());
-    assert!(e.contains("`rate`"), "{e}");
+    assert!(e.contains("`rate`") && !e.contains("`rps`"), "{e}");
     let e = msg(Engine::builder()
         .url("http://127.0.0.1/")
         .max_requests(1)
         .header("bad header", "x")
         .build());
-    assert!(e.contains("bad header"), "{e}");
+    assert!(
+        e.contains("bad header") && e.contains("`header.bad header`"),
+        "{e}"
+    );
     let e = msg(Engine::builder()
         .url("https://127.0.0.1/")
         .max_requests(1)
