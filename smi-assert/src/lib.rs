@@ -89,3 +89,8 @@ pub mod validate;
 
 /// Re-export of `serde_json::Value`, which appears in manifests and evidence.
 pub use serde_json::Value;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

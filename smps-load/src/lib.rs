@@ -108,3 +108,8 @@ pub use report::{
     PortableReport, Report, RunSettings, Snapshot, merge,
 };
 pub use transport::{Http1Client, HttpVersion};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

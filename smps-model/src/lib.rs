@@ -64,7 +64,7 @@
 //!
 //! | feature | default? | what it adds |
 //! |---|---|---|
-//! | `schema` | no | [`schema_for`] and `JsonSchema` impls (schemars) for every type |
+//! | `schema` | no | `schema_for` and `JsonSchema` impls (schemars) for every type |
 //!
 //! # Stability
 //!
@@ -109,3 +109,8 @@ pub use read::{
 pub use schema::schema_for;
 pub use timestamp::{Timestamp, TimestampError};
 pub use write::{Dialect, to_value, write, write_all, write_value};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -117,3 +117,8 @@ pub use violation::{Rule, Severity, Violation, ViolationKind};
 
 /// Re-exported so callers can name kinds without depending on smps-model directly.
 pub use smps_model::Kind;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
