@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use smps_load::{PortableReport, Report};
 use smps_model::{PerformanceTestResult, ReadOptions};
 
-use crate::{Outcome, read_text, write_file};
+use crate::{InputLimit, Outcome, write_file};
 
 /// Arguments of `smps chart`.
 #[derive(Debug, clap::Args)]
@@ -29,6 +29,8 @@ pub(crate) struct Args {
     /// Chart title.
     #[arg(long, default_value = "Latency by percentile")]
     title: String,
+    #[command(flatten)]
+    limit: InputLimit,
 }
 
 /// One input's data.
@@ -61,7 +63,7 @@ pub(crate) fn run(args: &Args) -> Outcome {
             .get(i)
             .cloned()
             .unwrap_or_else(|| file_label(path));
-        all.push(load(path, label)?);
+        all.push(load(path, label, args.limit)?);
     }
     let svg = draw(&all, &args.title)?;
     write_file(&args.output, svg.as_bytes())?;
@@ -75,8 +77,8 @@ fn file_label(path: &Path) -> String {
     )
 }
 
-fn load(path: &Path, label: String) -> anyhow::Result<Series> {
-    let text = read_text(path)?;
+fn load(path: &Path, label: String, limit: InputLimit) -> anyhow::Result<Series> {
+    let text = limit.read_text(path)?;
     let value: Option<serde_json::Value> = serde_json::from_str(&text).ok();
     let is_portable = value
         .as_ref()

@@ -6,7 +6,7 @@ use smps_load::PortableReport;
 use smps_model::Dialect;
 
 use crate::convert::DataFormat;
-use crate::{Outcome, read_text, write_file};
+use crate::{InputLimit, Outcome, write_file};
 
 /// Arguments of `smps merge`.
 #[derive(Debug, clap::Args)]
@@ -23,12 +23,14 @@ pub(crate) struct Args {
     /// Also print the percentile table.
     #[arg(long)]
     table: bool,
+    #[command(flatten)]
+    limit: InputLimit,
 }
 
 pub(crate) fn run(args: &Args) -> Outcome {
     let mut parts = Vec::with_capacity(args.inputs.len());
     for path in &args.inputs {
-        let text = read_text(path)?;
+        let text = args.limit.read_text(path)?;
         let part: PortableReport = serde_json::from_str(&text).map_err(|e| {
             anyhow::anyhow!(
                 "{}:{}:{}: not a portable result: {e}",

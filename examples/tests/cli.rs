@@ -136,6 +136,112 @@ fn convert_names_the_line_of_a_syntax_error_and_writes_nothing() {
     assert!(!out.exists());
 }
 
+/// Runs `smps` with its address space capped at 1 GiB (`ulimit -v`), so that a reader without
+/// a size limit dies quickly on `/dev/zero` instead of growing until something else kills it;
+/// the assertions on the error message then fail.
+fn run_capped(args: &[&str], stdin: Option<&str>) -> Output {
+    let bin = smps().get_program().to_owned();
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
+        .arg(bin)
+        .args(args)
+        .env("CI", "1")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if let Some(path) = stdin {
+        cmd.stdin(std::fs::File::open(path).unwrap());
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn every_reading_subcommand_refuses_an_endless_stream_saying_more_than_the_limit() {
+    let svg = scratch("never.svg");
+    let default_limit = format!("more than {} bytes", 64 * 1024 * 1024);
+    let cases: [(&[&str], Option<&str>, &str, &str); 6] = [
+        (
+            &["convert", "-", "--max-bytes", "1000"],
+            Some("/dev/zero"),
+            "standard input",
+            "more than 1000 bytes",
+        ),
+        (&["convert", "/dev/zero"], None, "/dev/zero", &default_limit),
+        (
+            &[
+                "merge",
+                "/dev/zero",
+                &data("quick-run.yaml"),
+                "--max-bytes",
+                "5000",
+            ],
+            None,
+            "/dev/zero",
+            "more than 5000 bytes",
+        ),
+        (
+            &[
+                "chart",
+                "/dev/zero",
+                "-o",
+                svg.to_str().unwrap(),
+                "--max-bytes",
+                "1000",
+            ],
+            None,
+            "/dev/zero",
+            "more than 1000 bytes",
+        ),
+        (&["run", "/dev/zero"], None, "/dev/zero", &default_limit),
+        (
+            &["run", "-"],
+            Some("/dev/zero"),
+            "standard input",
+            &default_limit,
+        ),
+    ];
+    for (args, stdin, name, size) in cases {
+        let o = run_capped(args, stdin);
+        let err = stderr(&o);
+        assert_eq!(code(&o), 2, "{args:?}: {err}");
+        assert!(err.contains(name) && err.contains(size), "{args:?}: {err}");
+    }
+    assert!(!svg.exists());
+}
+
+#[test]
+fn a_file_over_max_bytes_is_refused_with_its_real_size_and_the_flag_to_raise_it() {
+    let file = data("quick-run.yaml");
+    let size = std::fs::metadata(Path::new(env!("CARGO_MANIFEST_DIR")).join(&file))
+        .unwrap()
+        .len();
+    let o = run(&["convert", &file, "--max-bytes", "100"]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "quick-run.yaml: it holds {size} bytes, over the limit of 100 bytes"
+        )) && err.contains("--max-bytes"),
+        "{err}"
+    );
+    let limit = size.to_string();
+    let o = run(&["convert", &file, "--max-bytes", &limit]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+#[test]
+fn input_that_is_not_utf8_is_refused_with_the_line_and_column_of_the_bad_byte() {
+    let bad = scratch("latin1.yaml");
+    std::fs::write(&bad, b"smp_version: v0.0.1\nname: caf\xe9\n").unwrap();
+    let o = run(&["convert", bad.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("latin1.yaml: not UTF-8 text (invalid byte at line 2, column 10"),
+        "{err}"
+    );
+}
+
 #[test]
 fn schema_prints_each_kind_and_rejects_unknown_ones() {
     for kind in ["config", "result", "mesh-config", "environment", "mesh"] {
