@@ -41,7 +41,7 @@ pub(crate) fn run(args: &Args) -> Outcome {
         })?;
         parts.push(part);
     }
-    let merged = smps_load::merge(&parts).map_err(|e| anyhow::anyhow!("cannot merge: {e}"))?;
+    let merged = smps_load::merge(&parts).map_err(|e| merge_error(e, &args.inputs, &parts))?;
     let mut out = smps_model::write_value(
         &merged.to_smp_result(),
         Dialect::Canonical,
@@ -59,4 +59,24 @@ pub(crate) fn run(args: &Args) -> Outcome {
     }
     print!("{out}");
     Ok(())
+}
+
+/// Names the file (or, for a run given twice, both files) a merge failed on.
+fn merge_error(e: smps_load::Error, inputs: &[PathBuf], parts: &[PortableReport]) -> anyhow::Error {
+    let smps_load::Error::MergePart { index, source } = e else {
+        return anyhow::anyhow!("cannot merge: {e}");
+    };
+    let file = inputs[index].display();
+    if let smps_load::Error::DuplicateRun { run_id } = source.as_ref()
+        && let Some(earlier) = parts[..index]
+            .iter()
+            .position(|p| p.runs().iter().any(|r| r.as_str() == run_id))
+    {
+        return anyhow::anyhow!(
+            "{} and {file} hold the same run ({run_id}), which would be counted twice; \
+             give each run once",
+            inputs[earlier].display()
+        );
+    }
+    anyhow::Error::from(*source).context(format!("{file}: cannot merge it"))
 }

@@ -348,6 +348,149 @@ fn merge_and_chart_name_the_bad_file() {
     assert!(!svg.exists());
 }
 
+/// Runs `requests` requests against an in-process reference server on 127.0.0.1 and writes
+/// the portable result to a scratch file, as `smps run --portable` would.
+fn portable_run(name: &str, requests: u64) -> PathBuf {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let report = rt.block_on(async {
+        let server = smps_load::reference::ReferenceServer::builder()
+            .start()
+            .await
+            .unwrap();
+        let r = smps_load::Engine::builder()
+            .url(server.url("/"))
+            .max_requests(requests)
+            .build()
+            .unwrap()
+            .run()
+            .await
+            .unwrap();
+        server.shutdown().await;
+        r
+    });
+    let path = scratch(name);
+    let json = serde_json::to_string(&report.to_portable().unwrap()).unwrap();
+    std::fs::write(&path, json).unwrap();
+    path
+}
+
+fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(path, v.to_string()).unwrap();
+}
+
+#[test]
+fn merge_refuses_the_same_run_twice_naming_both_files() {
+    let a = portable_run("dup-a.json", 20);
+    let b = portable_run("dup-b.json", 20);
+    let copy = scratch("dup-a-copy.json");
+    std::fs::copy(&a, &copy).unwrap();
+    let (a, b, copy) = (
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        copy.to_str().unwrap(),
+    );
+    let o = run(&["merge", a, b, copy]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("{a} and {copy} hold the same run")),
+        "{err}"
+    );
+    assert!(stdout(&o).is_empty());
+    // A merged result merged again with one of its parts is caught the same way.
+    let merged = scratch("dup-merged.json");
+    let o = run(&["merge", a, b, "--portable", merged.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = run(&["merge", merged.to_str().unwrap(), b]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("dup-merged.json and "),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn merge_refuses_a_part_that_ends_before_it_starts_naming_it() {
+    let a = portable_run("ok-part.json", 10);
+    let bad = portable_run("ends-before-start.json", 10);
+    edit_json(&bad, |v| {
+        let start = v["measured"]["start_unix_ns"].as_u64().unwrap();
+        v["measured"]["end_unix_ns"] = (start - 1_000_000_000).into();
+    });
+    let o = run(&["merge", a.to_str().unwrap(), bad.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("ends-before-start.json: cannot merge it")
+            && err.contains("measured.end_unix_ns")
+            && err.contains("ends before it starts"),
+        "{err}"
+    );
+}
+
+#[test]
+fn merge_refuses_counters_that_would_overflow_naming_the_file() {
+    let a = portable_run("big-a.json", 10);
+    let b = portable_run("big-b.json", 10);
+    for p in [&a, &b] {
+        edit_json(p, |v| v["measured"]["bytes_in"] = u64::MAX.into());
+    }
+    let o = run(&["merge", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("big-b.json: cannot merge it")
+            && err.contains("`measured.bytes_in` counter overflows"),
+        "{err}"
+    );
+}
+
+#[test]
+fn merged_rate_does_not_count_the_gap_between_sequential_runs() {
+    let a = portable_run("seq-a.json", 50);
+    let b = portable_run("seq-b.json", 50);
+    // Move the second run 100 s later, as if it had been run after a pause.
+    let shift = 100_000_000_000u64;
+    edit_json(&b, |v| {
+        for at in ["", "/measured"] {
+            for key in ["start_unix_ns", "end_unix_ns"] {
+                let field = v.pointer_mut(&format!("{at}/{key}")).unwrap();
+                *field = (field.as_u64().unwrap() + shift).into();
+            }
+        }
+    });
+    let measured_secs = |p: &Path| {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        let m = &v["measured"];
+        (m["end_unix_ns"].as_u64().unwrap() - m["start_unix_ns"].as_u64().unwrap()) as f64 / 1e9
+    };
+    let expected = 100.0 / (measured_secs(&a) + measured_secs(&b));
+    let o = run(&[
+        "merge",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let result: smps_model::PerformanceTestResult =
+        smps_model::read_as(&stdout(&o), &Default::default()).unwrap();
+    assert!(
+        (result.actual_qps - expected).abs() <= expected * 1e-6,
+        "actual_qps {} but 100 requests in {} s measured",
+        result.actual_qps,
+        1.0 / expected * 100.0
+    );
+}
+
 #[test]
 fn conformance_is_full_on_the_loopback_mesh() {
     let o = run(&["conformance"]);

@@ -1186,5 +1186,6 @@ async fn collect(
         intervals,
         settings: ctx.settings,
         labels: ctx.labels,
+        run_ids: vec![crate::RunId::generate()],
     })
 }

@@ -97,7 +97,7 @@ pub use hdrhistogram;
 pub use plan::{ArrivalPlan, Arrivals, Spacing, Stage};
 pub use report::{
     GENERATOR, LABEL_GENERATOR, LABEL_HISTOGRAM, LABEL_LATENCY_BASIS, LABEL_LOAD_MODEL,
-    LatencyBasis, LatencySummary, Phase, PhaseReport, PortablePhase, PortableReport, Report,
+    LatencyBasis, LatencySummary, Phase, PhaseReport, PortablePhase, PortableReport, Report, RunId,
     RunSettings, Snapshot, merge,
 };
 pub use transport::{Http1Client, HttpVersion};
