@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use smps_load::{PortableReport, Report};
 use smps_model::{PerformanceTestResult, ReadOptions};
 
-use crate::{InputLimit, Outcome, write_file};
+use crate::{InputLimit, Outcome, model_error, write_file};
 
 /// Arguments of `smps chart`.
 #[derive(Debug, clap::Args)]
@@ -89,11 +89,11 @@ fn load(path: &Path, label: String, limit: InputLimit) -> anyhow::Result<Series>
         let portable: PortableReport = serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: not a portable result: {e}", path.display()))?;
         let report = Report::from_portable(&portable)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            .map_err(|e| anyhow::Error::from(e).context(path.display().to_string()))?;
         return Ok(from_report(&report, label));
     }
-    let result: PerformanceTestResult = smps_model::read_as(&text, &ReadOptions::default())
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let result: PerformanceTestResult =
+        smps_model::read_as(&text, &ReadOptions::default()).map_err(|e| model_error(path, e))?;
     let l = result.latencies_ms.ok_or_else(|| {
         anyhow::anyhow!("{}: the result has no latencies to chart", path.display())
     })?;

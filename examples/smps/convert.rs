@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use smps_model::{Dialect, Format, Kind, ReadOptions};
 
-use crate::{InputLimit, Outcome, write_out};
+use crate::{InputLimit, Outcome, model_error, write_out};
 
 /// Arguments of `smps convert`.
 #[derive(Debug, clap::Args)]
@@ -81,8 +81,7 @@ pub(crate) fn run(args: &Args) -> Outcome {
     if let Some(kind) = args.kind {
         options = options.with_kind(kind);
     }
-    let docs = smps_model::read_all(&text, &options)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?;
+    let docs = smps_model::read_all(&text, &options).map_err(|e| model_error(&args.input, e))?;
     let dialect = match args.dialect {
         DialectArg::Canonical => Dialect::Canonical,
         DialectArg::Meshery => Dialect::Meshery,

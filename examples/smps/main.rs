@@ -140,6 +140,29 @@ fn read_text(path: &Path) -> anyhow::Result<String> {
     examples::input::read_text(path, examples::input::DEFAULT_MAX_BYTES).map_err(Into::into)
 }
 
+/// A smps-model read error in command-line terms, after the file name. The library's advice
+/// for the errors that name an API (`ReadOptions::kind`, `read_all`) becomes what to do on the
+/// command line.
+fn model_error(path: &Path, e: smps_model::Error) -> anyhow::Error {
+    let name = examples::input::display_name(path);
+    match e {
+        smps_model::Error::UnknownKind { document, reason } => anyhow::anyhow!(
+            "{name}: cannot tell which kind of SMP document {} is ({reason}); name it with \
+             --kind config, result, mesh-config, environment or mesh",
+            if document == 0 {
+                "the first document".to_owned()
+            } else {
+                format!("document {} (counting from 1)", document + 1)
+            }
+        ),
+        smps_model::Error::DocumentCount { found } => anyhow::anyhow!(
+            "{name}: holds {found} documents where one is expected; put each document in a file \
+             of its own"
+        ),
+        other => anyhow::anyhow!("{name}: {other}"),
+    }
+}
+
 /// Writes `text` to `path` (or stdout for `-` / no path).
 fn write_out(path: Option<&PathBuf>, text: &str) -> anyhow::Result<()> {
     match path {

@@ -243,6 +243,75 @@ fn input_that_is_not_utf8_is_refused_with_the_line_and_column_of_the_bad_byte() 
 }
 
 #[test]
+fn convert_places_a_duplicate_key_and_an_alias_bomb_at_their_real_line_and_column() {
+    let dup = scratch("dup-key.yaml");
+    std::fs::write(&dup, "smp_version: v0.6.1\nduration: 30s\nduration: 1m\n").unwrap();
+    let o = run(&["convert", dup.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("dup-key.yaml: cannot parse YAML at line 3, column 1: duplicate entry with key \"duration\""),
+        "{}",
+        stderr(&o)
+    );
+    let bomb = scratch("alias-bomb.yaml");
+    let mut text = String::from("smp_version: v0.6.1\na: &a [x, y]\n");
+    let mut prev = 'a';
+    for name in ['b', 'c', 'd', 'e', 'f', 'g', 'h'] {
+        let refs = vec![format!("*{prev}"); 9].join(", ");
+        text.push_str(&format!("{name}: &{name} [{refs}]\n"));
+        prev = name;
+    }
+    std::fs::write(&bomb, text).unwrap();
+    let o = run(&["convert", bomb.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o)
+            .contains("alias-bomb.yaml: cannot parse YAML at line 3, column 8: aliases expand"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn errors_give_command_line_advice_not_library_advice() {
+    let unknown = scratch("unknown-kind.yaml");
+    std::fs::write(&unknown, "colour: blue\n").unwrap();
+    let o = run(&["convert", unknown.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "unknown-kind.yaml: cannot tell which kind of SMP document the first document is"
+        ) && err.contains("--kind config, result")
+            && !err.contains("ReadOptions"),
+        "{err}"
+    );
+    let o = run(&["convert", unknown.to_str().unwrap(), "--kind", "mesh"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+
+    let two = scratch("two-results.yaml");
+    std::fs::write(&two, "latenciesMs: {p50: 1}\n---\nlatenciesMs: {p50: 2}\n").unwrap();
+    let svg = scratch("two.svg");
+    let o = run(&["chart", two.to_str().unwrap(), "-o", svg.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("two-results.yaml: holds 2 documents where one is expected")
+            && !err.contains("read_all"),
+        "{err}"
+    );
+    // convert reads and writes whole streams.
+    let o = run(&["convert", two.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).matches("latenciesMs").count(),
+        2,
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
 fn schema_prints_each_kind_and_rejects_unknown_ones() {
     for kind in ["config", "result", "mesh-config", "environment", "mesh"] {
         let o = run(&["schema", kind]);
