@@ -45,10 +45,9 @@ fn yaml_error(e: serde_yaml::Error, text: &str, document: usize) -> Error {
         Some(l) => (Some((l.line(), l.column())), full.clone()),
         None if full == REPETITION_LIMIT => (
             first_alias(text, document),
-            format!(
-                "aliases expand beyond the parser's repetition limit (a YAML alias bomb?); \
-                 the position is the document's first alias"
-            ),
+            "aliases expand beyond the parser's repetition limit (a YAML alias bomb?); \
+             the position is the document's first alias"
+                .to_owned(),
         ),
         None => (None, full.clone()),
     };
