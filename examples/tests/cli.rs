@@ -139,6 +139,7 @@ fn convert_names_the_line_of_a_syntax_error_and_writes_nothing() {
 /// Runs `smps` with its address space capped at 1 GiB (`ulimit -v`), so that a reader without
 /// a size limit dies quickly on `/dev/zero` instead of growing until something else kills it;
 /// the assertions on the error message then fail.
+#[cfg(target_os = "linux")]
 fn run_capped(args: &[&str], stdin: Option<&str>) -> Output {
     let bin = smps().get_program().to_owned();
     let mut cmd = Command::new("sh");

@@ -305,11 +305,13 @@ impl PhaseReport {
     /// [`Error::CounterOverflow`] if a counter would exceed `u64::MAX`. On error `self` is
     /// unchanged.
     pub fn merge(&mut self, other: &PhaseReport) -> Result<()> {
-        self.merge_as("", other)
+        *self = self.merged("", other)?;
+        Ok(())
     }
 
-    /// [`PhaseReport::merge`], naming counters under `prefix` (`measured.` or `warmup.`).
-    fn merge_as(&mut self, prefix: &str, other: &PhaseReport) -> Result<()> {
+    /// `self` and `other` merged as by [`PhaseReport::merge`], naming counters under `prefix`
+    /// (`measured.` or `warmup.`) in errors.
+    fn merged(&self, prefix: &str, other: &PhaseReport) -> Result<PhaseReport> {
         let mut out = self.clone();
         for (a, b, name) in [
             (&mut out.latency, &other.latency, "latency"),
@@ -351,8 +353,7 @@ impl PhaseReport {
         out.start = self.start.min(other.start);
         out.end = self.end.max(other.end);
         out.spans = union_of_spans(self.spans.iter().chain(&other.spans).copied());
-        *self = out;
-        Ok(())
+        Ok(out)
     }
 }
 
@@ -558,14 +559,9 @@ impl Report {
             .workers
             .checked_add(other.settings.workers)
             .ok_or_else(|| overflow("workers"))?;
-        let mut measured = self.measured.clone();
-        measured.merge_as("measured.", &other.measured)?;
+        let measured = self.measured.merged("measured.", &other.measured)?;
         let warmup = match (&self.warmup, &other.warmup) {
-            (Some(a), Some(b)) => {
-                let mut a = a.clone();
-                a.merge_as("warmup.", b)?;
-                Some(a)
-            }
+            (Some(a), Some(b)) => Some(a.merged("warmup.", b)?),
             (a, b) => a.as_ref().or(b.as_ref()).cloned(),
         };
         self.measured = measured;
