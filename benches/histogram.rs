@@ -10,7 +10,7 @@ use std::hint::black_box;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use smps_load::hdrhistogram::Histogram;
 use smps_load::reference::{Delay, ReferenceServer};
-use smps_load::{Engine, Report, merge};
+use smps_load::{Engine, Report, RunId, merge};
 
 fn record(c: &mut Criterion) {
     let mut group = c.benchmark_group("histogram/record");
@@ -69,7 +69,14 @@ fn portable(c: &mut Criterion) {
         b.iter(|| Report::from_portable(black_box(&p)).expect("decode"))
     });
     for parts in [2usize, 8] {
-        let many = vec![p.clone(); parts];
+        // Copies of one run, each with its own run id (merge refuses a run given twice).
+        let many: Vec<_> = (0..parts)
+            .map(|_| {
+                let mut q = p.clone();
+                q.run_ids = vec![RunId::generate()];
+                q
+            })
+            .collect();
         group.bench_with_input(BenchmarkId::new("merge", parts), &many, |b, many| {
             b.iter_batched(
                 || many.clone(),

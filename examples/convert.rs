@@ -35,6 +35,9 @@ struct Args {
     /// Read enum numbers with the pre-v0.3.0 numbering (protocol 1 = TCP).
     #[arg(long)]
     legacy_enum_numbers: bool,
+    /// Largest input accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = examples::input::DEFAULT_MAX_BYTES)]
+    max_bytes: u64,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -66,12 +69,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> anyhow::Result<String> {
-    let text = if args.input.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin())?
-    } else {
-        std::fs::read_to_string(&args.input)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.input.display()))?
-    };
+    let text = examples::input::read_text(&args.input, args.max_bytes)?;
     let mut options = ReadOptions::default().with_legacy_enum_numbers(args.legacy_enum_numbers);
     if let Some(name) = &args.kind {
         let kind = Kind::from_name(name).ok_or_else(|| {

@@ -53,6 +53,9 @@ struct Args {
     /// Also write the lossless, mergeable result (HdrHistogram V2) as JSON to this file.
     #[arg(long)]
     portable_json: Option<PathBuf>,
+    /// Largest config file accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = examples::input::DEFAULT_MAX_BYTES)]
+    max_bytes: u64,
 }
 
 const MAX_DURATION: Duration = Duration::from_secs(600);
@@ -122,8 +125,7 @@ fn check(config: &PerformanceTestConfig) -> Vec<String> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let text = std::fs::read_to_string(&args.config)
-        .with_context(|| format!("reading {}", args.config.display()))?;
+    let text = examples::input::read_text(&args.config, args.max_bytes)?;
     let doc = smps_model::read(&text, &ReadOptions::default())
         .with_context(|| format!("parsing {}", args.config.display()))?;
     let Some(test) = doc.as_test_config() else {

@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use smps_load::{PortableReport, Report};
 use smps_model::{PerformanceTestResult, ReadOptions};
 
-use crate::{Outcome, read_text, write_file};
+use crate::{InputLimit, Outcome, model_error, write_file};
 
 /// Arguments of `smps chart`.
 #[derive(Debug, clap::Args)]
@@ -29,6 +29,8 @@ pub(crate) struct Args {
     /// Chart title.
     #[arg(long, default_value = "Latency by percentile")]
     title: String,
+    #[command(flatten)]
+    limit: InputLimit,
 }
 
 /// One input's data.
@@ -61,7 +63,7 @@ pub(crate) fn run(args: &Args) -> Outcome {
             .get(i)
             .cloned()
             .unwrap_or_else(|| file_label(path));
-        all.push(load(path, label)?);
+        all.push(load(path, label, args.limit)?);
     }
     let svg = draw(&all, &args.title)?;
     write_file(&args.output, svg.as_bytes())?;
@@ -75,8 +77,8 @@ fn file_label(path: &Path) -> String {
     )
 }
 
-fn load(path: &Path, label: String) -> anyhow::Result<Series> {
-    let text = read_text(path)?;
+fn load(path: &Path, label: String, limit: InputLimit) -> anyhow::Result<Series> {
+    let text = limit.read_text(path)?;
     let value: Option<serde_json::Value> = serde_json::from_str(&text).ok();
     let is_portable = value
         .as_ref()
@@ -87,11 +89,11 @@ fn load(path: &Path, label: String) -> anyhow::Result<Series> {
         let portable: PortableReport = serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: not a portable result: {e}", path.display()))?;
         let report = Report::from_portable(&portable)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            .map_err(|e| anyhow::Error::from(e).context(path.display().to_string()))?;
         return Ok(from_report(&report, label));
     }
-    let result: PerformanceTestResult = smps_model::read_as(&text, &ReadOptions::default())
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let result: PerformanceTestResult =
+        smps_model::read_as(&text, &ReadOptions::default()).map_err(|e| model_error(path, e))?;
     let l = result.latencies_ms.ok_or_else(|| {
         anyhow::anyhow!("{}: the result has no latencies to chart", path.display())
     })?;

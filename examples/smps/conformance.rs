@@ -102,7 +102,7 @@ pub(crate) fn run(args: &Args) -> Outcome {
 
 async fn run_async(args: &Args) -> Outcome {
     let suite = smi_assert::conformance::suite()
-        .map_err(|e| anyhow::anyhow!("cannot load the conformance suite: {e}"))?;
+        .map_err(|e| anyhow::Error::from(e).context("cannot load the conformance suite"))?;
     let report = if args.cluster {
         cluster::run(args, &suite).await?
     } else {
@@ -119,7 +119,7 @@ async fn loopback(args: &Args, suite: &Suite) -> Result<Report, Failure> {
     let mesh = Arc::new(
         LoopbackMesh::start(config.build())
             .await
-            .map_err(|e| anyhow::anyhow!("cannot start the loopback mesh: {e}"))?,
+            .map_err(|e| anyhow::Error::from(e).context("cannot start the loopback mesh"))?,
     );
     let implementation = Implementation::new(
         "smps-rs",
@@ -150,11 +150,11 @@ async fn loopback(args: &Args, suite: &Suite) -> Result<Report, Failure> {
 async fn run_suite(builder: RunnerBuilder, suite: &Suite) -> Result<Report, Failure> {
     let runner = builder
         .build()
-        .map_err(|e| anyhow::anyhow!("cannot set up the runner: {e}"))?;
+        .map_err(|e| anyhow::Error::from(e).context("cannot set up the runner"))?;
     Ok(runner
         .run(suite)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot run the suite: {e}"))?)
+        .map_err(|e| anyhow::Error::from(e).context("cannot run the suite"))?)
 }
 
 fn print_report(args: &Args, report: &Report) -> Outcome {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use smps_model::{Dialect, Format, Kind, ReadOptions};
 
-use crate::{Outcome, read_text, write_out};
+use crate::{InputLimit, Outcome, model_error, write_out};
 
 /// Arguments of `smps convert`.
 #[derive(Debug, clap::Args)]
@@ -28,6 +28,8 @@ pub(crate) struct Args {
     /// Write here instead of standard output (written whole or not at all).
     #[arg(short, long)]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    limit: InputLimit,
 }
 
 /// Arguments of `smps schema`.
@@ -74,13 +76,12 @@ pub(crate) fn parse_kind(name: &str) -> Result<Kind, String> {
 }
 
 pub(crate) fn run(args: &Args) -> Outcome {
-    let text = read_text(&args.input)?;
+    let text = args.limit.read_text(&args.input)?;
     let mut options = ReadOptions::default().with_legacy_enum_numbers(args.legacy_enum_numbers);
     if let Some(kind) = args.kind {
         options = options.with_kind(kind);
     }
-    let docs = smps_model::read_all(&text, &options)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?;
+    let docs = smps_model::read_all(&text, &options).map_err(|e| model_error(&args.input, e))?;
     let dialect = match args.dialect {
         DialectArg::Canonical => Dialect::Canonical,
         DialectArg::Meshery => Dialect::Meshery,

@@ -13,6 +13,10 @@
 //!
 //! Run it without installing: `cargo run --release -p examples --example smps -- <command> ...`.
 //!
+//! Inputs (files and standard input) are read within a size limit, 64 MiB by default, so
+//! `/dev/zero` or a runaway pipe ends in an error giving the size instead of exhausting memory;
+//! `--max-bytes` raises it for `validate`, `convert`, `merge` and `chart`.
+//!
 //! Output goes to stdout, diagnostics to stderr. Exit codes: **0** success; **1** findings
 //! (`validate`), failed assertions (`conformance`), or more failed requests than
 //! `--max-failed` allows (`run`, after writing the result); **2** unusable input or
@@ -114,14 +118,56 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads a file (or standard input for `-`) as text, naming the file on failure.
-fn read_text(path: &Path) -> anyhow::Result<String> {
-    if path.as_os_str() == "-" {
-        return std::io::read_to_string(std::io::stdin())
-            .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"));
+/// The input size limit of the subcommands that read files, `--max-bytes` as in
+/// `smps validate`: a file (or standard input) larger than this is refused with its size
+/// instead of being read into memory.
+#[derive(Debug, Clone, Copy, clap::Args)]
+struct InputLimit {
+    /// Largest input accepted, in bytes (each file, and standard input).
+    #[arg(long = "max-bytes", value_name = "BYTES", default_value_t = examples::input::DEFAULT_MAX_BYTES)]
+    max_bytes: u64,
+}
+
+impl InputLimit {
+    /// Reads a file (or standard input for `-`) as text within the limit, naming the file
+    /// (and the flag that raises the limit) on failure.
+    fn read_text(self, path: &Path) -> anyhow::Result<String> {
+        examples::input::read_text(path, self.max_bytes).map_err(|e| match e {
+            examples::input::Error::TooLarge { .. } => {
+                anyhow::anyhow!("{e}; raise the limit with --max-bytes")
+            }
+            other => other.into(),
+        })
     }
-    std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+}
+
+/// Reads a file (or standard input for `-`) as text within the default limit, naming the file
+/// on failure (for subcommands without a `--max-bytes` flag).
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    examples::input::read_text(path, examples::input::DEFAULT_MAX_BYTES).map_err(Into::into)
+}
+
+/// A smps-model read error in command-line terms, after the file name. The library's advice
+/// for the errors that name an API (`ReadOptions::kind`, `read_all`) becomes what to do on the
+/// command line.
+fn model_error(path: &Path, e: smps_model::Error) -> anyhow::Error {
+    let name = examples::input::display_name(path);
+    match e {
+        smps_model::Error::UnknownKind { document, reason } => anyhow::anyhow!(
+            "{name}: cannot tell which kind of SMP document {} is ({reason}); name it with \
+             --kind config, result, mesh-config, environment or mesh",
+            if document == 0 {
+                "the first document".to_owned()
+            } else {
+                format!("document {} (counting from 1)", document + 1)
+            }
+        ),
+        smps_model::Error::DocumentCount { found } => anyhow::anyhow!(
+            "{name}: holds {found} documents where one is expected; put each document in a file \
+             of its own"
+        ),
+        other => anyhow::anyhow!("{name}: {other}"),
+    }
 }
 
 /// Writes `text` to `path` (or stdout for `-` / no path).

@@ -6,7 +6,7 @@ use smps_load::PortableReport;
 use smps_model::Dialect;
 
 use crate::convert::DataFormat;
-use crate::{Outcome, read_text, write_file};
+use crate::{InputLimit, Outcome, write_file};
 
 /// Arguments of `smps merge`.
 #[derive(Debug, clap::Args)]
@@ -23,12 +23,14 @@ pub(crate) struct Args {
     /// Also print the percentile table.
     #[arg(long)]
     table: bool,
+    #[command(flatten)]
+    limit: InputLimit,
 }
 
 pub(crate) fn run(args: &Args) -> Outcome {
     let mut parts = Vec::with_capacity(args.inputs.len());
     for path in &args.inputs {
-        let text = read_text(path)?;
+        let text = args.limit.read_text(path)?;
         let part: PortableReport = serde_json::from_str(&text).map_err(|e| {
             anyhow::anyhow!(
                 "{}:{}:{}: not a portable result: {e}",
@@ -39,7 +41,7 @@ pub(crate) fn run(args: &Args) -> Outcome {
         })?;
         parts.push(part);
     }
-    let merged = smps_load::merge(&parts).map_err(|e| anyhow::anyhow!("cannot merge: {e}"))?;
+    let merged = smps_load::merge(&parts).map_err(|e| merge_error(e, &args.inputs, &parts))?;
     let mut out = smps_model::write_value(
         &merged.to_smp_result(),
         Dialect::Canonical,
@@ -57,4 +59,24 @@ pub(crate) fn run(args: &Args) -> Outcome {
     }
     print!("{out}");
     Ok(())
+}
+
+/// Names the file (or, for a run given twice, both files) a merge failed on.
+fn merge_error(e: smps_load::Error, inputs: &[PathBuf], parts: &[PortableReport]) -> anyhow::Error {
+    let smps_load::Error::MergePart { index, source } = e else {
+        return anyhow::anyhow!("cannot merge: {e}");
+    };
+    let file = inputs[index].display();
+    if let smps_load::Error::DuplicateRun { run_id } = source.as_ref()
+        && let Some(earlier) = parts[..index]
+            .iter()
+            .position(|p| p.runs().iter().any(|r| r.as_str() == run_id))
+    {
+        return anyhow::anyhow!(
+            "{} and {file} hold the same run ({run_id}), which would be counted twice; \
+             give each run once",
+            inputs[earlier].display()
+        );
+    }
+    anyhow::Error::from(*source).context(format!("{file}: cannot merge it"))
 }

@@ -136,6 +136,182 @@ fn convert_names_the_line_of_a_syntax_error_and_writes_nothing() {
     assert!(!out.exists());
 }
 
+/// Runs `smps` with its address space capped at 1 GiB (`ulimit -v`), so that a reader without
+/// a size limit dies quickly on `/dev/zero` instead of growing until something else kills it;
+/// the assertions on the error message then fail.
+#[cfg(target_os = "linux")]
+fn run_capped(args: &[&str], stdin: Option<&str>) -> Output {
+    let bin = smps().get_program().to_owned();
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
+        .arg(bin)
+        .args(args)
+        .env("CI", "1")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if let Some(path) = stdin {
+        cmd.stdin(std::fs::File::open(path).unwrap());
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn every_reading_subcommand_refuses_an_endless_stream_saying_more_than_the_limit() {
+    let svg = scratch("never.svg");
+    let default_limit = format!("more than {} bytes", 64 * 1024 * 1024);
+    let cases: [(&[&str], Option<&str>, &str, &str); 6] = [
+        (
+            &["convert", "-", "--max-bytes", "1000"],
+            Some("/dev/zero"),
+            "standard input",
+            "more than 1000 bytes",
+        ),
+        (&["convert", "/dev/zero"], None, "/dev/zero", &default_limit),
+        (
+            &[
+                "merge",
+                "/dev/zero",
+                &data("quick-run.yaml"),
+                "--max-bytes",
+                "5000",
+            ],
+            None,
+            "/dev/zero",
+            "more than 5000 bytes",
+        ),
+        (
+            &[
+                "chart",
+                "/dev/zero",
+                "-o",
+                svg.to_str().unwrap(),
+                "--max-bytes",
+                "1000",
+            ],
+            None,
+            "/dev/zero",
+            "more than 1000 bytes",
+        ),
+        (&["run", "/dev/zero"], None, "/dev/zero", &default_limit),
+        (
+            &["run", "-"],
+            Some("/dev/zero"),
+            "standard input",
+            &default_limit,
+        ),
+    ];
+    for (args, stdin, name, size) in cases {
+        let o = run_capped(args, stdin);
+        let err = stderr(&o);
+        assert_eq!(code(&o), 2, "{args:?}: {err}");
+        assert!(err.contains(name) && err.contains(size), "{args:?}: {err}");
+    }
+    assert!(!svg.exists());
+}
+
+#[test]
+fn a_file_over_max_bytes_is_refused_with_its_real_size_and_the_flag_to_raise_it() {
+    let file = data("quick-run.yaml");
+    let size = std::fs::metadata(Path::new(env!("CARGO_MANIFEST_DIR")).join(&file))
+        .unwrap()
+        .len();
+    let o = run(&["convert", &file, "--max-bytes", "100"]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "quick-run.yaml: it holds {size} bytes, over the limit of 100 bytes"
+        )) && err.contains("--max-bytes"),
+        "{err}"
+    );
+    let limit = size.to_string();
+    let o = run(&["convert", &file, "--max-bytes", &limit]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+#[test]
+fn input_that_is_not_utf8_is_refused_with_the_line_and_column_of_the_bad_byte() {
+    let bad = scratch("latin1.yaml");
+    std::fs::write(&bad, b"smp_version: v0.0.1\nname: caf\xe9\n").unwrap();
+    let o = run(&["convert", bad.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("latin1.yaml: not UTF-8 text (invalid byte at line 2, column 10"),
+        "{err}"
+    );
+}
+
+#[test]
+fn convert_places_a_duplicate_key_and_an_alias_bomb_at_their_real_line_and_column() {
+    let dup = scratch("dup-key.yaml");
+    std::fs::write(&dup, "smp_version: v0.6.1\nduration: 30s\nduration: 1m\n").unwrap();
+    let o = run(&["convert", dup.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("dup-key.yaml: cannot parse YAML at line 3, column 1: duplicate entry with key \"duration\""),
+        "{}",
+        stderr(&o)
+    );
+    let bomb = scratch("alias-bomb.yaml");
+    let mut text = String::from("smp_version: v0.6.1\na: &a [x, y]\n");
+    let mut prev = 'a';
+    for name in ['b', 'c', 'd', 'e', 'f', 'g', 'h'] {
+        let refs = vec![format!("*{prev}"); 9].join(", ");
+        text.push_str(&format!("{name}: &{name} [{refs}]\n"));
+        prev = name;
+    }
+    std::fs::write(&bomb, text).unwrap();
+    let o = run(&["convert", bomb.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o)
+            .contains("alias-bomb.yaml: cannot parse YAML at line 3, column 8: aliases expand"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn errors_give_command_line_advice_not_library_advice() {
+    let unknown = scratch("unknown-kind.yaml");
+    std::fs::write(&unknown, "colour: blue\n").unwrap();
+    let o = run(&["convert", unknown.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "unknown-kind.yaml: cannot tell which kind of SMP document the first document is"
+        ) && err.contains("--kind config, result")
+            && !err.contains("ReadOptions"),
+        "{err}"
+    );
+    let o = run(&["convert", unknown.to_str().unwrap(), "--kind", "mesh"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+
+    let two = scratch("two-results.yaml");
+    std::fs::write(&two, "latenciesMs: {p50: 1}\n---\nlatenciesMs: {p50: 2}\n").unwrap();
+    let svg = scratch("two.svg");
+    let o = run(&["chart", two.to_str().unwrap(), "-o", svg.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("two-results.yaml: holds 2 documents where one is expected")
+            && !err.contains("read_all"),
+        "{err}"
+    );
+    // convert reads and writes whole streams.
+    let o = run(&["convert", two.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).matches("latenciesMs").count(),
+        2,
+        "{}",
+        stdout(&o)
+    );
+}
+
 #[test]
 fn schema_prints_each_kind_and_rejects_unknown_ones() {
     for kind in ["config", "result", "mesh-config", "environment", "mesh"] {
@@ -243,6 +419,149 @@ fn merge_and_chart_name_the_bad_file() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("broken.yaml"), "{}", stderr(&o));
     assert!(!svg.exists());
+}
+
+/// Runs `requests` requests against an in-process reference server on 127.0.0.1 and writes
+/// the portable result to a scratch file, as `smps run --portable` would.
+fn portable_run(name: &str, requests: u64) -> PathBuf {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let report = rt.block_on(async {
+        let server = smps_load::reference::ReferenceServer::builder()
+            .start()
+            .await
+            .unwrap();
+        let r = smps_load::Engine::builder()
+            .url(server.url("/"))
+            .max_requests(requests)
+            .build()
+            .unwrap()
+            .run()
+            .await
+            .unwrap();
+        server.shutdown().await;
+        r
+    });
+    let path = scratch(name);
+    let json = serde_json::to_string(&report.to_portable().unwrap()).unwrap();
+    std::fs::write(&path, json).unwrap();
+    path
+}
+
+fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(path, v.to_string()).unwrap();
+}
+
+#[test]
+fn merge_refuses_the_same_run_twice_naming_both_files() {
+    let a = portable_run("dup-a.json", 20);
+    let b = portable_run("dup-b.json", 20);
+    let copy = scratch("dup-a-copy.json");
+    std::fs::copy(&a, &copy).unwrap();
+    let (a, b, copy) = (
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        copy.to_str().unwrap(),
+    );
+    let o = run(&["merge", a, b, copy]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("{a} and {copy} hold the same run")),
+        "{err}"
+    );
+    assert!(stdout(&o).is_empty());
+    // A merged result merged again with one of its parts is caught the same way.
+    let merged = scratch("dup-merged.json");
+    let o = run(&["merge", a, b, "--portable", merged.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = run(&["merge", merged.to_str().unwrap(), b]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("dup-merged.json and "),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn merge_refuses_a_part_that_ends_before_it_starts_naming_it() {
+    let a = portable_run("ok-part.json", 10);
+    let bad = portable_run("ends-before-start.json", 10);
+    edit_json(&bad, |v| {
+        let start = v["measured"]["start_unix_ns"].as_u64().unwrap();
+        v["measured"]["end_unix_ns"] = (start - 1_000_000_000).into();
+    });
+    let o = run(&["merge", a.to_str().unwrap(), bad.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("ends-before-start.json: cannot merge it")
+            && err.contains("measured.end_unix_ns")
+            && err.contains("ends before it starts"),
+        "{err}"
+    );
+}
+
+#[test]
+fn merge_refuses_counters_that_would_overflow_naming_the_file() {
+    let a = portable_run("big-a.json", 10);
+    let b = portable_run("big-b.json", 10);
+    for p in [&a, &b] {
+        edit_json(p, |v| v["measured"]["bytes_in"] = u64::MAX.into());
+    }
+    let o = run(&["merge", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("big-b.json: cannot merge it")
+            && err.contains("`measured.bytes_in` counter overflows"),
+        "{err}"
+    );
+}
+
+#[test]
+fn merged_rate_does_not_count_the_gap_between_sequential_runs() {
+    let a = portable_run("seq-a.json", 50);
+    let b = portable_run("seq-b.json", 50);
+    // Move the second run 100 s later, as if it had been run after a pause.
+    let shift = 100_000_000_000u64;
+    edit_json(&b, |v| {
+        for at in ["", "/measured"] {
+            for key in ["start_unix_ns", "end_unix_ns"] {
+                let field = v.pointer_mut(&format!("{at}/{key}")).unwrap();
+                *field = (field.as_u64().unwrap() + shift).into();
+            }
+        }
+    });
+    let measured_secs = |p: &Path| {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        let m = &v["measured"];
+        (m["end_unix_ns"].as_u64().unwrap() - m["start_unix_ns"].as_u64().unwrap()) as f64 / 1e9
+    };
+    let expected = 100.0 / (measured_secs(&a) + measured_secs(&b));
+    let o = run(&[
+        "merge",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let result: smps_model::PerformanceTestResult =
+        smps_model::read_as(&stdout(&o), &Default::default()).unwrap();
+    assert!(
+        (result.actual_qps - expected).abs() <= expected * 1e-6,
+        "actual_qps {} but 100 requests in {} s measured",
+        result.actual_qps,
+        1.0 / expected * 100.0
+    );
 }
 
 #[test]

@@ -32,7 +32,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::backend::ObjectRef;
-use crate::suite::{AbsentOp, AssertOp, Dur, Operation, Step, Suite, Test};
+use crate::input::ReadError;
+use crate::suite::{
+    AbsentOp, AssertOp, DEFAULT_MAX_FILE_BYTES, Dur, InputSize, Operation, Step, Suite, Test,
+};
 
 /// Errors loading kuttl directories.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +58,27 @@ pub enum Error {
         /// The cause.
         #[source]
         source: std::io::Error,
+    },
+    /// A file is larger than the limit ([`Loader::max_file_bytes`], by default
+    /// [`DEFAULT_MAX_FILE_BYTES`]).
+    #[error("failed to read {path}: it holds {size}, over the limit of {limit} bytes")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size (the real size of a regular file; a lower bound for a stream).
+        size: InputSize,
+        /// The limit.
+        limit: u64,
+    },
+    /// A file is not UTF-8 text.
+    #[error("failed to read {path}: not UTF-8 text (invalid byte at line {line}, column {column})")]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the first invalid byte.
+        line: usize,
+        /// 1-based column (in characters) of the first invalid byte.
+        column: usize,
     },
     /// A YAML document is malformed.
     #[error("failed to parse YAML document {document} of {path}")]
@@ -103,10 +127,22 @@ fn classify(name: &str) -> Option<(u32, String, FileRole)> {
     Some((index, first.to_string(), role))
 }
 
-fn read_docs(path: &Path) -> Result<Vec<Value>, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadFile {
-        path: path.to_path_buf(),
-        source,
+fn read_docs(path: &Path, max_bytes: u64) -> Result<Vec<Value>, Error> {
+    let text = crate::input::read_text(path, max_bytes).map_err(|e| match e {
+        ReadError::Io(source) => Error::ReadFile {
+            path: path.to_path_buf(),
+            source,
+        },
+        ReadError::TooLarge { size, limit } => Error::TooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit,
+        },
+        ReadError::NotUtf8 { line, column } => Error::NotUtf8 {
+            path: path.to_path_buf(),
+            line,
+            column,
+        },
     })?;
     let mut out = Vec::new();
     for (i, de) in serde_yaml::Deserializer::from_str(&text).enumerate() {
@@ -139,8 +175,13 @@ struct StepParts {
     named_by_apply: bool,
 }
 
-fn add_file(parts: &mut StepParts, path: &Path, role: FileRole) -> Result<(), Error> {
-    for doc in read_docs(path)? {
+fn add_file(
+    parts: &mut StepParts,
+    path: &Path,
+    role: FileRole,
+    max_bytes: u64,
+) -> Result<(), Error> {
+    for doc in read_docs(path, max_bytes)? {
         if is_kuttl(&doc, "TestStep") {
             for key in ["commands", "apply", "assert", "error"] {
                 if doc.get(key).is_some() {
@@ -191,137 +232,194 @@ fn add_file(parts: &mut StepParts, path: &Path, role: FileRole) -> Result<(), Er
     Ok(())
 }
 
-/// Loads one kuttl test directory as a [`Test`] named after the directory.
+/// Loads one kuttl test directory as a [`Test`] named after the directory, with the default
+/// [`Loader`].
 ///
 /// # Errors
 ///
 /// [`Error`] naming the file and, for YAML, the document, line and column.
 pub fn load_test_dir(dir: impl AsRef<Path>) -> Result<Test, Error> {
-    let dir = dir.as_ref();
-    let name = dir.file_name().map_or_else(
-        || dir.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|source| Error::ReadDir {
-            path: dir.to_path_buf(),
-            source,
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    let mut steps: BTreeMap<u32, StepParts> = BTreeMap::new();
-    for p in entries {
-        let fname = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if p.is_dir() {
-            let Some((idx, rest)) = fname.split_once('-') else {
-                continue;
-            };
-            let Ok(index) = idx.parse::<u32>() else {
-                continue;
-            };
-            let parts = steps.entry(index).or_default();
-            if !parts.named_by_apply {
-                parts.name = Some(rest.to_string());
-                parts.named_by_apply = true;
-            }
-            let mut inner: Vec<PathBuf> = std::fs::read_dir(&p)
-                .map_err(|source| Error::ReadDir {
-                    path: p.clone(),
-                    source,
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.extension().is_some_and(|x| x == "yaml"))
-                .collect();
-            inner.sort();
-            for f in inner {
-                let n = f
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let role = if n.starts_with("assert") {
-                    FileRole::Assert
-                } else if n.starts_with("errors") {
-                    FileRole::Errors
-                } else {
-                    FileRole::Apply
-                };
-                add_file(parts, &f, role)?;
-            }
-            continue;
-        }
-        let Some((index, first, role)) = classify(&fname) else {
-            continue;
-        };
-        let parts = steps.entry(index).or_default();
-        // The step is named after its (first) apply file; assert/errors names are a fallback.
-        if role == FileRole::Apply && !parts.named_by_apply {
-            parts.name = Some(first);
-            parts.named_by_apply = true;
-        } else if parts.name.is_none() {
-            parts.name = Some(first);
-        }
-        add_file(parts, &p, role)?;
-    }
-    let mut test = Test {
-        name: name.clone(),
-        ..Test::default()
-    };
-    for (index, parts) in steps {
-        let step_name = parts.name.clone().unwrap_or_default();
-        let mut ops = Vec::new();
-        if !parts.deletes.is_empty() {
-            ops.push(Operation::delete(parts.deletes.clone()));
-        }
-        if !parts.applies.is_empty() {
-            ops.push(Operation::apply(parts.applies.clone()));
-        }
-        let timeout = parts.timeout.map(Dur);
-        for a in &parts.asserts {
-            let mut op = AssertOp::new(a.clone());
-            op.timeout = timeout;
-            ops.push(Operation::Assert(op));
-        }
-        for e in &parts.errors {
-            ops.push(Operation::Absent(AbsentOp {
-                object: e.clone(),
-                timeout,
-            }));
-        }
-        if ops.is_empty() && parts.markers > 0 {
-            ops.push(Operation::custom(
-                step_name.clone(),
-                json!({ "test": name, "step": step_name }),
-            ));
-        }
-        test.steps.push(Step {
-            name: format!("{index:02}-{step_name}"),
-            precondition: false,
-            timeouts: crate::suite::Timeouts::default(),
-            operations: ops,
-        });
-    }
-    Ok(test)
+    Loader::new().load_test_dir(dir)
 }
 
-/// Loads several kuttl test directories into one suite.
+/// Loads several kuttl test directories into one suite, with the default [`Loader`].
 ///
 /// # Errors
 ///
 /// As [`load_test_dir`].
 pub fn load_suite(name: &str, dirs: &[PathBuf]) -> Result<Suite, Error> {
-    let mut tests = Vec::new();
-    for d in dirs {
-        tests.push(load_test_dir(d)?);
+    Loader::new().load_suite(name, dirs)
+}
+
+/// Loads kuttl directories with settings: the largest file accepted.
+///
+/// # Examples
+///
+/// ```no_run
+/// use smi_assert::kuttl::Loader;
+/// let test = Loader::new().max_file_bytes(1 << 20).load_test_dir("tests/e2e/traffic-split")?;
+/// # Ok::<(), smi_assert::kuttl::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Loader {
+    max_file_bytes: u64,
+}
+
+impl Default for Loader {
+    fn default() -> Self {
+        Self::new()
     }
-    Ok(Suite {
-        name: name.to_string(),
-        tests,
-        ..Suite::default()
-    })
+}
+
+impl Loader {
+    /// A loader with the default settings ([`DEFAULT_MAX_FILE_BYTES`] per file).
+    pub fn new() -> Self {
+        Loader {
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        }
+    }
+
+    /// The largest file accepted, in bytes: a larger regular file is refused without being
+    /// read ([`Error::TooLarge`] with its size), and a FIFO or device is read no further than
+    /// this plus one byte.
+    pub fn max_file_bytes(mut self, bytes: u64) -> Self {
+        self.max_file_bytes = bytes;
+        self
+    }
+
+    /// Loads one kuttl test directory as a [`Test`] named after the directory.
+    ///
+    /// # Errors
+    ///
+    /// [`Error`] naming the file and, for YAML, the document, line and column.
+    pub fn load_test_dir(&self, dir: impl AsRef<Path>) -> Result<Test, Error> {
+        let dir = dir.as_ref();
+        let name = dir.file_name().map_or_else(
+            || dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|source| Error::ReadDir {
+                path: dir.to_path_buf(),
+                source,
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        let mut steps: BTreeMap<u32, StepParts> = BTreeMap::new();
+        for p in entries {
+            let fname = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if p.is_dir() {
+                let Some((idx, rest)) = fname.split_once('-') else {
+                    continue;
+                };
+                let Ok(index) = idx.parse::<u32>() else {
+                    continue;
+                };
+                let parts = steps.entry(index).or_default();
+                if !parts.named_by_apply {
+                    parts.name = Some(rest.to_string());
+                    parts.named_by_apply = true;
+                }
+                let mut inner: Vec<PathBuf> = std::fs::read_dir(&p)
+                    .map_err(|source| Error::ReadDir {
+                        path: p.clone(),
+                        source,
+                    })?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|f| f.extension().is_some_and(|x| x == "yaml"))
+                    .collect();
+                inner.sort();
+                for f in inner {
+                    let n = f
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let role = if n.starts_with("assert") {
+                        FileRole::Assert
+                    } else if n.starts_with("errors") {
+                        FileRole::Errors
+                    } else {
+                        FileRole::Apply
+                    };
+                    add_file(parts, &f, role, self.max_file_bytes)?;
+                }
+                continue;
+            }
+            let Some((index, first, role)) = classify(&fname) else {
+                continue;
+            };
+            let parts = steps.entry(index).or_default();
+            // The step is named after its (first) apply file; assert/errors names are a fallback.
+            if role == FileRole::Apply && !parts.named_by_apply {
+                parts.name = Some(first);
+                parts.named_by_apply = true;
+            } else if parts.name.is_none() {
+                parts.name = Some(first);
+            }
+            add_file(parts, &p, role, self.max_file_bytes)?;
+        }
+        let mut test = Test {
+            name: name.clone(),
+            ..Test::default()
+        };
+        for (index, parts) in steps {
+            let step_name = parts.name.clone().unwrap_or_default();
+            let mut ops = Vec::new();
+            if !parts.deletes.is_empty() {
+                ops.push(Operation::delete(parts.deletes.clone()));
+            }
+            if !parts.applies.is_empty() {
+                ops.push(Operation::apply(parts.applies.clone()));
+            }
+            let timeout = parts.timeout.map(Dur);
+            for a in &parts.asserts {
+                let mut op = AssertOp::new(a.clone());
+                op.timeout = timeout;
+                ops.push(Operation::Assert(op));
+            }
+            for e in &parts.errors {
+                ops.push(Operation::Absent(AbsentOp {
+                    object: e.clone(),
+                    timeout,
+                }));
+            }
+            if ops.is_empty() && parts.markers > 0 {
+                ops.push(Operation::custom(
+                    step_name.clone(),
+                    json!({ "test": name, "step": step_name }),
+                ));
+            }
+            test.steps.push(Step {
+                name: format!("{index:02}-{step_name}"),
+                precondition: false,
+                timeouts: crate::suite::Timeouts::default(),
+                operations: ops,
+            });
+        }
+        Ok(test)
+    }
+
+    /// Loads several kuttl test directories into one suite.
+    ///
+    /// # Errors
+    ///
+    /// As [`Loader::load_test_dir`].
+    pub fn load_suite(&self, name: &str, dirs: &[PathBuf]) -> Result<Suite, Error> {
+        let mut tests = Vec::new();
+        for d in dirs {
+            tests.push(self.load_test_dir(d)?);
+        }
+        Ok(Suite {
+            name: name.to_string(),
+            tests,
+            ..Suite::default()
+        })
+    }
 }
 
 #[cfg(test)]

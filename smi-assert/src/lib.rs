@@ -78,6 +78,7 @@
 pub mod backend;
 pub mod conformance;
 pub mod features;
+mod input;
 pub mod kuttl;
 pub mod matcher;
 pub mod report;

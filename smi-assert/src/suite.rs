@@ -36,6 +36,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::backend::ObjectRef;
+use crate::input::ReadError;
+pub use crate::input::{DEFAULT_MAX_FILE_BYTES, InputSize};
 use crate::matcher::{ListMode, ListModes};
 
 /// A duration written as `250ms`, `5s`, `1.5s` or `2m`.
@@ -868,6 +870,27 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The file is larger than the limit ([`DEFAULT_MAX_FILE_BYTES`] or the one given to
+    /// [`Suite::from_file_with_limit`]).
+    #[error("failed to read {path}: it holds {size}, over the limit of {limit} bytes")]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// Its size (the real size of a regular file; a lower bound for a stream).
+        size: InputSize,
+        /// The limit.
+        limit: u64,
+    },
+    /// The file is not UTF-8 text.
+    #[error("failed to read {path}: not UTF-8 text (invalid byte at line {line}, column {column})")]
+    NotUtf8 {
+        /// The file.
+        path: String,
+        /// 1-based line of the first invalid byte.
+        line: usize,
+        /// 1-based column (in characters) of the first invalid byte.
+        column: usize,
+    },
     /// The YAML is malformed or does not fit the suite format.
     #[error("failed to parse suite {origin}")]
     Parse {
@@ -917,18 +940,49 @@ impl Suite {
         Ok(suite)
     }
 
-    /// Reads a YAML suite file.
+    /// Reads a YAML suite file of at most [`DEFAULT_MAX_FILE_BYTES`].
     ///
     /// # Errors
     ///
-    /// As [`Suite::from_yaml`], plus [`Error::Read`].
+    /// As [`Suite::from_file_with_limit`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::from_file_with_limit(path, DEFAULT_MAX_FILE_BYTES)
+    }
+
+    /// Reads a YAML suite file of at most `max_bytes` bytes. A larger regular file is refused
+    /// without being read; a FIFO or device is read no further than `max_bytes + 1` bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`Suite::from_yaml`], plus [`Error::Read`], [`Error::TooLarge`] (with the file's
+    /// size) and [`Error::NotUtf8`] (with the line and column of the first invalid byte).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let suite = smi_assert::suite::Suite::from_file_with_limit("suite.yaml", 1 << 20)?;
+    /// # Ok::<(), smi_assert::suite::Error>(())
+    /// ```
+    pub fn from_file_with_limit(path: impl AsRef<Path>, max_bytes: u64) -> Result<Self, Error> {
         let p = path.as_ref();
-        let text = std::fs::read_to_string(p).map_err(|source| Error::Read {
-            path: p.display().to_string(),
-            source,
+        let path = p.display().to_string();
+        let text = crate::input::read_text(p, max_bytes).map_err(|e| match e {
+            ReadError::Io(source) => Error::Read {
+                path: path.clone(),
+                source,
+            },
+            ReadError::TooLarge { size, limit } => Error::TooLarge {
+                path: path.clone(),
+                size,
+                limit,
+            },
+            ReadError::NotUtf8 { line, column } => Error::NotUtf8 {
+                path: path.clone(),
+                line,
+                column,
+            },
         })?;
-        Self::from_yaml_named(&text, &p.display().to_string())
+        Self::from_yaml_named(&text, &path)
     }
 
     /// Serialises to YAML.
@@ -1244,5 +1298,43 @@ mod tests {
         assert!("5".parse::<Dur>().is_err());
         assert!("fast".parse::<Dur>().is_err());
         assert_eq!(Dur(Duration::from_millis(1500)).to_string(), "1500ms");
+    }
+
+    #[test]
+    fn suite_files_over_the_limit_are_refused_with_their_size() {
+        let dir = std::env::temp_dir().join(format!("smi-assert-suite-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("suite.yaml");
+        std::fs::write(&p, "name: s\ntests: []\n").unwrap();
+        let e = Suite::from_file_with_limit(&p, 5).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                Error::TooLarge {
+                    size: InputSize::Exactly(18),
+                    limit: 5,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("suite.yaml"), "{e}");
+        assert_eq!(Suite::from_file_with_limit(&p, 18).unwrap().name, "s");
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn an_endless_device_as_suite_is_refused_at_the_default_limit() {
+        let e = Suite::from_file("/dev/zero").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::TooLarge {
+                    size: InputSize::MoreThan(DEFAULT_MAX_FILE_BYTES),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
     }
 }

@@ -135,3 +135,61 @@ async fn upstream_traffic_split_needs_access_policy_on_a_default_deny_mesh() {
     assert_eq!(r.status, Status::Passed, "{}", r.message);
     assert_eq!(r.steps.len(), 10);
 }
+
+#[test]
+fn a_kuttl_file_over_the_limit_is_refused_naming_it_with_its_size() {
+    let dir = std::env::temp_dir().join(format!("smi-assert-kuttl-limit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("00-install.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\n",
+    )
+    .unwrap();
+    let size = std::fs::metadata(&file).unwrap().len();
+    let e = smi_assert::kuttl::Loader::new()
+        .max_file_bytes(size - 1)
+        .load_test_dir(&dir)
+        .unwrap_err();
+    match &e {
+        smi_assert::kuttl::Error::TooLarge {
+            path,
+            size: s,
+            limit,
+        } => {
+            assert_eq!(path, &file);
+            assert_eq!(*s, smi_assert::suite::InputSize::Exactly(size));
+            assert_eq!(*limit, size - 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(e.to_string().contains("00-install.yaml"), "{e}");
+    let test = smi_assert::kuttl::Loader::new()
+        .max_file_bytes(size)
+        .load_test_dir(&dir)
+        .unwrap();
+    assert_eq!(test.steps.len(), 1);
+}
+
+#[test]
+fn a_kuttl_file_that_is_not_utf8_is_an_error_with_its_line() {
+    let dir = std::env::temp_dir().join(format!("smi-assert-kuttl-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("00-install.yaml"),
+        b"kind: ConfigMap\nname: caf\xe9\n",
+    )
+    .unwrap();
+    let e = smi_assert::kuttl::load_test_dir(&dir).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            smi_assert::kuttl::Error::NotUtf8 {
+                line: 2,
+                column: 10,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}

@@ -160,5 +160,6 @@ pub(crate) async fn collect(
         settings: ctx.settings,
         labels: ctx.labels,
         error_reasons: ctx.transport.reasons(),
+        run_ids: vec![crate::RunId::generate()],
     })
 }

@@ -122,6 +122,38 @@ pub enum Error {
         /// Why not.
         reason: String,
     },
+    /// Two results to merge hold the same run (the same file given twice, or a merged result
+    /// merged again with one of its parts): merging would count its requests twice.
+    #[error("could not merge results: run `{run_id}` is in both")]
+    DuplicateRun {
+        /// The run id found in both ([`RunId`](crate::RunId)).
+        run_id: String,
+    },
+    /// A counter would exceed `u64::MAX` (or a count of connections or workers `usize::MAX`)
+    /// when results are merged; the merge is refused rather than giving a wrapped number.
+    #[error("could not merge results: the `{counter}` counter overflows")]
+    CounterOverflow {
+        /// Which counter, e.g. `measured.status_codes[200]` or `measured.bytes_in`.
+        counter: String,
+    },
+    /// A portable report is inconsistent (for example a phase that ends before it starts).
+    #[error("invalid portable report: `{field}` {reason}")]
+    InvalidPortable {
+        /// The offending field, e.g. `measured.end_unix_ns`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// One of several results given to [`merge`](crate::merge) could not be decoded or
+    /// merged.
+    #[error("could not merge part {index} of the results")]
+    MergePart {
+        /// 0-based index of the part in the list given to [`merge`](crate::merge).
+        index: usize,
+        /// Why.
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 impl Error {

@@ -105,7 +105,7 @@ pub use plan::{ArrivalPlan, Arrivals, Spacing, Stage};
 pub use report::{
     DEFAULT_DISPATCH_LAG_LIMIT, GENERATOR, LABEL_GENERATOR, LABEL_HISTOGRAM, LABEL_LATENCY_BASIS,
     LABEL_LOAD_MODEL, LatencyBasis, LatencySummary, Phase, PhaseReport, PortablePhase,
-    PortableReport, Report, RunSettings, Snapshot, merge,
+    PortableReport, Report, RunId, RunSettings, Snapshot, merge,
 };
 pub use transport::{Http1Client, HttpVersion};
 

@@ -210,6 +210,9 @@ pub struct PhaseReport {
     pub connections_opened: u64,
     /// Samples above the histograms' 1 h range (recorded as 1 h).
     pub clamped: u64,
+    /// The disjoint time spans during which the phase measured, in order: `[(start, end)]` for
+    /// one run, the union of the parts' spans after merging.
+    spans: Vec<(SystemTime, SystemTime)>,
 }
 
 impl PhaseReport {
@@ -229,22 +232,38 @@ impl PhaseReport {
             queued: s.queued,
             connections_opened: s.connections_opened,
             clamped: s.clamped,
+            spans: vec![(start, end)],
         }
     }
 
-    /// Length of the phase.
+    /// Measured time of the phase: its length for one run; for merged results the total length
+    /// of the union of the parts' [spans](PhaseReport::spans), so that a gap between sequential
+    /// runs is not counted and concurrent parts count once. Rates divide by this.
     pub fn elapsed(&self) -> Duration {
-        self.end.duration_since(self.start).unwrap_or_default()
+        self.spans
+            .iter()
+            .map(|(start, end)| end.duration_since(*start).unwrap_or_default())
+            .sum()
+    }
+
+    /// The disjoint time spans during which the phase measured, in order: one `(start, end)`
+    /// for a single run, the union of the parts' spans after merging.
+    pub fn spans(&self) -> &[(SystemTime, SystemTime)] {
+        &self.spans
     }
 
     /// Responses received (any status).
     pub fn responses(&self) -> u64 {
-        self.status_codes.values().sum()
+        self.status_codes
+            .values()
+            .fold(0, |a, n| a.saturating_add(*n))
     }
 
     /// Responses with a 2xx or 3xx status.
     pub fn ok(&self) -> u64 {
-        self.status_codes.range(200..400).map(|(_, n)| *n).sum()
+        self.status_codes
+            .range(200..400)
+            .fold(0, |a, (_, n)| a.saturating_add(*n))
     }
 
     /// Requests that failed: no response ([`PhaseReport::error_count`]) or a status outside
@@ -263,12 +282,12 @@ impl PhaseReport {
 
     /// Failed requests (no response).
     pub fn error_count(&self) -> u64 {
-        self.errors.values().sum()
+        self.errors.values().fold(0, |a, n| a.saturating_add(*n))
     }
 
     /// Completed requests (responses and failures).
     pub fn requests(&self) -> u64 {
-        self.responses() + self.error_count()
+        self.responses().saturating_add(self.error_count())
     }
 
     /// Completed requests per second over the phase.
@@ -300,38 +319,82 @@ impl PhaseReport {
         LatencySummary::of(&self.service_time)
     }
 
-    /// Adds `other` into `self` losslessly; the phase window becomes the union of both.
+    /// Adds `other` into `self` losslessly: histograms and counters are added, the window
+    /// `start..end` covers both, and the [spans](PhaseReport::spans) become their union (so
+    /// [`PhaseReport::elapsed`] counts neither a gap between the two nor an overlap twice).
     ///
     /// # Errors
     ///
-    /// [`Error::Merge`] if the histograms cannot be added (incompatible bounds).
+    /// [`Error::Merge`] if the histograms cannot be added (incompatible bounds);
+    /// [`Error::CounterOverflow`] if a counter would exceed `u64::MAX`. On error `self` is
+    /// unchanged.
     pub fn merge(&mut self, other: &PhaseReport) -> Result<()> {
-        for (a, b, name) in [
-            (&mut self.latency, &other.latency, "latency"),
-            (&mut self.service_time, &other.service_time, "service_time"),
-            (&mut self.dispatch_lag, &other.dispatch_lag, "dispatch_lag"),
-        ] {
-            a.add(b).map_err(|e| Error::Merge {
-                reason: format!("`{name}` histograms: {e:?}"),
-            })?;
-        }
-        for (k, v) in &other.status_codes {
-            *self.status_codes.entry(*k).or_default() += v;
-        }
-        for (k, v) in &other.errors {
-            *self.errors.entry(*k).or_default() += v;
-        }
-        self.bytes_in += other.bytes_in;
-        self.bytes_out += other.bytes_out;
-        self.dropped += other.dropped;
-        self.abandoned += other.abandoned;
-        self.queued += other.queued;
-        self.connections_opened += other.connections_opened;
-        self.clamped += other.clamped;
-        self.start = self.start.min(other.start);
-        self.end = self.end.max(other.end);
+        *self = self.merged("", other)?;
         Ok(())
     }
+
+    /// `self` and `other` merged as by [`PhaseReport::merge`], naming counters under `prefix`
+    /// (`measured.` or `warmup.`) in errors.
+    fn merged(&self, prefix: &str, other: &PhaseReport) -> Result<PhaseReport> {
+        let mut out = self.clone();
+        for (a, b, name) in [
+            (&mut out.latency, &other.latency, "latency"),
+            (&mut out.service_time, &other.service_time, "service_time"),
+            (&mut out.dispatch_lag, &other.dispatch_lag, "dispatch_lag"),
+        ] {
+            a.add(b).map_err(|e| Error::Merge {
+                reason: format!("`{prefix}{name}` histograms: {e:?}"),
+            })?;
+        }
+        let add = |a: u64, b: u64, name: &dyn std::fmt::Display| {
+            a.checked_add(b).ok_or_else(|| Error::CounterOverflow {
+                counter: format!("{prefix}{name}"),
+            })
+        };
+        for (k, v) in &other.status_codes {
+            let n = out.status_codes.entry(*k).or_default();
+            *n = add(*n, *v, &format_args!("status_codes[{k}]"))?;
+        }
+        for (k, v) in &other.errors {
+            let n = out.errors.entry(*k).or_default();
+            *n = add(*n, *v, &format_args!("errors[{k}]"))?;
+        }
+        for (a, b, name) in [
+            (&mut out.bytes_in, other.bytes_in, "bytes_in"),
+            (&mut out.bytes_out, other.bytes_out, "bytes_out"),
+            (&mut out.dropped, other.dropped, "dropped"),
+            (&mut out.abandoned, other.abandoned, "abandoned"),
+            (&mut out.queued, other.queued, "queued"),
+            (
+                &mut out.connections_opened,
+                other.connections_opened,
+                "connections_opened",
+            ),
+            (&mut out.clamped, other.clamped, "clamped"),
+        ] {
+            *a = add(*a, b, &name)?;
+        }
+        out.start = self.start.min(other.start);
+        out.end = self.end.max(other.end);
+        out.spans = union_of_spans(self.spans.iter().chain(&other.spans).copied());
+        Ok(out)
+    }
+}
+
+/// Sorts spans and joins the ones that overlap or touch.
+fn union_of_spans(
+    spans: impl IntoIterator<Item = (SystemTime, SystemTime)>,
+) -> Vec<(SystemTime, SystemTime)> {
+    let mut spans: Vec<_> = spans.into_iter().collect();
+    spans.sort_unstable();
+    let mut out: Vec<(SystemTime, SystemTime)> = Vec::with_capacity(spans.len());
+    for (start, end) in spans {
+        match out.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
 }
 
 /// The result of a run.
@@ -355,6 +418,9 @@ pub struct Report {
     /// Why connections failed: the first reason seen for each kind (the TLS library's or the
     /// operating system's message), with URLs redacted. Empty when nothing failed to connect.
     pub error_reasons: BTreeMap<ErrorKind, String>,
+    /// The ids of the runs this report holds: one for a run, one per part after merging.
+    /// Merging refuses a run that is already in the report.
+    pub run_ids: Vec<RunId>,
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -584,14 +650,24 @@ impl Report {
     /// Merges another report into this one: measured and warm-up totals are added
     /// losslessly (histograms and counters) and the time windows become their union, so
     /// merging the parts of a run gives the same totals as recording everything at once.
-    /// The other report's intervals are appended after this one's (they are summaries and
-    /// are not combined), and settings that add up (connections, workers, planned rate) are
-    /// summed.
+    /// Rates are computed over the union of the parts' measured spans
+    /// ([`PhaseReport::elapsed`]): a gap between sequential runs is not counted, and concurrent
+    /// parts do not double the time. The other report's intervals are appended after this
+    /// one's (they are summaries and are not combined), settings that add up (connections,
+    /// workers, planned rate) are summed, and the run ids are joined.
     ///
     /// # Errors
     ///
-    /// [`Error::Merge`] if the latency bases differ or the histograms are incompatible.
+    /// [`Error::DuplicateRun`] if a run of `other` is already in this report (merging it would
+    /// count its requests twice); [`Error::CounterOverflow`] if a counter would overflow;
+    /// [`Error::Merge`] if the latency bases differ or the histograms are incompatible. On
+    /// error `self` is unchanged.
     pub fn merge(&mut self, other: &Report) -> Result<()> {
+        if let Some(id) = other.run_ids.iter().find(|id| self.run_ids.contains(id)) {
+            return Err(Error::DuplicateRun {
+                run_id: id.to_string(),
+            });
+        }
         if self.settings.latency_basis != other.settings.latency_basis {
             return Err(Error::Merge {
                 reason: format!(
@@ -601,16 +677,30 @@ impl Report {
                 ),
             });
         }
-        self.measured.merge(&other.measured)?;
-        match (&mut self.warmup, &other.warmup) {
-            (Some(a), Some(b)) => a.merge(b)?,
-            (None, Some(b)) => self.warmup = Some(b.clone()),
-            _ => {}
-        }
+        let overflow = |counter: &str| Error::CounterOverflow {
+            counter: counter.into(),
+        };
+        let connections = self
+            .settings
+            .connections
+            .checked_add(other.settings.connections)
+            .ok_or_else(|| overflow("connections"))?;
+        let workers = self
+            .settings
+            .workers
+            .checked_add(other.settings.workers)
+            .ok_or_else(|| overflow("workers"))?;
+        let measured = self.measured.merged("measured.", &other.measured)?;
+        let warmup = match (&self.warmup, &other.warmup) {
+            (Some(a), Some(b)) => Some(a.merged("warmup.", b)?),
+            (a, b) => a.as_ref().or(b.as_ref()).cloned(),
+        };
+        self.measured = measured;
+        self.warmup = warmup;
         self.start_time = self.start_time.min(other.start_time);
         self.end_time = self.end_time.max(other.end_time);
-        self.settings.connections += other.settings.connections;
-        self.settings.workers += other.settings.workers;
+        self.settings.connections = connections;
+        self.settings.workers = workers;
         self.settings.requested_rps =
             match (self.settings.requested_rps, other.settings.requested_rps) {
                 (Some(a), Some(b)) => Some(a + b),
@@ -623,6 +713,7 @@ impl Report {
         for (k, r) in &other.error_reasons {
             self.error_reasons.entry(*k).or_insert_with(|| r.clone());
         }
+        self.run_ids.extend(other.run_ids.iter().cloned());
         Ok(())
     }
 
@@ -651,27 +742,42 @@ impl Report {
                 .map(PortablePhase::encode)
                 .transpose()?,
             intervals: self.intervals.clone(),
+            run_ids: self.run_ids.clone(),
         })
     }
 
     /// Rebuilds a report from its portable form (settings not carried by the portable form
-    /// are left at neutral values; the interval series is kept).
+    /// are left at neutral values; the interval series is kept). A file written before run
+    /// ids existed gets the id [`PortableReport::runs`] derives.
     ///
     /// # Errors
     ///
     /// [`Error::DecodeHistogram`] for a histogram that is not valid base64 HdrHistogram V2;
-    /// [`Error::Merge`] for an unknown `format`.
+    /// [`Error::InvalidPortable`] for a run or phase that ends before it starts, measured spans
+    /// outside their phase, or a run id given twice; [`Error::Merge`] for an unknown `format`.
     pub fn from_portable(p: &PortableReport) -> Result<Report> {
         if p.format != PORTABLE_FORMAT {
             return Err(Error::Merge {
                 reason: format!("unknown portable format `{}`", p.format),
             });
         }
+        check_window("", p.start_unix_ns, p.end_unix_ns)?;
+        let run_ids = p.runs();
+        if let Some(id) = run_ids
+            .iter()
+            .enumerate()
+            .find_map(|(i, id)| run_ids[..i].contains(id).then_some(id))
+        {
+            return Err(Error::InvalidPortable {
+                field: "run_ids".into(),
+                reason: format!("lists run `{id}` twice"),
+            });
+        }
         Ok(Report {
             start_time: from_unix_ns(p.start_unix_ns),
             end_time: from_unix_ns(p.end_unix_ns),
-            measured: p.measured.decode()?,
-            warmup: p.warmup.as_ref().map(PortablePhase::decode).transpose()?,
+            measured: p.measured.decode("measured.")?,
+            warmup: p.warmup.as_ref().map(|w| w.decode("warmup.")).transpose()?,
             intervals: p.intervals.clone(),
             settings: RunSettings {
                 endpoints: p.endpoints.clone(),
@@ -688,25 +794,99 @@ impl Report {
             },
             labels: p.labels.clone(),
             error_reasons: BTreeMap::new(),
+            run_ids,
         })
     }
+}
+
+/// Refuses a window that ends before it starts.
+fn check_window(prefix: &str, start_unix_ns: u64, end_unix_ns: u64) -> Result<()> {
+    if end_unix_ns < start_unix_ns {
+        return Err(Error::InvalidPortable {
+            field: format!("{prefix}end_unix_ns"),
+            reason: format!(
+                "({end_unix_ns}) is before `{prefix}start_unix_ns` ({start_unix_ns}): the part ends before it starts"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Merges portable reports (for example one per node or per client) into one report.
 ///
 /// # Errors
 ///
-/// [`Error::Merge`] if `parts` is empty or the parts cannot be merged; decoding errors as
-/// [`Report::from_portable`].
+/// [`Error::Merge`] if `parts` is empty; otherwise [`Error::MergePart`] naming the part that
+/// could not be decoded ([`Report::from_portable`]) or merged ([`Report::merge`]: the same run
+/// twice, a counter overflow, different latency bases), with that error as its source.
 pub fn merge(parts: &[PortableReport]) -> Result<Report> {
     let (first, rest) = parts.split_first().ok_or_else(|| Error::Merge {
         reason: "nothing to merge".into(),
     })?;
-    let mut r = Report::from_portable(first)?;
-    for p in rest {
-        r.merge(&Report::from_portable(p)?)?;
+    let in_part = |index: usize| {
+        move |e: Error| Error::MergePart {
+            index,
+            source: Box::new(e),
+        }
+    };
+    let mut r = Report::from_portable(first).map_err(in_part(0))?;
+    for (i, p) in rest.iter().enumerate() {
+        Report::from_portable(p)
+            .and_then(|part| r.merge(&part))
+            .map_err(in_part(i + 1))?;
     }
     Ok(r)
+}
+
+/// The id of one run, made when the engine builds its [`Report`] and carried by its
+/// [`PortableReport`], so that merging can refuse to count a run twice.
+///
+/// Ids are opaque strings; [`RunId::generate`] makes them from the wall-clock time, the
+/// process id and a randomly keyed hash, so two runs practically never share one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RunId(String);
+
+impl RunId {
+    /// A new id: `<unix ns, hex>-<process id, hex>-<64-bit random-keyed hash, hex>`.
+    ///
+    /// ```
+    /// let (a, b) = (smps_load::RunId::generate(), smps_load::RunId::generate());
+    /// assert_ne!(a, b);
+    /// ```
+    #[must_use]
+    pub fn generate() -> RunId {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let pid = std::process::id();
+        // Each RandomState has fresh keys (random per thread, then incremented), so two ids made
+        // in the same nanosecond by the same process still differ.
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        now.hash(&mut h);
+        pid.hash(&mut h);
+        std::thread::current().id().hash(&mut h);
+        RunId(format!("{now:x}-{pid:x}-{:016x}", h.finish()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for RunId {
+    fn from(id: String) -> Self {
+        RunId(id)
+    }
+}
+
+impl std::fmt::Display for RunId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 const PORTABLE_FORMAT: &str = "smps-load/v1";
@@ -753,6 +933,26 @@ pub struct PortableReport {
     /// written before it was added). Merging concatenates the parts' series.
     #[serde(default)]
     pub intervals: Vec<Snapshot>,
+    /// The ids of the runs this report holds (one per run merged into it; empty in files
+    /// written before run ids were added, see [`PortableReport::runs`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub run_ids: Vec<RunId>,
+}
+
+impl PortableReport {
+    /// The runs this report holds: [`PortableReport::run_ids`], or for a file written before
+    /// run ids existed one id derived from its start and end time (`unidentified-<start>-<end>`,
+    /// nanoseconds in hex), so that the same old file given twice is still recognised.
+    pub fn runs(&self) -> Vec<RunId> {
+        if self.run_ids.is_empty() {
+            vec![RunId(format!(
+                "unidentified-{:x}-{:x}",
+                self.start_unix_ns, self.end_unix_ns
+            ))]
+        } else {
+            self.run_ids.clone()
+        }
+    }
 }
 
 /// One phase of a [`PortableReport`].
@@ -787,6 +987,11 @@ pub struct PortablePhase {
     pub connections_opened: u64,
     /// Samples clamped to the histogram range.
     pub clamped: u64,
+    /// The disjoint spans `[start, end]` (ns since the Unix epoch) during which the phase
+    /// measured, when there are several (a merged result); absent means the one span
+    /// `[start_unix_ns, end_unix_ns]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spans_unix_ns: Vec<[u64; 2]>,
 }
 
 fn encode_hist(h: &Histogram<u64>, metric: &'static str) -> Result<String> {
@@ -843,10 +1048,44 @@ impl PortablePhase {
             queued: p.queued,
             connections_opened: p.connections_opened,
             clamped: p.clamped,
+            spans_unix_ns: if p.spans.len() > 1 {
+                p.spans
+                    .iter()
+                    .map(|(start, end)| [unix_ns(*start), unix_ns(*end)])
+                    .collect()
+            } else {
+                Vec::new()
+            },
         })
     }
 
-    fn decode(&self) -> Result<PhaseReport> {
+    /// Decodes the phase, checking its window and spans; `prefix` (`measured.` or `warmup.`)
+    /// names the fields in errors.
+    fn decode(&self, prefix: &str) -> Result<PhaseReport> {
+        check_window(prefix, self.start_unix_ns, self.end_unix_ns)?;
+        let spans = if self.spans_unix_ns.is_empty() {
+            vec![(self.start_unix_ns, self.end_unix_ns)]
+        } else {
+            self.spans_unix_ns.iter().map(|[s, e]| (*s, *e)).collect()
+        };
+        for (i, (start, end)) in spans.iter().enumerate() {
+            let reason = if end < start {
+                "ends before it starts"
+            } else if *start < self.start_unix_ns || *end > self.end_unix_ns {
+                "is outside the phase's start_unix_ns..end_unix_ns"
+            } else {
+                continue;
+            };
+            return Err(Error::InvalidPortable {
+                field: format!("{prefix}spans_unix_ns[{i}]"),
+                reason: reason.into(),
+            });
+        }
+        let spans = union_of_spans(
+            spans
+                .into_iter()
+                .map(|(start, end)| (from_unix_ns(start), from_unix_ns(end))),
+        );
         let mut errors = BTreeMap::new();
         for (k, v) in &self.errors {
             let kind = ErrorKind::from_name(k).unwrap_or(ErrorKind::Other);
@@ -867,6 +1106,7 @@ impl PortablePhase {
             queued: self.queued,
             connections_opened: self.connections_opened,
             clamped: self.clamped,
+            spans,
         })
     }
 }
@@ -900,6 +1140,7 @@ mod tests {
             },
             labels: BTreeMap::new(),
             error_reasons: BTreeMap::new(),
+            run_ids: vec![RunId::generate()],
         }
     }
 
@@ -953,6 +1194,161 @@ mod tests {
             // And the projections agree with the single recording.
             prop_assert_eq!(merged.to_smp_result().latencies_ms, expected.to_smp_result().latencies_ms);
         }
+    }
+
+    fn stats_with(responses: u64) -> Stats {
+        let mut s = Stats::default();
+        for i in 0..responses {
+            s.record_response(200, 1000 + i, 900, 100);
+        }
+        s
+    }
+
+    fn part(responses: u64, start_s: u64, end_s: u64) -> PortableReport {
+        report_of(&stats_with(responses), start_s, end_s)
+            .to_portable()
+            .unwrap()
+    }
+
+    fn source_of(e: &Error, index: usize) -> &Error {
+        match e {
+            Error::MergePart { index: i, source } if *i == index => source,
+            other => panic!("expected MergePart {{ index: {index} }}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_report_gets_its_own_run_id_and_the_portable_form_keeps_it() {
+        let (a, b) = (part(1, 0, 1), part(1, 0, 1));
+        assert_eq!(a.run_ids.len(), 1);
+        assert_ne!(a.run_ids, b.run_ids);
+        let json = serde_json::to_string(&a).unwrap();
+        let back: PortableReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(Report::from_portable(&back).unwrap().run_ids, a.run_ids);
+        let merged = merge(&[a.clone(), b.clone()]).unwrap();
+        assert_eq!(merged.run_ids, [a.run_ids[0].clone(), b.run_ids[0].clone()]);
+    }
+
+    #[test]
+    fn merging_the_same_run_twice_is_refused_naming_the_part_and_the_run() {
+        let (a, b) = (part(5, 0, 1), part(5, 1, 2));
+        let e = merge(&[a.clone(), b.clone(), a.clone()]).unwrap_err();
+        let id = a.run_ids[0].to_string();
+        assert!(
+            matches!(source_of(&e, 2), Error::DuplicateRun { run_id } if *run_id == id),
+            "{e:?}"
+        );
+        // A merged result merged again with one of its parts is refused too, and left as it was.
+        let mut merged = merge(&[a.clone(), b]).unwrap();
+        let before = merged.clone();
+        let e = merged
+            .merge(&Report::from_portable(&a).unwrap())
+            .unwrap_err();
+        assert!(matches!(e, Error::DuplicateRun { .. }), "{e:?}");
+        assert_eq!(merged, before);
+    }
+
+    #[test]
+    fn files_written_before_run_ids_still_read_and_the_same_old_file_twice_is_refused() {
+        let mut json = serde_json::to_value(part(3, 0, 1)).unwrap();
+        json.as_object_mut().unwrap().remove("run_ids");
+        assert!(json["measured"].get("spans_unix_ns").is_none());
+        let old: PortableReport = serde_json::from_value(json).unwrap();
+        assert!(old.run_ids.is_empty());
+        let r = Report::from_portable(&old).unwrap();
+        assert_eq!(r.measured.requests(), 3);
+        assert_eq!(r.run_ids, old.runs());
+        let e = merge(&[old.clone(), old]).unwrap_err();
+        assert!(
+            matches!(source_of(&e, 1), Error::DuplicateRun { .. }),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn counters_that_would_overflow_are_refused_and_the_report_is_unchanged() {
+        let mut a = part(1, 0, 1);
+        a.measured.bytes_in = u64::MAX - 1;
+        let mut b = part(1, 1, 2);
+        b.measured.bytes_in = 2;
+        let e = merge(&[a.clone(), b.clone()]).unwrap_err();
+        assert!(
+            matches!(source_of(&e, 1), Error::CounterOverflow { counter } if counter == "measured.bytes_in"),
+            "{e:?}"
+        );
+        let (mut c, mut d) = (part(0, 0, 1), part(0, 1, 2));
+        c.measured.status_codes.insert(503, u64::MAX);
+        d.measured.status_codes.insert(503, 1);
+        let mut rc = Report::from_portable(&c).unwrap();
+        let before = rc.clone();
+        let e = rc.merge(&Report::from_portable(&d).unwrap()).unwrap_err();
+        assert!(
+            matches!(&e, Error::CounterOverflow { counter } if counter == "measured.status_codes[503]"),
+            "{e:?}"
+        );
+        assert_eq!(rc, before);
+        // Totals over several counters saturate instead of wrapping or panicking.
+        c.measured.status_codes.insert(200, u64::MAX);
+        assert_eq!(
+            Report::from_portable(&c).unwrap().measured.requests(),
+            u64::MAX
+        );
+    }
+
+    #[test]
+    fn a_part_that_ends_before_it_starts_is_refused() {
+        let mut p = part(1, 5, 6);
+        p.measured.end_unix_ns = p.measured.start_unix_ns - 1;
+        let e = Report::from_portable(&p).unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidPortable { field, .. } if field == "measured.end_unix_ns"),
+            "{e:?}"
+        );
+        let mut p = part(1, 5, 6);
+        p.end_unix_ns = p.start_unix_ns - 1;
+        let e = merge(&[part(1, 0, 1), p]).unwrap_err();
+        assert!(
+            matches!(source_of(&e, 1), Error::InvalidPortable { field, .. } if field == "end_unix_ns"),
+            "{e:?}"
+        );
+        let mut p = part(1, 5, 7);
+        p.measured.spans_unix_ns = vec![[p.measured.start_unix_ns, p.measured.end_unix_ns + 1]];
+        let e = Report::from_portable(&p).unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidPortable { field, .. } if field == "measured.spans_unix_ns[0]"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn merged_rates_count_measured_time_once_and_not_the_gaps_between_runs() {
+        // Two sequential 1 s runs, 10 s apart, 100 requests each: 200 requests in 2 s.
+        let merged = merge(&[part(100, 0, 1), part(100, 11, 12)]).unwrap();
+        assert_eq!(merged.measured.elapsed(), Duration::from_secs(2));
+        assert_eq!(merged.measured.requests_per_second(), 100.0);
+        assert_eq!(merged.to_smp_result().actual_qps, 100.0);
+        // The window still spans both runs.
+        assert_eq!(
+            merged
+                .measured
+                .end
+                .duration_since(merged.measured.start)
+                .unwrap(),
+            Duration::from_secs(12)
+        );
+        // Two concurrent parts over the same 2 s: 400 requests in 2 s, not in 4 s.
+        let merged = merge(&[part(200, 0, 2), part(200, 0, 2)]).unwrap();
+        assert_eq!(merged.measured.requests_per_second(), 200.0);
+        // Overlapping parts: 0–2 s and 1–4 s measure 4 s.
+        let merged = merge(&[part(100, 0, 2), part(100, 1, 4)]).unwrap();
+        assert_eq!(merged.measured.elapsed(), Duration::from_secs(4));
+        // The spans survive the portable form, so merging the merged result again still works.
+        let gapped = merge(&[part(100, 0, 1), part(100, 11, 12)]).unwrap();
+        let p = gapped.to_portable().unwrap();
+        assert_eq!(p.measured.spans_unix_ns.len(), 2);
+        let again = merge(&[p, part(100, 20, 21)]).unwrap();
+        assert_eq!(again.measured.elapsed(), Duration::from_secs(3));
+        assert_eq!(again.measured.requests_per_second(), 100.0);
     }
 
     #[test]

@@ -87,6 +87,7 @@ pub mod redact;
 mod schema;
 mod timestamp;
 mod write;
+mod yaml;
 
 pub use duration::{DurationError, GoDuration};
 pub use enums::{ApplicationProtocol, MeshType, Protocol, UnknownEnumValue};

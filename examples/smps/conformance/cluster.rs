@@ -28,7 +28,7 @@ pub(super) async fn run(args: &Args, suite: &Suite) -> Result<Report, Failure> {
 
     let client = connect(args.context.as_deref())
         .await
-        .map_err(|e| anyhow::anyhow!("cannot use the Kubernetes cluster: {e}"))?;
+        .map_err(|e| anyhow::Error::from(e).context("cannot use the Kubernetes cluster"))?;
     let context = args.context.as_deref().unwrap_or("current context");
     let implementation = Implementation::new(
         "unknown",
