@@ -141,12 +141,6 @@ impl InputLimit {
     }
 }
 
-/// Reads a file (or standard input for `-`) as text within the default limit, naming the file
-/// on failure (for subcommands without a `--max-bytes` flag).
-fn read_text(path: &Path) -> anyhow::Result<String> {
-    examples::input::read_text(path, examples::input::DEFAULT_MAX_BYTES).map_err(Into::into)
-}
-
 /// A smps-model read error in command-line terms, after the file name. The library's advice
 /// for the errors that name an API (`ReadOptions::kind`, `read_all`) becomes what to do on the
 /// command line.

@@ -12,13 +12,15 @@ use smps_load::reference::ReferenceServer;
 use smps_model::{Dialect, ReadOptions};
 
 use crate::convert::DataFormat;
-use crate::{Failure, Outcome, read_text, write_file};
+use crate::{Failure, InputLimit, Outcome, model_error, write_file};
 
 /// Arguments of `smps run`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The SMP performance-test config (YAML or JSON, any dialect).
     config: PathBuf,
+    #[command(flatten)]
+    limit: InputLimit,
     /// Start the embedded loopback reference server and send `http://reference-server/...`
     /// endpoints to it (default: only when the config names that host).
     #[arg(long, value_enum, default_value_t = Target::Auto)]
@@ -104,15 +106,17 @@ enum Progress {
 }
 
 pub(crate) fn run(args: &Args) -> Outcome {
-    let text = read_text(&args.config)?;
+    let text = args.limit.read_text(&args.config)?;
     let name = args.config.display().to_string();
     // The same checks as `smps validate`: a config with errors is not run.
-    let validator = smps_validate::Validator::new()
-        .map_err(|e| anyhow::anyhow!("cannot build the validator: {e}"))?;
+    let validator = smps_validate::Validator::builder()
+        .max_input_bytes(args.limit.max_bytes)
+        .build()
+        .map_err(|e| anyhow::Error::from(e).context("cannot build the validator"))?;
     let source = smps_validate::Source::text(text.as_str()).with_name(name.clone());
     let report = validator
         .report(&source)
-        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        .map_err(|e| anyhow::Error::from(e).context(name.clone()))?;
     if !report.is_valid() {
         let findings: Vec<String> = report
             .iter_errors()
@@ -123,8 +127,12 @@ pub(crate) fn run(args: &Args) -> Outcome {
             findings.join("\n  ")
         )));
     }
-    let doc = smps_model::read(&text, &ReadOptions::default())
-        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let doc = smps_model::read(&text, &ReadOptions::default()).map_err(|e| match e {
+        smps_model::Error::UnknownKind { reason, .. } => {
+            anyhow::anyhow!("{name}: not a performance test config ({reason})")
+        }
+        other => model_error(&args.config, other),
+    })?;
     let Some(test) = doc.as_test_config() else {
         return Err(Failure::Unusable(anyhow::anyhow!(
             "{name}: expected a performance test config, found a {}",
@@ -158,7 +166,7 @@ async fn run_async(
             ReferenceServer::builder()
                 .start()
                 .await
-                .map_err(|e| anyhow::anyhow!("cannot start the reference server: {e}"))?,
+                .map_err(|e| anyhow::Error::from(e).context("cannot start the reference server"))?,
         ),
         _ => None,
     };
@@ -197,7 +205,7 @@ async fn run_async(
     let mut run = engine
         .start()
         .await
-        .map_err(|e| anyhow::anyhow!("cannot start the test: {e}"))?;
+        .map_err(|e| anyhow::Error::from(e).context("cannot start the test"))?;
     let mut stderr = std::io::stderr();
     // Ctrl-C or SIGTERM: stop sending, let what is in flight finish (one request timeout at
     // most), and write the result of what was measured.
@@ -231,7 +239,7 @@ async fn run_async(
     let report = run
         .finish()
         .await
-        .map_err(|e| anyhow::anyhow!("the test failed: {e}"))?;
+        .map_err(|e| anyhow::Error::from(e).context("the test failed"))?;
     let interrupted = stopped_by.lock().ok().and_then(|s| *s);
     signal.abort();
     if let Some(sig) = interrupted {
