@@ -162,12 +162,19 @@ async fn warm_up_is_reported_separately_and_kept_out_of_the_totals() {
     )
     .await;
     let warm = report.warmup.as_ref().expect("warm-up phase");
-    assert_eq!(warm.requests(), 300);
-    assert_eq!(report.measured.requests(), 600);
+    // Every planned request is sent or, on a machine too busy to send it before the end,
+    // dropped (never sent late).
+    assert_eq!(warm.requests() + warm.dropped, 300);
+    let m = &report.measured;
+    assert_eq!(m.requests() + m.dropped, 600);
+    assert!(warm.dropped + m.dropped <= 9, "{warm:?} {m:?}");
     assert!(snaps.len() >= 3, "{snaps:?}");
     assert_eq!(snaps[0].phase, Phase::WarmUp);
     assert_eq!(snaps[1].phase, Phase::Measure);
-    let from_snaps: u64 = snaps.iter().map(|s| s.responses + s.errors).sum();
+    let from_snaps: u64 = snaps
+        .iter()
+        .map(|s| s.responses + s.errors + s.dropped)
+        .sum();
     assert_eq!(from_snaps, 900);
     assert_eq!(snaps, report.intervals);
     let planned: f64 = snaps.iter().filter_map(|s| s.planned).sum();
