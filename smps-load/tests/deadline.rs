@@ -2,13 +2,10 @@
 //! and every planned request is accounted for: answered, failed, dropped (never sent) or
 //! abandoned (sent, given up). Nothing is sent after the run's end.
 
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use smps_load::reference::ReferenceServer;
 use smps_load::{Engine, EngineBuilder, ErrorKind, PhaseReport, Report};
-use tokio::io::AsyncReadExt;
-use tokio::net::TcpListener;
 
 /// Slack for a busy 2-core CI machine on top of the bound the engine promises.
 const SLACK: Duration = Duration::from_millis(1500);
@@ -32,35 +29,13 @@ fn accounted(m: &PhaseReport) -> u64 {
     m.responses() + m.error_count() + m.dropped + m.abandoned
 }
 
-/// A server that accepts connections, reads what comes, and never answers.
-async fn silent_server() -> (String, impl Future<Output = ()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((mut s, _)) = listener.accept().await else {
-                break;
-            };
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = s.read(&mut buf).await {
-                    if n == 0 {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    (format!("http://{addr}/"), async move { task.abort() })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_open_loop_against_a_silent_server_ends_one_timeout_after_its_duration() {
     let _serial = crate::serial().await;
-    let (url, stop) = silent_server().await;
+    let server = crate::BadServer::silent().await;
     let report = run_within(
         Engine::builder()
-            .url(url)
+            .url(&server.url)
             .connections(4)
             .rate(10.0)
             .duration(Duration::from_secs(2))
@@ -68,7 +43,6 @@ async fn an_open_loop_against_a_silent_server_ends_one_timeout_after_its_duratio
         Duration::from_secs(3),
     )
     .await;
-    stop.await;
     let m = &report.measured;
     // 10 req/s for 2 s: arrivals at 0.0, 0.1, ..., 1.9 s.
     assert_eq!(accounted(m), 20, "{m:?}");
@@ -89,12 +63,9 @@ async fn an_open_loop_against_a_silent_server_ends_one_timeout_after_its_duratio
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_open_loop_against_a_closed_port_ends_on_time() {
     let _serial = crate::serial().await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
     let report = run_within(
         Engine::builder()
-            .url(format!("http://{addr}/"))
+            .url(crate::closed_port_url().await)
             .connections(4)
             .rate(200.0)
             .duration(Duration::from_secs(2))
@@ -116,25 +87,10 @@ async fn an_open_loop_against_a_closed_port_ends_on_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_open_loop_against_a_resetting_server_ends_on_time() {
     let _serial = crate::serial().await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        loop {
-            let Ok((mut s, _)) = listener.accept().await else {
-                break;
-            };
-            tokio::spawn(async move {
-                let mut buf = [0u8; 1024];
-                let _ = s.read(&mut buf).await;
-                #[allow(deprecated)]
-                let _ = s.set_linger(Some(Duration::ZERO));
-                drop(s);
-            });
-        }
-    });
+    let server = crate::BadServer::resetting().await;
     let report = run_within(
         Engine::builder()
-            .url(format!("http://{addr}/"))
+            .url(&server.url)
             .connections(4)
             .rate(500.0)
             .duration(Duration::from_secs(2))
@@ -142,7 +98,7 @@ async fn an_open_loop_against_a_resetting_server_ends_on_time() {
         Duration::from_secs(3),
     )
     .await;
-    server.abort();
+    drop(server);
     let m = &report.measured;
     assert_eq!(accounted(m), 1000, "{m:?}");
     assert_eq!(m.responses(), 0);
@@ -172,17 +128,16 @@ async fn a_rate_far_above_what_the_machine_sends_ends_on_time_and_counts_the_res
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_loop_against_a_silent_server_ends_one_timeout_after_its_duration() {
     let _serial = crate::serial().await;
-    let (url, stop) = silent_server().await;
+    let server = crate::BadServer::silent().await;
     let report = run_within(
         Engine::builder()
-            .url(url)
+            .url(&server.url)
             .connections(4)
             .duration(Duration::from_secs(1))
             .request_timeout(Duration::from_secs(5)),
         Duration::from_secs(6),
     )
     .await;
-    stop.await;
     let m = &report.measured;
     assert_eq!(m.responses(), 0);
     assert_eq!(accounted(m), 4, "{m:?}");
@@ -191,9 +146,9 @@ async fn a_closed_loop_against_a_silent_server_ends_one_timeout_after_its_durati
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_open_loop_drops_what_is_queued_instead_of_sending_it() {
     let _serial = crate::serial().await;
-    let (url, stop_server) = silent_server().await;
+    let server = crate::BadServer::silent().await;
     let mut run = Engine::builder()
-        .url(url)
+        .url(&server.url)
         .connections(2)
         .rate(100.0)
         .duration(Duration::from_secs(3600))
@@ -215,7 +170,6 @@ async fn a_stopped_open_loop_drops_what_is_queued_instead_of_sending_it() {
         .expect("a stop ends the run within one request timeout")
         .unwrap();
     assert!(stopped_at.elapsed() <= Duration::from_millis(500) + SLACK);
-    stop_server.await;
     let m = &report.measured;
     assert!(m.dropped > 0, "{m:?}");
     assert_eq!(m.responses(), 0);

@@ -6,17 +6,12 @@ use std::time::Duration;
 
 use smps_load::reference::ReferenceServer;
 use smps_load::{Engine, Error, ErrorKind, HttpVersion};
-use tokio::io::AsyncReadExt;
-use tokio::net::TcpListener;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_port_gives_connect_refused_for_every_request() {
     let _serial = crate::serial().await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
     let report = Engine::builder()
-        .url(format!("http://{addr}/"))
+        .url(crate::closed_port_url().await)
         .connections(4)
         .max_requests(12)
         .build()
@@ -39,25 +34,9 @@ async fn a_closed_port_gives_connect_refused_for_every_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_resets_connections_is_counted_and_reconnected_to() {
     let _serial = crate::serial().await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        loop {
-            let Ok((mut s, _)) = listener.accept().await else {
-                break;
-            };
-            tokio::spawn(async move {
-                let mut buf = [0u8; 1024];
-                // Wait for the request, then abort the connection with an RST.
-                let _ = s.read(&mut buf).await;
-                #[allow(deprecated)]
-                let _ = s.set_linger(Some(Duration::ZERO));
-                drop(s);
-            });
-        }
-    });
+    let server = crate::BadServer::resetting().await;
     let report = Engine::builder()
-        .url(format!("http://{addr}/"))
+        .url(&server.url)
         .connections(2)
         .max_requests(20)
         .build()
@@ -65,7 +44,7 @@ async fn a_server_that_resets_connections_is_counted_and_reconnected_to() {
         .run()
         .await
         .unwrap();
-    server.abort();
+    drop(server);
     let m = &report.measured;
     assert_eq!(m.error_count(), 20, "{:?} {:?}", m.status_codes, m.errors);
     let resets = m
@@ -227,11 +206,8 @@ fn starting_outside_a_runtime_is_an_error_not_a_panic() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_where_every_request_failed_says_so_in_the_smp_result() {
     let _serial = crate::serial().await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
     let report = Engine::builder()
-        .url(format!("http://{addr}/"))
+        .url(crate::closed_port_url().await)
         .connections(2)
         .max_requests(10)
         .build()

@@ -24,3 +24,65 @@ pub(crate) async fn server_with_delay(
         .await
         .expect("start the reference server")
 }
+
+/// A loopback URL with nothing listening behind it (a port that was bound, then released).
+pub(crate) async fn closed_port_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}/")
+}
+
+/// A server on 127.0.0.1 that misbehaves on purpose; it stops when dropped.
+pub(crate) struct BadServer {
+    pub(crate) url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for BadServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl BadServer {
+    /// Accepts connections, reads what comes, and never answers.
+    pub(crate) async fn silent() -> BadServer {
+        Self::start(|mut s| async move {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = tokio::io::AsyncReadExt::read(&mut s, &mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        })
+        .await
+    }
+
+    /// Reads the request, then aborts the connection with an RST.
+    pub(crate) async fn resetting() -> BadServer {
+        Self::start(|mut s| async move {
+            let mut buf = [0u8; 1024];
+            let _ = tokio::io::AsyncReadExt::read(&mut s, &mut buf).await;
+            #[allow(deprecated)]
+            let _ = s.set_linger(Some(std::time::Duration::ZERO));
+            drop(s);
+        })
+        .await
+    }
+
+    async fn start<F, Fut>(serve: F) -> BadServer
+    where
+        F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            while let Ok((s, _)) = listener.accept().await {
+                tokio::spawn(serve(s));
+            }
+        });
+        BadServer { url, task }
+    }
+}
