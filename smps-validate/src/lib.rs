@@ -95,6 +95,7 @@ mod doc;
 mod error;
 mod json;
 mod json_plain;
+mod locate;
 mod plan;
 mod rules;
 mod schema;
@@ -110,8 +111,8 @@ mod yaml_plain;
 pub use error::{Error, Result};
 pub use source::{Format, Location, Source};
 pub use validator::{
-    DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_NODES, DocumentSummary, ReaderCheck,
-    Report, Validator, ValidatorBuilder,
+    DEFAULT_MAX_DEPTH, DEFAULT_MAX_FINDINGS, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_NODES,
+    DocumentSummary, ReaderCheck, Report, Validator, ValidatorBuilder,
 };
 pub use violation::{Rule, Severity, Violation, ViolationKind};
 

@@ -14,6 +14,7 @@ use serde_json::{Map, Number, Value};
 
 use crate::canon;
 use crate::doc::{Found, Parsed, Pointer, Target};
+use crate::locate::{NodeId, Trie, Visit, found};
 use crate::{Error, Format, Location, Result};
 
 /// Limits applied while parsing.
@@ -479,27 +480,32 @@ pub(crate) struct Request<'a> {
     pub(crate) target: &'a Target,
 }
 
+/// An open collection during the replay, and the trie node it matched (if any target goes
+/// through it).
 enum LFrame {
     Seq {
         next: usize,
+        node: Option<NodeId>,
     },
     Map {
-        /// (written, canonical, key start) of the key whose value comes next.
-        key: Option<(String, String, Marker)>,
+        /// (written, trie child, key start) of the key whose value comes next.
+        key: Option<(String, Option<NodeId>, Marker)>,
+        node: Option<NodeId>,
     },
 }
 
 /// Resolves every request in one replay of the event stream.
 ///
-/// For each node the path (written and canonical) is known from the stack; a request is
-/// answered by the last node whose canonical path equals its pointer, or else by the deepest
-/// node on its way (an alias, or a parent when the field is absent).
+/// Only the nodes some request's pointer goes through are followed (a trie of the pointers,
+/// see [`crate::locate`]); a request is answered by the last node whose canonical path equals
+/// its pointer, or else by the deepest node on its way (an alias, or a parent when the field
+/// is absent). Linear in the text plus the requests.
 pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> Vec<Found> {
-    let mut best: Vec<Option<(usize, Found)>> = vec![None; requests.len()];
+    let mut trie: Trie<Location> = Trie::new(requests.iter().map(|r| (r.doc, r.target)));
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<LFrame> = Vec::new();
     let mut written: Vec<String> = Vec::new();
-    let mut canonical: Vec<String> = Vec::new();
+    // Depth (in `written`) of the user map the walk is in, whose keys stay as written.
     let mut raw_depth: Option<usize> = None;
     let mut doc: usize = 0;
     let mut in_doc = false;
@@ -510,7 +516,6 @@ pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> Vec<Found> {
                 in_doc = true;
                 stack.clear();
                 written.clear();
-                canonical.clear();
                 raw_depth = None;
             }
             Event::DocumentEnd => {
@@ -524,125 +529,108 @@ pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> Vec<Found> {
             | Event::SequenceStart(..)
             | Event::MappingStart(..) => {
                 // A key?
-                if let Some(LFrame::Map { key: slot @ None }) = stack.last_mut() {
-                    let raw_text = match &event {
-                        Event::Scalar(t, ..) => t.to_string(),
-                        _ => String::new(),
+                if let Some(LFrame::Map {
+                    key: slot @ None,
+                    node,
+                }) = stack.last_mut()
+                {
+                    let (raw_text, child) = match (&event, *node) {
+                        (Event::Scalar(t, ..), Some(parent)) => {
+                            let c = if raw_depth.is_some() {
+                                Cow::Borrowed(t.as_ref())
+                            } else {
+                                canon::key(t)
+                            };
+                            let child = trie.key_child(parent, &c);
+                            let w = if child.is_some() {
+                                t.to_string()
+                            } else {
+                                String::new()
+                            };
+                            (w, child)
+                        }
+                        _ => (String::new(), None),
                     };
-                    let depth = canonical.len();
-                    let mut c = if raw_depth.is_some() {
-                        raw_text.clone()
-                    } else {
-                        canon::key(&raw_text).into_owned()
-                    };
-                    let root = requests
-                        .iter()
-                        .find(|r| r.doc == doc && r.target.root.is_some_and(|(_, d)| d == depth))
-                        .and_then(|r| r.target.root);
-                    if let Some(alias) = root.and_then(|(k, _)| canon::root_alias(k, &c)) {
-                        c = alias.to_owned();
-                    }
-                    *slot = Some((raw_text, c, at));
+                    *slot = Some((raw_text, child, at));
                     if matches!(event, Event::SequenceStart(..) | Event::MappingStart(..)) {
                         // Complex keys are rejected by the parser; keep the stack balanced.
-                        stack.push(LFrame::Seq { next: 0 });
+                        stack.push(LFrame::Seq {
+                            next: 0,
+                            node: None,
+                        });
                         written.push(String::new());
-                        canonical.push(String::new());
                     }
                     continue;
                 }
-                // A value: push its path segment.
-                let mut key_at = None;
-                match stack.last_mut() {
-                    Some(LFrame::Seq { next }) => {
-                        written.push(next.to_string());
-                        canonical.push(next.to_string());
+                // A value: find its trie node and push its path segment.
+                let (node, key_at) = match stack.last_mut() {
+                    Some(LFrame::Seq { next, node }) => {
+                        let i = *next;
                         *next += 1;
-                    }
-                    Some(LFrame::Map { key }) => {
-                        let (w, c, k_at) = key.take().unwrap_or_default();
-                        written.push(w);
-                        canonical.push(c);
-                        key_at = Some(k_at);
-                    }
-                    None => {}
-                }
-                for (i, r) in requests.iter().enumerate() {
-                    if r.doc != doc {
-                        continue;
-                    }
-                    let target = &r.target.pointer.0;
-                    let n = canonical.len();
-                    if n > target.len() || canonical[..] != target[..n] {
-                        continue;
-                    }
-                    let exact = n == target.len();
-                    let better = match &best[i] {
-                        None => true,
-                        Some((depth, _)) => n >= *depth,
-                    };
-                    if better {
-                        let loc_at = if exact && r.target.at_key {
-                            key_at.unwrap_or(at)
+                        let child = node.and_then(|n| trie.index_child(n, i));
+                        written.push(if child.is_some() {
+                            i.to_string()
                         } else {
-                            at
-                        };
-                        best[i] = Some((
-                            n,
-                            Found {
-                                written: written.clone(),
-                                location: Some(location(&loc_at)),
-                                missing: target.len() - n,
-                            },
-                        ));
+                            String::new()
+                        });
+                        (child, None)
                     }
+                    Some(LFrame::Map { key, .. }) => {
+                        let (w, child, k_at) = key.take().unwrap_or((String::new(), None, at));
+                        written.push(w);
+                        (child, Some(location(&k_at)))
+                    }
+                    None => (trie.root(doc), None),
+                };
+                if let Some(n) = node {
+                    trie.visit(
+                        n,
+                        Visit {
+                            written: written.clone(),
+                            at: location(&at),
+                            key_at,
+                        },
+                    );
                 }
+                let user_map =
+                    || raw_depth.is_none() && written.last().is_some_and(|w| is_user_map_key(w));
                 match event {
                     Event::SequenceStart(..) => {
-                        if raw_depth.is_none()
-                            && canonical.last().is_some_and(|c| canon::is_user_map(c))
-                        {
-                            raw_depth = Some(canonical.len());
+                        if user_map() {
+                            raw_depth = Some(written.len());
                         }
-                        stack.push(LFrame::Seq { next: 0 });
+                        stack.push(LFrame::Seq { next: 0, node });
                     }
                     Event::MappingStart(..) => {
-                        if raw_depth.is_none()
-                            && canonical.last().is_some_and(|c| canon::is_user_map(c))
-                        {
-                            raw_depth = Some(canonical.len());
+                        if user_map() {
+                            raw_depth = Some(written.len());
                         }
-                        stack.push(LFrame::Map { key: None });
+                        stack.push(LFrame::Map { key: None, node });
                     }
                     _ => {
                         written.pop();
-                        canonical.pop();
                     }
                 }
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 stack.pop();
-                if raw_depth == Some(canonical.len()) {
+                if raw_depth == Some(written.len()) {
                     raw_depth = None;
                 }
                 written.pop();
-                canonical.pop();
             }
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
     }
-    best.into_iter()
-        .map(|b| {
-            b.map_or_else(
-                || Found {
-                    written: Vec::new(),
-                    location: None,
-                    missing: usize::MAX,
-                },
-                |(_, f)| f,
-            )
-        })
+    requests
+        .iter()
+        .map(|r| found(trie.answer(r.doc, r.target), |l| l))
         .collect()
+}
+
+/// Whether a key, as written, opens a user map (whose keys are data, not field names).
+fn is_user_map_key(written: &str) -> bool {
+    canon::is_user_map(&canon::key(written))
 }
 
 #[cfg(test)]

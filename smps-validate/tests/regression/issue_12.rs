@@ -1,0 +1,121 @@
+//! Issue 12, "Trustworthy under bad conditions": the smps-validate parts.
+
+use smps_validate::{DEFAULT_MAX_FINDINGS, Format, Rule, Source, Validator};
+
+use crate::validator;
+
+/// `{"duration": "1s", "clients": [{}, {}, ...]}`: one `endpoint-missing` error per client.
+fn empty_clients(n: usize) -> String {
+    let mut text = String::with_capacity(40 + 4 * n);
+    text.push_str("{\"duration\": \"1s\", \"clients\": [");
+    for i in 0..n {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str("{}");
+    }
+    text.push_str("]}");
+    text
+}
+
+/// A JSON array of `n` results, each with one `latency-order` error (p50 > p90), one per line.
+fn results_with_one_error_each(n: usize) -> String {
+    let mut text = String::from("[\n");
+    for i in 0..n {
+        let sep = if i + 1 < n { "," } else { "" };
+        text.push_str(&format!(
+            "{{\"smpVersion\": \"v0.6.1\", \"latenciesMs\": {{\"p50\": {}, \"p90\": 1}}, \"actualQps\": 10}}{sep}\n",
+            i + 2
+        ));
+    }
+    text.push(']');
+    text
+}
+
+#[test]
+fn a_million_empty_clients_complete_with_the_findings_capped_and_counted() {
+    let text = empty_clients(1_000_000);
+    let report = validator()
+        .report(&Source::text(text.as_str()).format(Format::Json))
+        .unwrap();
+    assert!(!report.is_valid());
+    assert_eq!(report.violations().len(), DEFAULT_MAX_FINDINGS);
+    assert_eq!(report.omitted(), 1_000_000 - DEFAULT_MAX_FINDINGS);
+    assert_eq!(report.documents()[0].omitted, report.omitted());
+    // The findings kept are the first ones by position, located exactly.
+    let first = &report.violations()[0];
+    assert_eq!(first.rule(), Rule::EndpointMissing);
+    assert_eq!(first.instance_path(), "/clients/0");
+    assert_eq!(first.location().map(|l| l.column()), Some(32));
+    let last = &report.violations()[DEFAULT_MAX_FINDINGS - 1];
+    assert_eq!(last.instance_path(), "/clients/99");
+    assert_eq!(
+        last.location().map(|l| l.column()),
+        Some(32 + 4 * (DEFAULT_MAX_FINDINGS - 1))
+    );
+    assert_eq!(
+        report.to_json()["omitted"],
+        1_000_000 - DEFAULT_MAX_FINDINGS
+    );
+}
+
+#[test]
+fn twenty_thousand_findings_in_an_array_are_located_in_one_pass_and_capped_per_document() {
+    let text = results_with_one_error_each(20_000);
+    let v = Validator::builder()
+        .max_findings(usize::MAX)
+        .build()
+        .unwrap();
+    let all = v.report_str(&text).unwrap();
+    assert_eq!(all.violations().len(), 20_000);
+    assert_eq!(all.omitted(), 0);
+    for (i, f) in all.violations().iter().enumerate() {
+        assert_eq!(f.instance_path(), format!("/{i}/latenciesMs/p90"));
+        assert_eq!(f.location().map(|l| l.line()), Some(i + 2));
+    }
+    // The array is one document: the default cap applies to all its elements together.
+    let capped = validator().report_str(&text).unwrap();
+    assert_eq!(
+        capped.violations(),
+        &all.violations()[..DEFAULT_MAX_FINDINGS]
+    );
+    assert_eq!(capped.omitted(), 20_000 - DEFAULT_MAX_FINDINGS);
+    assert_eq!(capped.documents().len(), 20_000);
+    assert_eq!(capped.documents()[0].omitted, 0);
+    assert_eq!(capped.documents()[19_999].omitted, 1);
+    assert!(capped.documents().iter().all(|d| !d.valid));
+}
+
+#[test]
+fn the_cap_keeps_errors_before_warnings_and_counts_each_yaml_document_apart() {
+    // Ten unknown fields (warnings) before one error, in two documents.
+    let mut doc = String::from("smp_version: v0.6.1\n");
+    for i in 0..10 {
+        doc.push_str(&format!("extra_{i}: 1\n"));
+    }
+    doc.push_str("latencies_ms: {p50: 5, p90: 1}\n");
+    let text = format!("{doc}---\n{doc}");
+    let v = Validator::builder().max_findings(3).build().unwrap();
+    let report = v.report_str(&text).unwrap();
+    let got: Vec<(usize, Rule)> = report
+        .violations()
+        .iter()
+        .map(|f| (f.document(), f.rule()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (0, Rule::UnknownField),
+            (0, Rule::UnknownField),
+            (0, Rule::LatencyOrder),
+            (1, Rule::UnknownField),
+            (1, Rule::UnknownField),
+            (1, Rule::LatencyOrder),
+        ]
+    );
+    assert_eq!(report.omitted(), 16);
+    assert_eq!(report.documents()[1].omitted, 8);
+    // The ones listed are the first by position.
+    assert_eq!(report.violations()[0].instance_path(), "/extra_0");
+    assert_eq!(report.violations()[1].instance_path(), "/extra_1");
+}
