@@ -1290,7 +1290,7 @@ fn locate_all(
                 instance_path: format_pointer(&written),
                 canonical_path: p.target.pointer.to_string(),
                 location: f.location,
-                kind: p.kind,
+                kind: p.kind.redacted(segs),
             }
         })
         .collect();

@@ -119,3 +119,103 @@ fn the_cap_keeps_errors_before_warnings_and_counts_each_yaml_document_apart() {
     assert_eq!(report.violations()[0].instance_path(), "/extra_0");
     assert_eq!(report.violations()[1].instance_path(), "/extra_1");
 }
+
+/// A config with one client given as a YAML flow mapping.
+fn config(duration: &str, client: &str) -> String {
+    format!("duration: {duration}\nclients:\n  - {client}\n")
+}
+
+#[test]
+fn rates_connections_and_planned_requests_over_the_engine_limits_are_errors_at_their_field() {
+    use smps_model::limits;
+    let url = "endpoint_urls: [\"http://127.0.0.1:1/\"]";
+    let cases = [
+        // rps: i64::MAX, the value that hung `smps run`.
+        (
+            config("30s", &format!("{{rps: 9223372036854775807, {url}}}")),
+            "/clients/0/rps",
+        ),
+        (
+            config("30s", &format!("{{rps: {}, {url}}}", limits::MAX_RPS + 1)),
+            "/clients/0/rps",
+        ),
+        // A runnable rate held for so long that the plan cannot be counted.
+        (
+            config("2562047h", &format!("{{rps: {}, {url}}}", limits::MAX_RPS)),
+            "/clients/0/rps",
+        ),
+        (
+            config(
+                "30s",
+                &format!("{{connections: {}, {url}}}", limits::MAX_CONNECTIONS + 1),
+            ),
+            "/clients/0/connections",
+        ),
+    ];
+    for (text, pointer) in cases {
+        let report = validator().report_str(&text).unwrap();
+        let got: Vec<(Rule, &str)> = report
+            .iter_errors()
+            .map(|v| (v.rule(), v.instance_path()))
+            .collect();
+        assert_eq!(got, [(Rule::Limit, pointer)], "{text}");
+    }
+    // At the limits themselves, the config is valid.
+    let at_limits = config(
+        "1h",
+        &format!(
+            "{{rps: {}, connections: {}, {url}}}",
+            limits::MAX_RPS,
+            limits::MAX_CONNECTIONS
+        ),
+    );
+    let report = validator().report_str(&at_limits).unwrap();
+    assert!(report.is_valid(), "{:?}", report.violations());
+}
+
+#[test]
+fn endpoints_with_user_information_are_errors_and_no_finding_shows_a_secret() {
+    let text = "duration: 30s\nclients:\n  - endpoint_urls: [\"http://admin:hunter2@127.0.0.1:1/\"]\n    headers: {Authorization: 12345}\n  - protocol: PROTOCOL_TCP\n    endpoint_urls: [\"ops:hunter2@127.0.0.1:9\"]\n";
+    let report = validator().report_str(text).unwrap();
+    let got: Vec<(Rule, &str)> = report
+        .iter_errors()
+        .map(|v| (v.rule(), v.instance_path()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Rule::Endpoint, "/clients/0/endpoint_urls/0"),
+            (Rule::Schema, "/clients/0/headers/Authorization"),
+            (Rule::Endpoint, "/clients/1/endpoint_urls/0"),
+        ]
+    );
+    let everything = format!(
+        "{}\n{}",
+        report
+            .violations()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        report.to_json()
+    );
+    for secret in ["hunter2", "12345"] {
+        assert!(!everything.contains(secret), "{secret} in {everything}");
+    }
+    assert!(
+        everything.contains("http://***@127.0.0.1:1/"),
+        "{everything}"
+    );
+}
+
+#[test]
+fn secret_query_values_are_a_warning_and_hidden() {
+    let text = "duration: 30s\nclients:\n  - endpoint_urls: [\"http://127.0.0.1:1/x?access_token=s3cr3t&page=2\"]\n";
+    let report = validator().report_str(text).unwrap();
+    assert!(report.is_valid());
+    let v = &report.violations()[0];
+    assert_eq!(v.rule(), Rule::SecretInUrl);
+    assert!(!v.to_string().contains("s3cr3t"), "{v}");
+    assert!(!report.to_json().to_string().contains("s3cr3t"));
+    assert!(v.to_string().contains("access_token=***&page=2"), "{v}");
+}
