@@ -487,13 +487,14 @@ impl Validator {
         let likely_invalid = plain
             .as_ref()
             .is_some_and(|(_, schema_rejected)| *schema_rejected);
-        let (format, units) = match plain {
+        // `fixed`: the text the YAML parser read, when it had to fix it (see `yaml::parse`).
+        let (format, units, fixed) = match plain {
             Some((node, _)) => {
                 let parsed = Parsed {
                     value: node.to_value(),
                     duplicates: Vec::new(),
                 };
-                (Format::Json, split_units(0, parsed))
+                (Format::Json, split_units(0, parsed), None)
             }
             None => self.parse(sniffed, text)?,
         };
@@ -576,8 +577,9 @@ impl Validator {
         let violations = if mode == Mode::Any {
             Vec::new()
         } else {
+            let parsed_text = fixed.as_deref().unwrap_or(text);
             let (violations, omitted) =
-                locate_all(text, format, &units, pending, self.max_findings);
+                locate_all(parsed_text, format, &units, pending, self.max_findings);
             for (d, n) in documents.iter_mut().zip(omitted) {
                 d.omitted = n;
             }
@@ -662,36 +664,42 @@ impl Validator {
         Ok(kind)
     }
 
-    fn parse(&self, format: Format, text: &str) -> Result<(Format, Vec<Unit>)> {
+    /// The units of the text, and the text the parser read when it had to fix it.
+    fn parse(&self, format: Format, text: &str) -> Result<(Format, Vec<Unit>, Option<String>)> {
         match format {
             // Text that starts with `{` or `[` is JSON, as for smps-model's reader; a YAML flow
             // document (`{a: 1}`) needs an explicit `Format::Yaml` (or a `.yaml` path).
             Format::Json => Ok((
                 Format::Json,
                 split_units(0, crate::json::parse(text, self.max_depth)?),
+                None,
             )),
-            Format::Yaml => Ok((Format::Yaml, self.parse_yaml(text)?)),
+            Format::Yaml => {
+                let (units, fixed) = self.parse_yaml(text)?;
+                Ok((Format::Yaml, units, fixed))
+            }
         }
     }
 
     #[cfg(feature = "yaml")]
-    fn parse_yaml(&self, text: &str) -> Result<Vec<Unit>> {
-        let docs = crate::yaml::parse(
+    fn parse_yaml(&self, text: &str) -> Result<(Vec<Unit>, Option<String>)> {
+        let (docs, fixed) = crate::yaml::parse(
             text,
             crate::yaml::Limits {
                 max_depth: self.max_depth,
                 max_nodes: self.max_nodes,
             },
         )?;
-        Ok(docs
+        let units = docs
             .into_iter()
             .filter(|d| !d.empty)
             .flat_map(|d| split_units(d.index, d.parsed))
-            .collect())
+            .collect();
+        Ok((units, fixed))
     }
 
     #[cfg(not(feature = "yaml"))]
-    fn parse_yaml(&self, _text: &str) -> Result<Vec<Unit>> {
+    fn parse_yaml(&self, _text: &str) -> Result<(Vec<Unit>, Option<String>)> {
         let _ = self.max_nodes;
         Err(Error::YamlDisabled)
     }

@@ -67,6 +67,8 @@ struct Builder {
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Value, usize)>,
     nodes: usize,
+    /// Whether an alias has been expanded in this document.
+    aliased: bool,
     root: Option<Value>,
     duplicates: Vec<Pointer>,
 }
@@ -78,6 +80,7 @@ impl Builder {
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
+            aliased: false,
             root: None,
             duplicates: Vec::new(),
         }
@@ -89,6 +92,7 @@ impl Builder {
             return Err(Error::TooManyNodes {
                 limit: self.limits.max_nodes,
                 location: location(at),
+                through_aliases: self.aliased,
             });
         }
         Ok(())
@@ -217,8 +221,150 @@ impl Builder {
     }
 }
 
-/// Parses every document of a YAML stream.
-pub(crate) fn parse(text: &str, limits: Limits) -> Result<Vec<YamlDoc>> {
+/// What saphyr-parser says about `key:<TAB>value`, which YAML allows (a tab is white space
+/// there) and libyaml, so smps-model's reader, reads.
+const TAB_AFTER_COLON: &str = "':' must be followed by a valid YAML whitespace";
+
+/// How many single tab fixes [`parse`] tries after its one pass over the whole text.
+const TAB_RETRIES: usize = 64;
+
+/// Parses every document of a YAML stream. When the text has `key:<TAB>value`, which
+/// saphyr-parser refuses, the parse runs on a copy with those tabs turned into spaces (same
+/// bytes, same characters, so every position is unchanged); that copy is returned too, for the
+/// locator to replay.
+pub(crate) fn parse(text: &str, limits: Limits) -> Result<(Vec<YamlDoc>, Option<String>)> {
+    match parse_events(text, limits) {
+        Err(Error::Syntax { message, .. }) if message == TAB_AFTER_COLON => {}
+        other => return other.map(|docs| (docs, None)),
+    }
+    let mut fixed = tabs_after_colons(text);
+    let mut retries = 0;
+    loop {
+        match parse_events(&fixed, limits) {
+            Err(Error::Syntax {
+                message, location, ..
+            }) if message == TAB_AFTER_COLON
+                && retries < TAB_RETRIES
+                && tab_before(&mut fixed, location) =>
+            {
+                retries += 1;
+            }
+            other => return other.map(|docs| (docs, Some(fixed))),
+        }
+    }
+}
+
+/// Turns the tabs just before `location` (where saphyr-parser stopped after a `:`) into
+/// spaces; `false` when there are none.
+fn tab_before(text: &mut String, location: Location) -> bool {
+    let Some(line_start) = text
+        .split_inclusive('\n')
+        .take(location.line().saturating_sub(1))
+        .map(str::len)
+        .try_fold(0usize, usize::checked_add)
+    else {
+        return false;
+    };
+    let line = &text[line_start..];
+    let Some(end) = line
+        .char_indices()
+        .nth(location.column().saturating_sub(1))
+        .map(|(i, _)| line_start + i)
+    else {
+        return false;
+    };
+    let start = text[..end].trim_end_matches('\t').len();
+    if start == end {
+        return false;
+    }
+    text.replace_range(start..end, &" ".repeat(end - start));
+    true
+}
+
+/// A copy of `text` in which the tabs between a mapping's `:` and a value on the same line
+/// are spaces, found in one pass: outside quotes (on the line), comments and block scalars.
+/// Positions do not change (a tab and a space are one byte and one character each).
+fn tabs_after_colons(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    // Indentation of the line that opened a block scalar (`|`, `>`): deeper lines are content.
+    let mut block: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let blank = line.trim().is_empty();
+        if let Some(b) = block {
+            if blank || indent > b {
+                out.push_str(line);
+                continue;
+            }
+            block = None;
+        }
+        let bytes = line.as_bytes();
+        let mut quote: Option<u8> = None;
+        let mut previous = b' ';
+        let mut i = 0;
+        let start = out.len();
+        out.push_str(line);
+        while i < bytes.len() {
+            let c = bytes[i];
+            match quote {
+                Some(q) => {
+                    if c == b'\\' && q == b'"' {
+                        i += 1;
+                    } else if c == q {
+                        quote = None;
+                    }
+                }
+                None => match c {
+                    b'"' | b'\''
+                        if matches!(
+                            previous,
+                            b' ' | b'\t' | b':' | b'-' | b'[' | b'{' | b',' | b'?'
+                        ) =>
+                    {
+                        quote = Some(c);
+                    }
+                    b'#' if matches!(previous, b' ' | b'\t') => break,
+                    b':' if bytes.get(i + 1) == Some(&b'\t') => {
+                        let mut j = i + 1;
+                        while bytes.get(j) == Some(&b'\t') {
+                            j += 1;
+                        }
+                        if !matches!(bytes.get(j), None | Some(b' ' | b'\n' | b'\r' | b'#')) {
+                            out.replace_range(start + i + 1..start + j, &" ".repeat(j - i - 1));
+                        }
+                        i = j;
+                        previous = b' ';
+                        continue;
+                    }
+                    _ => {}
+                },
+            }
+            previous = c;
+            i += 1;
+        }
+        if quote.is_none() && opens_block_scalar(line) {
+            block = Some(indent);
+        }
+    }
+    out
+}
+
+/// Whether a line ends with a block scalar header (`key: |`, `- >-`, `key: |2 # note`).
+fn opens_block_scalar(line: &str) -> bool {
+    let code = line.split(" #").next().unwrap_or(line).trim_end();
+    let Some(at) = code.rfind(['|', '>']) else {
+        return false;
+    };
+    let before = code[..at].trim_end();
+    let header_rest = &code[at + 1..];
+    (before.ends_with(':') || before.ends_with('-') || before.is_empty())
+        && header_rest
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'-' || b == b'+')
+}
+
+/// [`parse`] on text saphyr-parser takes as it is.
+fn parse_events(text: &str, limits: Limits) -> Result<Vec<YamlDoc>> {
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     let mut b = Builder::new(limits);
@@ -267,6 +413,7 @@ pub(crate) fn parse(text: &str, limits: Limits) -> Result<Vec<YamlDoc>> {
                         message: "alias to an unknown anchor".into(),
                     });
                 };
+                b.aliased = true;
                 b.count(n, &at)?;
                 if b.awaiting_key() {
                     match value {
@@ -644,7 +791,7 @@ mod tests {
     };
 
     fn one(text: &str) -> Value {
-        let mut docs = parse(text, LIMITS).unwrap();
+        let mut docs = parse(text, LIMITS).unwrap().0;
         assert_eq!(docs.len(), 1);
         docs.remove(0).parsed.value
     }
@@ -673,7 +820,7 @@ mod tests {
 
     #[test]
     fn multi_document_streams_keep_indices() {
-        let docs = parse("a: 1\n---\n---\nb: 2\n", LIMITS).unwrap();
+        let docs = parse("a: 1\n---\n---\nb: 2\n", LIMITS).unwrap().0;
         assert_eq!(docs.len(), 3);
         assert!(docs[1].empty);
         assert_eq!(docs[2].index, 2);
@@ -714,7 +861,9 @@ mod tests {
 
     #[test]
     fn duplicates_are_recorded_with_canonical_pointers() {
-        let docs = parse("x:\n  start_time: 1\n  startTime: 2\n", LIMITS).unwrap();
+        let docs = parse("x:\n  start_time: 1\n  startTime: 2\n", LIMITS)
+            .unwrap()
+            .0;
         assert_eq!(
             docs[0].parsed.duplicates,
             vec![Pointer(vec!["x".into(), "startTime".into()])]

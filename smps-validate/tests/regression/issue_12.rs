@@ -219,3 +219,81 @@ fn secret_query_values_are_a_warning_and_hidden() {
     assert!(!report.to_json().to_string().contains("s3cr3t"));
     assert!(v.to_string().contains("access_token=***&page=2"), "{v}");
 }
+
+#[test]
+fn a_tab_after_a_colon_is_white_space_as_for_the_model_reader() {
+    let mut text = String::from(
+        "duration:\t30s\nclients:\n  - endpoint_urls: [\"http://127.0.0.1:1/\"]\n    rps:\t\t5\n    body: \"a:\tb\"\n    labels: {k:\tv}\nlabels:\n",
+    );
+    // Many of them: one pass fixes them all, not one parse per tab.
+    for i in 0..200 {
+        text.push_str(&format!("  key_{i}:\tvalue {i}\n"));
+    }
+    assert!(smps_model::read(&text, &smps_model::ReadOptions::default()).is_ok());
+    for fast_path in [true, false] {
+        let v = Validator::builder().fast_path(fast_path).build().unwrap();
+        let report = v.report_str(&text).unwrap();
+        assert!(report.is_valid(), "{:?}", report.violations());
+    }
+    // Findings after a tab are located in the text as written.
+    let bad =
+        "duration:\t30s\nclients:\n  - endpoint_urls: [\"http://127.0.0.1:1/\"]\n    rps:\t-1\n";
+    let report = validator().report_str(bad).unwrap();
+    let f = &report.violations()[0];
+    assert_eq!(
+        (f.rule(), f.instance_path()),
+        (Rule::Rate, "/clients/0/rps")
+    );
+    assert_eq!(f.location().map(|l| (l.line(), l.column())), Some((4, 10)));
+    // A tab that is not after a mapping's colon is still an error, as for libyaml.
+    assert!(validator().report_str("a:\n\t- b\n").is_err());
+}
+
+#[test]
+fn the_node_limit_mentions_aliases_only_when_the_document_has_some() {
+    let v = Validator::builder().max_nodes(50).build().unwrap();
+    let mut plain = String::from("labels:\n");
+    for i in 0..100 {
+        plain.push_str(&format!("  k{i}: v\n"));
+    }
+    let e = v.report_str(&plain).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            smps_validate::Error::TooManyNodes {
+                through_aliases: false,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(!e.to_string().contains("alias"), "{e}");
+    let bomb = "a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n";
+    let e = v.report_str(bomb).unwrap_err();
+    assert!(e.to_string().contains("through YAML aliases"), "{e}");
+}
+
+#[test]
+fn too_large_inputs_give_the_real_size_of_a_file_and_more_than_the_limit_for_a_stream() {
+    let v = Validator::builder().max_input_bytes(1000).build().unwrap();
+    let dir = std::env::temp_dir().join(format!("smps-validate-issue12-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("big.yaml");
+    std::fs::write(&path, "x".repeat(5000)).unwrap();
+    let e = v.report(&Source::path(&path)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "input of 5000 bytes exceeds the limit of 1000 bytes"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A device is a stream: read up to the limit, its size unknown.
+    #[cfg(unix)]
+    {
+        let e = v.report(&Source::path("/dev/zero")).unwrap_err();
+        assert!(
+            matches!(e, smps_validate::Error::StreamTooLarge { limit: 1000 }),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("more than 1000 bytes"), "{e}");
+    }
+}
