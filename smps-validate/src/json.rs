@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::canon;
 use crate::doc::{Found, Parsed, Pointer, Target};
-use crate::locate::{NodeId, Trie, Visit, found};
+use crate::locate::{NodeId, Paths, Trie, found};
 use crate::{Error, Format, Location, Result};
 
 /// serde_json's own nesting limit; deeper input fails with "recursion limit exceeded".
@@ -267,17 +267,16 @@ impl<'de> Visitor<'de> for KeySeed {
 /// the parser's "last wins"). A target whose last segments are absent is answered by the
 /// deepest node found on its way, so there is always an answer. Linear in the text plus the
 /// targets (see [`crate::locate`]).
-pub(crate) fn locate(text: &str, targets: &[&Target]) -> Vec<Found> {
+pub(crate) fn locate(text: &str, targets: &[&Target]) -> (Vec<Found>, Paths) {
     let mut trie: Trie<usize> = Trie::new(targets.iter().map(|t| (0, *t)));
     if let Some(root) = trie.root(0) {
         let mut walk = Walk {
             b: text.as_bytes(),
             text,
             trie: &mut trie,
-            written: Vec::new(),
         };
         let start = skip_ws(walk.b, 0);
-        walk.value(root, start, None, false);
+        walk.value(root, "", start, None, false);
     }
     let answers: Vec<_> = targets.iter().map(|t| trie.answer(0, t)).collect();
     let offsets: Vec<usize> = answers
@@ -285,13 +284,14 @@ pub(crate) fn locate(text: &str, targets: &[&Target]) -> Vec<Found> {
         .map(|a| a.as_ref().map_or(0, |(_, _, at)| *at))
         .collect();
     let mut places = crate::locate::locations(text, &offsets).into_iter();
-    answers
+    let found = answers
         .into_iter()
         .map(|a| {
             let place = places.next();
             found(a, |_| place.unwrap_or(Location::new(1, 1)))
         })
-        .collect()
+        .collect();
+    (found, trie.into_paths())
 }
 
 /// The state of one locating walk.
@@ -299,8 +299,6 @@ struct Walk<'a, 't> {
     b: &'a [u8],
     text: &'a str,
     trie: &'t mut Trie<usize>,
-    /// The keys and indices as written, down to the current node.
-    written: Vec<String>,
 }
 
 impl Walk<'_, '_> {
@@ -310,18 +308,12 @@ impl Walk<'_, '_> {
     fn value(
         &mut self,
         node: NodeId,
+        written: &str,
         pos: usize,
         key_at: Option<usize>,
         raw: bool,
     ) -> Option<usize> {
-        self.trie.visit(
-            node,
-            Visit {
-                written: self.written.clone(),
-                at: pos,
-                key_at,
-            },
-        );
+        self.trie.visit(node, written, pos, key_at);
         if !self.trie.has_children(node) {
             return skip_value(self.b, pos);
         }
@@ -358,12 +350,7 @@ impl Walk<'_, '_> {
             }
             let vstart = skip_ws(b, p + 1);
             let vend = match child {
-                Some(child) => {
-                    self.written.push(key_text.into_owned());
-                    let end = self.value(child, vstart, Some(kstart), child_raw);
-                    self.written.pop();
-                    end?
-                }
+                Some(child) => self.value(child, &key_text, vstart, Some(kstart), child_raw)?,
                 None => skip_value(b, vstart)?,
             };
             p = skip_ws(b, vend);
@@ -390,12 +377,7 @@ impl Walk<'_, '_> {
                 None
             };
             let vend = match child {
-                Some(child) => {
-                    self.written.push(index.to_string());
-                    let end = self.value(child, p, None, raw);
-                    self.written.pop();
-                    end?
-                }
+                Some(child) => self.value(child, &index.to_string(), p, None, raw)?,
                 None => skip_value(b, p)?,
             };
             p = skip_ws(b, vend);
@@ -479,8 +461,22 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn locate_one(text: &str, target: &Target) -> Found {
-        locate(text, &[target]).remove(0)
+    /// What the locator found for `target`: the pointer as written, the location and how
+    /// many segments are missing.
+    fn locate_one(text: &str, target: &Target) -> Located {
+        let (mut found, paths) = locate(text, &[target]);
+        let f = found.remove(0);
+        Located {
+            written: f.node.map(|n| paths.written(n)).unwrap_or_default(),
+            location: f.location,
+            missing: f.missing,
+        }
+    }
+
+    struct Located {
+        written: Vec<String>,
+        location: Option<Location>,
+        missing: usize,
     }
 
     fn target(p: &[&str], at_key: bool) -> Target {

@@ -15,59 +15,52 @@ use crate::Location;
 use crate::canon;
 use crate::doc::{Found, Target};
 
-/// Where a trie node was last seen: the segments as written, the node's position and, for a
-/// mapping member, the position of its key.
-#[derive(Debug, Clone)]
-pub(crate) struct Visit<P> {
-    pub(crate) written: Vec<String>,
-    pub(crate) at: P,
-    pub(crate) key_at: Option<P>,
-}
-
 #[derive(Debug)]
-struct TrieNode<P> {
-    /// Children by canonical segment.
-    children: HashMap<String, usize>,
+struct TrieNode {
+    parent: Option<NodeId>,
+    /// The canonical segment that leads here (empty for a document's root).
+    seg: String,
+    /// The segment as written where the node was last seen, when it differs from `seg`.
+    written: Option<String>,
+    /// Children by canonical segment (array indices are in `indexed` instead).
+    children: HashMap<String, NodeId>,
     /// Children whose segment is an array index, by index.
-    indexed: HashMap<usize, usize>,
+    indexed: HashMap<usize, NodeId>,
     /// The kind whose root aliases apply to the keys of this node's mapping.
     alias: Option<Kind>,
-    visit: Option<Visit<P>>,
 }
 
-impl<P> TrieNode<P> {
-    fn new() -> Self {
-        TrieNode {
-            children: HashMap::new(),
-            indexed: HashMap::new(),
-            alias: None,
-            visit: None,
-        }
-    }
-}
-
-/// The pointers to find, per document, merged into one trie.
+/// The pointers to find, per document, merged into one trie, and where each node was last
+/// seen (`P`: a byte offset or a location).
 #[derive(Debug)]
 pub(crate) struct Trie<P> {
-    nodes: Vec<TrieNode<P>>,
-    roots: HashMap<usize, usize>,
+    nodes: Vec<TrieNode>,
+    /// Per node: its position and, for a mapping member, its key's position.
+    seen: Vec<Option<(P, Option<P>)>>,
+    roots: HashMap<usize, NodeId>,
 }
 
 /// A trie node id.
 pub(crate) type NodeId = usize;
+
+/// The index a canonical segment names, when it is one (`"3"`, not `"03"`).
+fn as_index(seg: &str) -> Option<usize> {
+    seg.parse::<usize>().ok().filter(|i| i.to_string() == seg)
+}
 
 impl<P: Copy> Trie<P> {
     /// A trie of `targets`, each in the document given with it.
     pub(crate) fn new<'t>(targets: impl IntoIterator<Item = (usize, &'t Target)>) -> Self {
         let mut trie = Trie {
             nodes: Vec::new(),
+            seen: Vec::new(),
             roots: HashMap::new(),
         };
         for (doc, target) in targets {
             let mut node = match trie.roots.get(&doc) {
                 Some(&n) => n,
                 None => {
-                    let n = trie.push();
+                    let n = trie.push(None, String::new());
                     trie.roots.insert(doc, n);
                     n
                 }
@@ -78,14 +71,14 @@ impl<P: Copy> Trie<P> {
                         trie.nodes[node].alias = Some(kind);
                     }
                 }
-                node = match trie.nodes[node].children.get(seg.as_str()) {
-                    Some(&n) => n,
+                node = match trie.child(node, seg) {
+                    Some(n) => n,
                     None => {
-                        let n = trie.push();
-                        trie.nodes[node].children.insert(seg.clone(), n);
-                        if let Ok(i) = seg.parse::<usize>() {
-                            trie.nodes[node].indexed.entry(i).or_insert(n);
-                        }
+                        let n = trie.push(Some(node), seg.clone());
+                        match as_index(seg) {
+                            Some(i) => trie.nodes[node].indexed.insert(i, n),
+                            None => trie.nodes[node].children.insert(seg.clone(), n),
+                        };
                         n
                     }
                 };
@@ -94,9 +87,26 @@ impl<P: Copy> Trie<P> {
         trie
     }
 
-    fn push(&mut self) -> NodeId {
-        self.nodes.push(TrieNode::new());
+    fn push(&mut self, parent: Option<NodeId>, seg: String) -> NodeId {
+        self.nodes.push(TrieNode {
+            parent,
+            seg,
+            written: None,
+            children: HashMap::new(),
+            indexed: HashMap::new(),
+            alias: None,
+        });
+        self.seen.push(None);
         self.nodes.len() - 1
+    }
+
+    /// The child of `node` for canonical segment `seg`.
+    fn child(&self, node: NodeId, seg: &str) -> Option<NodeId> {
+        let n = &self.nodes[node];
+        match n.children.get(seg) {
+            Some(&c) => Some(c),
+            None => as_index(seg).and_then(|i| n.indexed.get(&i).copied()),
+        }
     }
 
     /// The root of document `doc`, if any finding is in it.
@@ -106,21 +116,21 @@ impl<P: Copy> Trie<P> {
 
     /// Whether any pointer goes below `node`.
     pub(crate) fn has_children(&self, node: NodeId) -> bool {
-        !self.nodes[node].children.is_empty()
+        let n = &self.nodes[node];
+        !n.children.is_empty() || !n.indexed.is_empty()
     }
 
     /// The child of `node` for a mapping key whose canonical form is `key` (root aliases of
     /// the node's kind applied).
     pub(crate) fn key_child(&self, node: NodeId, key: &str) -> Option<NodeId> {
-        let n = &self.nodes[node];
-        if n.children.is_empty() {
+        if !self.has_children(node) {
             return None;
         }
-        let key = n
+        let key = self.nodes[node]
             .alias
             .and_then(|kind| canon::root_alias(kind, key))
             .unwrap_or(key);
-        n.children.get(key).copied()
+        self.child(node, key)
     }
 
     /// The child of `node` for array element `index`.
@@ -133,33 +143,68 @@ impl<P: Copy> Trie<P> {
         self.nodes[node].indexed.keys().max().copied()
     }
 
-    /// Records that `node` was seen (a later sighting replaces an earlier one).
-    pub(crate) fn visit(&mut self, node: NodeId, visit: Visit<P>) {
-        self.nodes[node].visit = Some(visit);
+    /// Records that `node` was seen at `at` (its key at `key_at`), its segment written as
+    /// `written`; a later sighting replaces an earlier one.
+    pub(crate) fn visit(&mut self, node: NodeId, written: &str, at: P, key_at: Option<P>) {
+        let n = &mut self.nodes[node];
+        if n.seg == written {
+            n.written = None;
+        } else if n.written.as_deref() != Some(written) {
+            n.written = Some(written.to_owned());
+        }
+        self.seen[node] = Some((at, key_at));
     }
 
-    /// The answer for `target` in `doc`: the deepest node of its pointer that was seen.
-    /// `None` when not even the document's root was seen.
-    pub(crate) fn answer(&self, doc: usize, target: &Target) -> Option<(&Visit<P>, usize, P)> {
+    /// The answer for `target` in `doc`: the deepest node of its pointer that was seen, how
+    /// many segments of the pointer lie below it, and the position to report. `None` when not
+    /// even the document's root was seen.
+    pub(crate) fn answer(&self, doc: usize, target: &Target) -> Option<(NodeId, usize, P)> {
         let mut node = self.root(doc)?;
         let segs = &target.pointer.0;
-        let mut best = self.nodes[node].visit.as_ref().map(|v| (v, 0));
+        let mut best = self.seen[node].map(|s| (node, 0, s));
         for (depth, seg) in segs.iter().enumerate() {
-            let Some(&child) = self.nodes[node].children.get(seg.as_str()) else {
+            let Some(child) = self.child(node, seg) else {
                 break;
             };
             node = child;
-            if let Some(v) = &self.nodes[node].visit {
-                best = Some((v, depth + 1));
+            if let Some(s) = self.seen[node] {
+                best = Some((node, depth + 1, s));
             }
         }
-        let (visit, depth) = best?;
+        let (node, depth, (at, key_at)) = best?;
         let missing = segs.len() - depth;
-        let at = match visit.key_at {
+        let at = match key_at {
             Some(k) if missing == 0 && target.at_key => k,
-            _ => visit.at,
+            _ => at,
         };
-        Some((visit, missing, at))
+        Some((node, missing, at))
+    }
+
+    /// The paths of the trie, without the positions.
+    pub(crate) fn into_paths(self) -> Paths {
+        Paths { nodes: self.nodes }
+    }
+}
+
+/// The written segments of every trie node, to spell a finding's pointer as the user wrote it.
+#[derive(Debug, Default)]
+pub(crate) struct Paths {
+    nodes: Vec<TrieNode>,
+}
+
+impl Paths {
+    /// The segments from the document's root down to `node`, as written.
+    pub(crate) fn written(&self, node: NodeId) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut at = Some(node);
+        while let Some(n) = at.and_then(|i| self.nodes.get(i)) {
+            if n.parent.is_some() {
+                out.push(n.written.clone().unwrap_or_else(|| n.seg.clone()));
+            }
+            at = n.parent;
+        }
+        out.reverse();
+        out
     }
 }
 
@@ -192,17 +237,17 @@ pub(crate) fn locations(text: &str, offsets: &[usize]) -> Vec<Location> {
 
 /// A [`Found`] from a trie answer.
 pub(crate) fn found<P>(
-    answer: Option<(&Visit<P>, usize, P)>,
+    answer: Option<(NodeId, usize, P)>,
     to_location: impl FnOnce(P) -> Location,
 ) -> Found {
     match answer {
-        Some((visit, missing, at)) => Found {
-            written: visit.written.clone(),
+        Some((node, missing, at)) => Found {
+            node: Some(node),
             location: Some(to_location(at)),
             missing,
         },
         None => Found {
-            written: Vec::new(),
+            node: None,
             location: None,
             missing: usize::MAX,
         },

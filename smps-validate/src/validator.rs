@@ -8,6 +8,7 @@ use smps_model::Kind;
 
 use crate::canon;
 use crate::doc::{Found, Parsed, Pointer, Target, format_pointer};
+use crate::locate::Paths;
 use crate::rules::{self, Sink};
 use crate::schema::{CompiledSchema, KINDS, RawFinding, kind_index};
 use crate::source::sniff;
@@ -1227,7 +1228,7 @@ fn locate_all(
     if pending.is_empty() {
         return (Vec::new(), omitted);
     }
-    let found: Vec<Found> = match format {
+    let (found, paths): (Vec<Found>, Paths) = match format {
         Format::Json => {
             let targets: Vec<&Target> = pending.iter().map(|p| &p.target).collect();
             crate::json::locate(text, &targets)
@@ -1244,14 +1245,17 @@ fn locate_all(
             crate::yaml::locate(text, &requests)
         }
         #[cfg(not(feature = "yaml"))]
-        Format::Yaml => pending
-            .iter()
-            .map(|_| Found {
-                written: Vec::new(),
-                location: None,
-                missing: usize::MAX,
-            })
-            .collect(),
+        Format::Yaml => (
+            pending
+                .iter()
+                .map(|_| Found {
+                    node: None,
+                    location: None,
+                    missing: usize::MAX,
+                })
+                .collect(),
+            Paths::default(),
+        ),
     };
     let document = |p: &Pending| units[p.unit].document;
     let mut order: Vec<usize> = (0..pending.len()).collect();
@@ -1279,19 +1283,24 @@ fn locate_all(
             }
         }
     }
-    let mut slots: Vec<Option<(Pending, Found)>> =
-        pending.into_iter().zip(found).map(Some).collect();
-    let out = order
+    // Rank of each kept finding in the output; the rest are dropped unbuilt.
+    let mut rank = vec![usize::MAX; pending.len()];
+    for (r, &i) in order.iter().filter(|&&i| keep[i]).enumerate() {
+        rank[i] = r;
+    }
+    drop(order);
+    let mut out: Vec<(usize, Violation)> = pending
         .into_iter()
-        .filter(|&i| keep[i])
-        .filter_map(|i| slots[i].take())
-        .map(|(p, f)| {
+        .zip(found)
+        .enumerate()
+        .filter(|(i, _)| keep[*i])
+        .map(|(i, (p, f))| {
             let segs = &p.target.pointer.0;
-            let mut written = f.written;
+            let mut written = f.node.map(|n| paths.written(n)).unwrap_or_default();
             let known = segs.len().saturating_sub(f.missing.min(segs.len()));
             written.truncate(known);
             written.extend(segs[known..].iter().cloned());
-            Violation {
+            let v = Violation {
                 rule: p.rule,
                 severity: p.rule.severity(),
                 document: units[p.unit].document,
@@ -1299,9 +1308,12 @@ fn locate_all(
                 canonical_path: p.target.pointer.to_string(),
                 location: f.location,
                 kind: p.kind.redacted(segs),
-            }
+            };
+            (rank[i], v)
         })
         .collect();
+    out.sort_unstable_by_key(|(r, _)| *r);
+    let out = out.into_iter().map(|(_, v)| v).collect();
     (out, omitted)
 }
 

@@ -14,7 +14,7 @@ use serde_json::{Map, Number, Value};
 
 use crate::canon;
 use crate::doc::{Found, Parsed, Pointer, Target};
-use crate::locate::{NodeId, Trie, Visit, found};
+use crate::locate::{NodeId, Paths, Trie, found};
 use crate::{Error, Format, Location, Result};
 
 /// Limits applied while parsing.
@@ -647,7 +647,7 @@ enum LFrame {
 /// see [`crate::locate`]); a request is answered by the last node whose canonical path equals
 /// its pointer, or else by the deepest node on its way (an alias, or a parent when the field
 /// is absent). Linear in the text plus the requests.
-pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> Vec<Found> {
+pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> (Vec<Found>, Paths) {
     let mut trie: Trie<Location> = Trie::new(requests.iter().map(|r| (r.doc, r.target)));
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<LFrame> = Vec::new();
@@ -730,14 +730,8 @@ pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> Vec<Found> {
                     None => (trie.root(doc), None),
                 };
                 if let Some(n) = node {
-                    trie.visit(
-                        n,
-                        Visit {
-                            written: written.clone(),
-                            at: location(&at),
-                            key_at,
-                        },
-                    );
+                    let w = written.last().map_or("", String::as_str);
+                    trie.visit(n, w, location(&at), key_at);
                 }
                 let user_map =
                     || raw_depth.is_none() && written.last().is_some_and(|w| is_user_map_key(w));
@@ -769,10 +763,11 @@ pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> Vec<Found> {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
     }
-    requests
+    let found = requests
         .iter()
         .map(|r| found(trie.answer(r.doc, r.target), |l| l))
-        .collect()
+        .collect();
+    (found, trie.into_paths())
 }
 
 /// Whether a key, as written, opens a user map (whose keys are data, not field names).
@@ -891,12 +886,13 @@ mod tests {
             .into_iter()
             .map(|t| Request { doc: 1, target: t })
             .collect();
-        let f = locate(text, &reqs);
+        let (f, paths) = locate(text, &reqs);
+        let written = |i: usize| f[i].node.map(|n| paths.written(n)).unwrap_or_default();
         assert_eq!(f[0].location, Some(Location::new(4, 8)));
-        assert_eq!(f[0].written, vec!["latencies_ms", "p99"]);
+        assert_eq!(written(0), vec!["latencies_ms", "p99"]);
         assert_eq!(f[1].location, Some(Location::new(7, 16)));
         assert_eq!(f[2].location, Some(Location::new(6, 5)));
-        assert_eq!(f[2].written, vec!["clients", "0", "endpoint_url"]);
+        assert_eq!(written(2), vec!["clients", "0", "endpoint_url"]);
         assert_eq!(f[3].location, Some(Location::new(9, 3)));
         assert_eq!(f[4].missing, 1);
         assert_eq!(f[4].location, Some(Location::new(4, 3)));
