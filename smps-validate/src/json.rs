@@ -276,7 +276,7 @@ pub(crate) fn locate(text: &str, targets: &[&Target]) -> (Vec<Found>, Paths) {
             trie: &mut trie,
         };
         let start = skip_ws(walk.b, 0);
-        walk.value(root, "", start, None, false);
+        walk.value(root, None, start, None, false);
     }
     let answers: Vec<_> = targets.iter().map(|t| trie.answer(0, t)).collect();
     let offsets: Vec<usize> = answers
@@ -308,7 +308,7 @@ impl Walk<'_, '_> {
     fn value(
         &mut self,
         node: NodeId,
-        written: &str,
+        written: Option<&str>,
         pos: usize,
         key_at: Option<usize>,
         raw: bool,
@@ -350,7 +350,9 @@ impl Walk<'_, '_> {
             }
             let vstart = skip_ws(b, p + 1);
             let vend = match child {
-                Some(child) => self.value(child, &key_text, vstart, Some(kstart), child_raw)?,
+                Some(child) => {
+                    self.value(child, Some(&key_text), vstart, Some(kstart), child_raw)?
+                }
                 None => skip_value(b, vstart)?,
             };
             p = skip_ws(b, vend);
@@ -377,7 +379,7 @@ impl Walk<'_, '_> {
                 None
             };
             let vend = match child {
-                Some(child) => self.value(child, &index.to_string(), p, None, raw)?,
+                Some(child) => self.value(child, None, p, None, raw)?,
                 None => skip_value(b, p)?,
             };
             p = skip_ws(b, vend);

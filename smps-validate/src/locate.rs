@@ -43,9 +43,15 @@ pub(crate) struct Trie<P> {
 /// A trie node id.
 pub(crate) type NodeId = usize;
 
-/// The index a canonical segment names, when it is one (`"3"`, not `"03"`).
+/// The index a canonical segment names, when it is one (`"3"`, not `"03"` or `"+3"`).
 fn as_index(seg: &str) -> Option<usize> {
-    seg.parse::<usize>().ok().filter(|i| i.to_string() == seg)
+    let b = seg.as_bytes();
+    let canonical = match b {
+        [] => false,
+        [b'0'] => true,
+        [first, ..] => *first != b'0' && b.iter().all(u8::is_ascii_digit),
+    };
+    if canonical { seg.parse().ok() } else { None }
 }
 
 impl<P: Copy> Trie<P> {
@@ -103,9 +109,9 @@ impl<P: Copy> Trie<P> {
     /// The child of `node` for canonical segment `seg`.
     fn child(&self, node: NodeId, seg: &str) -> Option<NodeId> {
         let n = &self.nodes[node];
-        match n.children.get(seg) {
-            Some(&c) => Some(c),
-            None => as_index(seg).and_then(|i| n.indexed.get(&i).copied()),
+        match as_index(seg) {
+            Some(i) => n.indexed.get(&i).copied(),
+            None => n.children.get(seg).copied(),
         }
     }
 
@@ -144,13 +150,17 @@ impl<P: Copy> Trie<P> {
     }
 
     /// Records that `node` was seen at `at` (its key at `key_at`), its segment written as
-    /// `written`; a later sighting replaces an earlier one.
-    pub(crate) fn visit(&mut self, node: NodeId, written: &str, at: P, key_at: Option<P>) {
+    /// `written` (`None`: as the canonical segment, e.g. an array index); a later sighting
+    /// replaces an earlier one.
+    pub(crate) fn visit(&mut self, node: NodeId, written: Option<&str>, at: P, key_at: Option<P>) {
         let n = &mut self.nodes[node];
-        if n.seg == written {
-            n.written = None;
-        } else if n.written.as_deref() != Some(written) {
-            n.written = Some(written.to_owned());
+        match written {
+            Some(w) if w != n.seg => {
+                if n.written.as_deref() != Some(w) {
+                    n.written = Some(w.to_owned());
+                }
+            }
+            _ => n.written = None,
         }
         self.seen[node] = Some((at, key_at));
     }

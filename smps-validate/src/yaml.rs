@@ -714,13 +714,9 @@ pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> (Vec<Found>, Paths
                     Some(LFrame::Seq { next, node }) => {
                         let i = *next;
                         *next += 1;
-                        let child = node.and_then(|n| trie.index_child(n, i));
-                        written.push(if child.is_some() {
-                            i.to_string()
-                        } else {
-                            String::new()
-                        });
-                        (child, None)
+                        // An index is written as it is canonical: no segment to keep.
+                        written.push(String::new());
+                        (node.and_then(|n| trie.index_child(n, i)), None)
                     }
                     Some(LFrame::Map { key, .. }) => {
                         let (w, child, k_at) = key.take().unwrap_or((String::new(), None, at));
@@ -730,7 +726,7 @@ pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> (Vec<Found>, Paths
                     None => (trie.root(doc), None),
                 };
                 if let Some(n) = node {
-                    let w = written.last().map_or("", String::as_str);
+                    let w = key_at.and(written.last()).map(String::as_str);
                     trie.visit(n, w, location(&at), key_at);
                 }
                 let user_map =
