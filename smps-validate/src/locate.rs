@@ -7,13 +7,72 @@
 //! answered by the deepest node of its pointer that was seen (the node itself, or the closest
 //! present ancestor when a field is absent).
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 
 use smps_model::Kind;
 
 use crate::Location;
 use crate::canon;
 use crate::doc::{Found, Target};
+
+/// Up to this many entries a [`SmallMap`] is a list searched in order.
+const FEW: usize = 8;
+
+/// A map that stays a short list while it is small (most trie nodes have one or two children,
+/// and comparing a few keys is cheaper than hashing one) and becomes a hash map beyond
+/// [`FEW`] entries, so lookups stay O(1) for nodes with many children.
+#[derive(Debug)]
+enum SmallMap<K> {
+    Few(Vec<(K, NodeId)>),
+    Many(HashMap<K, NodeId>),
+}
+
+impl<K: Hash + Eq> SmallMap<K> {
+    fn new() -> Self {
+        SmallMap::Few(Vec::new())
+    }
+
+    fn get<Q: ?Sized + Hash + Eq>(&self, key: &Q) -> Option<NodeId>
+    where
+        K: Borrow<Q>,
+    {
+        match self {
+            SmallMap::Few(list) => list.iter().find(|(k, _)| k.borrow() == key).map(|e| e.1),
+            SmallMap::Many(map) => map.get(key).copied(),
+        }
+    }
+
+    /// Inserts a key that is not there yet.
+    fn insert(&mut self, key: K, node: NodeId) {
+        match self {
+            SmallMap::Few(list) if list.len() < FEW => list.push((key, node)),
+            SmallMap::Few(list) => {
+                let mut map: HashMap<K, NodeId> = std::mem::take(list).into_iter().collect();
+                map.insert(key, node);
+                *self = SmallMap::Many(map);
+            }
+            SmallMap::Many(map) => {
+                map.insert(key, node);
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            SmallMap::Few(list) => list.is_empty(),
+            SmallMap::Many(map) => map.is_empty(),
+        }
+    }
+
+    fn keys(&self) -> Box<dyn Iterator<Item = &K> + '_> {
+        match self {
+            SmallMap::Few(list) => Box::new(list.iter().map(|(k, _)| k)),
+            SmallMap::Many(map) => Box::new(map.keys()),
+        }
+    }
+}
 
 #[derive(Debug)]
 struct TrieNode {
@@ -23,9 +82,9 @@ struct TrieNode {
     /// The segment as written where the node was last seen, when it differs from `seg`.
     written: Option<String>,
     /// Children by canonical segment (array indices are in `indexed` instead).
-    children: HashMap<String, NodeId>,
+    children: SmallMap<String>,
     /// Children whose segment is an array index, by index.
-    indexed: HashMap<usize, NodeId>,
+    indexed: SmallMap<usize>,
     /// The kind whose root aliases apply to the keys of this node's mapping.
     alias: Option<Kind>,
 }
@@ -37,7 +96,7 @@ pub(crate) struct Trie<P> {
     nodes: Vec<TrieNode>,
     /// Per node: its position and, for a mapping member, its key's position.
     seen: Vec<Option<(P, Option<P>)>>,
-    roots: HashMap<usize, NodeId>,
+    roots: SmallMap<usize>,
 }
 
 /// A trie node id.
@@ -60,11 +119,11 @@ impl<P: Copy> Trie<P> {
         let mut trie = Trie {
             nodes: Vec::new(),
             seen: Vec::new(),
-            roots: HashMap::new(),
+            roots: SmallMap::new(),
         };
         for (doc, target) in targets {
             let mut node = match trie.roots.get(&doc) {
-                Some(&n) => n,
+                Some(n) => n,
                 None => {
                     let n = trie.push(None, String::new());
                     trie.roots.insert(doc, n);
@@ -98,8 +157,8 @@ impl<P: Copy> Trie<P> {
             parent,
             seg,
             written: None,
-            children: HashMap::new(),
-            indexed: HashMap::new(),
+            children: SmallMap::new(),
+            indexed: SmallMap::new(),
             alias: None,
         });
         self.seen.push(None);
@@ -110,14 +169,14 @@ impl<P: Copy> Trie<P> {
     fn child(&self, node: NodeId, seg: &str) -> Option<NodeId> {
         let n = &self.nodes[node];
         match as_index(seg) {
-            Some(i) => n.indexed.get(&i).copied(),
-            None => n.children.get(seg).copied(),
+            Some(i) => n.indexed.get(&i),
+            None => n.children.get(seg),
         }
     }
 
     /// The root of document `doc`, if any finding is in it.
     pub(crate) fn root(&self, doc: usize) -> Option<NodeId> {
-        self.roots.get(&doc).copied()
+        self.roots.get(&doc)
     }
 
     /// Whether any pointer goes below `node`.
@@ -141,7 +200,7 @@ impl<P: Copy> Trie<P> {
 
     /// The child of `node` for array element `index`.
     pub(crate) fn index_child(&self, node: NodeId, index: usize) -> Option<NodeId> {
-        self.nodes[node].indexed.get(&index).copied()
+        self.nodes[node].indexed.get(&index)
     }
 
     /// The largest array index any pointer below `node` names.
@@ -267,6 +326,31 @@ pub(crate) fn found<P>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nodes_with_many_children_find_each_of_them() {
+        use crate::doc::Pointer;
+        let targets: Vec<Target> = (0..20)
+            .flat_map(|i| {
+                [format!("k{i}"), i.to_string()].map(|seg| Target {
+                    pointer: Pointer(vec![seg]),
+                    at_key: false,
+                    root: None,
+                })
+            })
+            .collect();
+        let trie: Trie<usize> = Trie::new(targets.iter().map(|t| (0, t)));
+        let root = trie.root(0).unwrap();
+        for i in 0..20 {
+            assert!(trie.key_child(root, &format!("k{i}")).is_some(), "k{i}");
+            assert!(trie.index_child(root, i).is_some(), "{i}");
+        }
+        assert_eq!(trie.key_child(root, "k20"), None);
+        assert_eq!(trie.max_index(root), Some(19));
+        assert_eq!(as_index("07"), None);
+        assert_eq!(as_index("0"), Some(0));
+        assert_eq!(as_index("+1"), None);
+    }
 
     #[test]
     fn one_sweep_gives_the_same_locations_as_one_offset_at_a_time() {
