@@ -810,6 +810,20 @@ mod tests {
     }
 
     #[test]
+    fn tabs_after_a_mapping_colon_become_spaces_but_not_in_content() {
+        let text = "a:\tb\nq: \"x:\ty\" # c:\td\nblock: |\n  k:\tv\nflow: {k:\tv}\n- s:\tt\n";
+        let fixed = tabs_after_colons(text);
+        assert_eq!(fixed.len(), text.len());
+        assert_eq!(
+            fixed,
+            "a: b\nq: \"x:\ty\" # c:\td\nblock: |\n  k:\tv\nflow: {k: v}\n- s: t\n"
+        );
+        // What the parser reads from the fixed text is what libyaml reads from the original.
+        let v = one("a:\tb\nq: \"x:\ty\"\nblock: |\n  k:\tv\n");
+        assert_eq!(v, json!({"a": "b", "q": "x:\ty", "block": "k:\tv\n"}));
+    }
+
+    #[test]
     fn multi_document_streams_keep_indices() {
         let docs = parse("a: 1\n---\n---\nb: 2\n", LIMITS).unwrap().0;
         assert_eq!(docs.len(), 3);
