@@ -5,7 +5,10 @@
 //! cargo run --release -p benches --example validate-compare -- gen DIR
 //! cargo run --release -p benches --example validate-compare -- run DIR ROUNDS [json|yaml]
 //! cargo run --release -p benches --example validate-compare -- profile DIR json|yaml [all|valid|invalid|none]
+//! cargo run --release -p benches --example validate-compare -- findings INPUT N [gen]
 //! ```
+//! `findings` reports one input of `validate_findings_inputs.rs` with `N` findings once (`gen`:
+//! only generates it), for instruction counts per finding under callgrind.
 //! `profile` reports every document (or only the valid or invalid ones) once with the default
 //! validator and nothing else, for instruction counts under callgrind.
 //! `run` prints one tab-separated line per measurement:
@@ -20,6 +23,8 @@ use smps_validate::{Format, Kind, ReaderCheck, Source, Validator};
 
 #[path = "validate_corpus.rs"]
 mod corpus;
+#[path = "validate_findings_inputs.rs"]
+mod findings_inputs;
 
 const N: usize = 10_000;
 
@@ -33,10 +38,38 @@ fn main() -> Result<()> {
         }
         [cmd, dir, ext] if cmd == "profile" => profile(Path::new(dir), ext, "all"),
         [cmd, dir, ext, which] if cmd == "profile" => profile(Path::new(dir), ext, which),
+        [cmd, input, n] if cmd == "findings" => findings(input, n.parse()?, true),
+        [cmd, input, n, only] if cmd == "findings" && only == "gen" => {
+            findings(input, n.parse()?, false)
+        }
         _ => bail!(
-            "usage: validate-compare gen DIR | run DIR ROUNDS [json|yaml] | profile DIR json|yaml [all|valid|invalid|none]"
+            "usage: validate-compare gen DIR | run DIR ROUNDS [json|yaml] | profile DIR json|yaml [all|valid|invalid|none] | findings INPUT N [gen]"
         ),
     }
+}
+
+/// Generates one input of `benches/validate_findings_inputs.rs` with `n` findings and, unless
+/// `validate` is false (to measure the generation alone), reports it once with the default
+/// validator; prints the findings listed and left out.
+fn findings(input: &str, n: usize, validate: bool) -> Result<()> {
+    let Some((_, make, format)) = findings_inputs::INPUTS
+        .iter()
+        .find(|(name, _, _)| *name == input)
+    else {
+        bail!("findings: no input {input}");
+    };
+    let text = make(n);
+    if !validate {
+        println!("findings\t{input}\t{n}\t{}", text.len());
+        return Ok(());
+    }
+    let report = Validator::new()?.report(&Source::text(text.as_str()).format(*format))?;
+    println!(
+        "findings\t{input}\t{n}\t{}\t{}",
+        report.violations().len(),
+        report.omitted()
+    );
+    Ok(())
 }
 
 fn generate(dir: &Path) -> Result<()> {

@@ -1,7 +1,7 @@
 //! `validate`: check SMP documents (YAML or JSON) from the command line, CI-style.
 //!
 //! ```text
-//! cargo run -p examples --example validate -- [--format text|json|junit] [--kind KIND] [--strict] FILE...
+//! cargo run -p examples --example validate -- [--format text|json|junit] [--kind KIND] [--strict] [--max-findings N] FILE...
 //! ```
 //!
 //! * `text` (default) prints `file:line:col: error[rule]: message`, the source line and a caret;
@@ -43,6 +43,9 @@ struct Args {
     /// Largest input accepted, in bytes.
     #[arg(long, default_value_t = smps_validate::DEFAULT_MAX_INPUT_BYTES)]
     max_bytes: u64,
+    /// Most findings listed per document; the rest are counted ("N more findings not shown").
+    #[arg(long, default_value_t = smps_validate::DEFAULT_MAX_FINDINGS)]
+    max_findings: usize,
     /// Files to validate (`-` for standard input).
     #[arg(required = true)]
     files: Vec<String>,
@@ -54,7 +57,11 @@ fn parse_kind(s: &str) -> Result<Kind, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let validator = match Validator::builder().max_input_bytes(args.max_bytes).build() {
+    let validator = match Validator::builder()
+        .max_input_bytes(args.max_bytes)
+        .max_findings(args.max_findings)
+        .build()
+    {
         Ok(v) => v,
         Err(e) => {
             eprintln!("validate: {e}");
@@ -62,11 +69,17 @@ fn main() -> ExitCode {
         }
     };
     let outcomes = check_files(&validator, &args.files, args.kind, args.max_bytes);
-    let out = match args.format {
-        OutputFormat::Text => validate_output::render_text(&outcomes, args.strict),
-        OutputFormat::Json => validate_output::render_json(&outcomes),
-        OutputFormat::Junit => validate_output::render_junit(&outcomes, args.strict),
+    // Written as rendered, finding by finding.
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = match args.format {
+        OutputFormat::Text => validate_output::write_text(&mut out, &outcomes, args.strict),
+        OutputFormat::Json => validate_output::write_json(&mut out, &outcomes),
+        OutputFormat::Junit => validate_output::write_junit(&mut out, &outcomes, args.strict),
     };
-    print!("{out}");
+    if let Err(e) = written.and_then(|()| std::io::Write::flush(&mut out)) {
+        eprintln!("validate: cannot write the report: {e}");
+        return ExitCode::from(2);
+    }
     ExitCode::from(validate_output::exit_code(&outcomes, args.strict))
 }

@@ -25,6 +25,9 @@ pub(crate) struct Args {
     /// Largest input accepted, in bytes.
     #[arg(long, default_value_t = smps_validate::DEFAULT_MAX_INPUT_BYTES)]
     max_bytes: u64,
+    /// Most findings listed per document; the rest are counted ("N more findings not shown").
+    #[arg(long, default_value_t = smps_validate::DEFAULT_MAX_FINDINGS)]
+    max_findings: usize,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -40,15 +43,21 @@ enum ReportFormat {
 pub(crate) fn run(args: &Args) -> Outcome {
     let validator = Validator::builder()
         .max_input_bytes(args.max_bytes)
+        .max_findings(args.max_findings)
         .build()
         .map_err(|e| anyhow::anyhow!("cannot build the validator: {e}"))?;
     let outcomes = check_files(&validator, &args.files, args.kind, args.max_bytes);
-    let out = match args.format {
-        ReportFormat::Text => validate_output::render_text(&outcomes, args.strict),
-        ReportFormat::Json => validate_output::render_json(&outcomes),
-        ReportFormat::Junit => validate_output::render_junit(&outcomes, args.strict),
+    // Written as rendered, finding by finding.
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = match args.format {
+        ReportFormat::Text => validate_output::write_text(&mut out, &outcomes, args.strict),
+        ReportFormat::Json => validate_output::write_json(&mut out, &outcomes),
+        ReportFormat::Junit => validate_output::write_junit(&mut out, &outcomes, args.strict),
     };
-    print!("{out}");
+    written
+        .and_then(|()| std::io::Write::flush(&mut out))
+        .map_err(|e| anyhow::anyhow!("cannot write the report: {e}"))?;
     match validate_output::exit_code(&outcomes, args.strict) {
         0 => Ok(()),
         1 => Err(Failure::Findings),

@@ -811,3 +811,109 @@ fn sigterm_stops_a_run_gracefully_and_still_writes_the_results() {
         serde_json::from_str(&std::fs::read_to_string(&portable).unwrap()).unwrap();
     assert!(smps_load::Report::from_portable(&p).unwrap().measured.ok() > 0);
 }
+
+/// Issue 12: a one-line file with many findings prints a bounded report, capped per
+/// document with a count of the rest, in text and JSON.
+#[test]
+fn validate_caps_findings_and_cuts_long_lines() {
+    let path = scratch("one-line.json");
+    let clients = vec!["{}"; 24_000].join(", ");
+    std::fs::write(
+        &path,
+        format!("{{\"duration\": \"1s\", \"clients\": [{clients}]}}"),
+    )
+    .unwrap();
+    let file = path.to_str().unwrap();
+    let o = run(&["validate", file]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.len() < 64 * 1024, "{} bytes of output", text.len());
+    assert!(
+        text.contains("23900 more finding(s) not shown"),
+        "{}",
+        &text[text.len().saturating_sub(400)..]
+    );
+    assert_eq!(text.matches("error[endpoint-missing]").count(), 100);
+    // Every excerpt is a window of the line, not the line.
+    assert!(
+        text.lines()
+            .filter(|l| l.starts_with("  | "))
+            .all(|l| l.chars().count() < 120),
+        "{text}"
+    );
+    let o = run(&["validate", "--max-findings", "5", "--format", "json", file]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["reports"][0]["omitted"], 23_995);
+    assert_eq!(v["reports"][0]["violations"].as_array().unwrap().len(), 5);
+}
+
+/// Issue 12: no output format shows a password or token from the input.
+#[test]
+fn validate_flags_credentials_in_urls_and_never_prints_them() {
+    let path = scratch("secret.yaml");
+    std::fs::write(
+        &path,
+        "duration: 30s\nclients:\n  - endpoint_urls: [\"http://admin:hunter2@127.0.0.1:1/?token=t0k3n\"]\n    headers: {Authorization: Bearer s3cr3t, x_extra: 1}\n    colour: blue\n",
+    )
+    .unwrap();
+    for format in ["text", "json", "junit"] {
+        let o = run(&["validate", "--format", format, path.to_str().unwrap()]);
+        assert_eq!(code(&o), 1, "{format}: {}", stdout(&o));
+        let out = stdout(&o);
+        assert!(out.contains("endpoint"), "{format}: {out}");
+        for secret in ["hunter2", "t0k3n", "s3cr3t"] {
+            assert!(!out.contains(secret), "{format} shows {secret}: {out}");
+        }
+    }
+}
+
+/// Issue 12: `--max-bytes` gives a file's real size, and "more than" for a stream.
+#[test]
+fn validate_max_bytes_names_the_real_size_of_a_file() {
+    let path = scratch("five-thousand.yaml");
+    std::fs::write(&path, "x".repeat(5000)).unwrap();
+    let o = run(&["validate", "--max-bytes", "1000", path.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stdout(&o).contains("input of 5000 bytes exceeds the limit of 1000 bytes"),
+        "{}",
+        stdout(&o)
+    );
+    let mut child = smps()
+        .args(["validate", "--max-bytes", "1000", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        // The reader stops after 1001 bytes; the rest may find the pipe closed.
+        let _ = stdin.write_all(&vec![b'x'; 5000]);
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(
+        stdout(&o).contains("more than 1000 bytes"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// Issue 12: a rate `smps run` refuses is an error for `smps validate` too.
+#[test]
+fn validate_refuses_a_rate_run_would_refuse() {
+    let path = scratch("huge-rps.yaml");
+    std::fs::write(
+        &path,
+        "duration: 30s\nclients:\n  - endpoint_urls: [\"http://127.0.0.1:1/\"]\n    rps: 9223372036854775807\n",
+    )
+    .unwrap();
+    let o = run(&["validate", path.to_str().unwrap()]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("error[limit]: `/clients/0/rps`"),
+        "{}",
+        stdout(&o)
+    );
+}

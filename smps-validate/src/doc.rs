@@ -92,8 +92,9 @@ pub(crate) struct Target {
 /// What a locator found for a target.
 #[derive(Debug, Clone)]
 pub(crate) struct Found {
-    /// The pointer segments as the user wrote them (as far as they were found).
-    pub(crate) written: Vec<String>,
+    /// The deepest node of the target's pointer that was found (its segments as the user wrote
+    /// them: [`crate::locate::Paths::written`]).
+    pub(crate) node: Option<crate::locate::NodeId>,
     /// Where the value (or key) starts.
     pub(crate) location: Option<crate::Location>,
     /// How many trailing segments of the target were not found.

@@ -24,8 +24,15 @@ pub enum Error {
     /// The input is larger than the configured limit.
     #[error("input of {size} bytes exceeds the limit of {limit} bytes")]
     TooLarge {
-        /// Size of the input in bytes (at least `limit + 1` when read from a file).
+        /// Size of the input in bytes (of a regular file: its size on disk, which is not read).
         size: u64,
+        /// The configured limit ([`crate::ValidatorBuilder::max_input_bytes`]).
+        limit: u64,
+    },
+    /// A stream (a pipe, standard input, a device) holds more than the configured limit. It is
+    /// not read beyond the limit, so its size is unknown.
+    #[error("input holds more than {limit} bytes, the limit (read no further)")]
+    StreamTooLarge {
         /// The configured limit ([`crate::ValidatorBuilder::max_input_bytes`]).
         limit: u64,
     },
@@ -66,13 +73,19 @@ pub enum Error {
         /// Where the limit was crossed.
         location: Location,
     },
-    /// A document expands to more nodes than the configured limit (usually a YAML alias bomb).
-    #[error("document expands to more than {limit} nodes at {location} (YAML alias expansion?)")]
+    /// A YAML document has more nodes than the configured limit, counting each use of an
+    /// alias as a copy of its anchor's nodes (so an alias bomb hits it early).
+    #[error(
+        "document {} more than {limit} nodes at {location}",
+        if *through_aliases { "expands through YAML aliases to" } else { "has" }
+    )]
     TooManyNodes {
         /// The configured limit ([`crate::ValidatorBuilder::max_nodes`]).
         limit: usize,
         /// Where the limit was crossed.
         location: Location,
+        /// Whether the document uses aliases before that point (so their expansion counts).
+        through_aliases: bool,
     },
     /// YAML input was given but the crate was built without the `yaml` feature.
     #[error("YAML input needs the `yaml` feature of smps-validate")]
@@ -112,6 +125,31 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "input of 11 bytes exceeds the limit of 10 bytes"
+        );
+        let e = Error::StreamTooLarge { limit: 10 };
+        assert_eq!(
+            e.to_string(),
+            "input holds more than 10 bytes, the limit (read no further)"
+        );
+    }
+
+    #[test]
+    fn the_node_limit_names_aliases_only_when_there_are_some() {
+        let at = Location::new(2, 1);
+        let plain = Error::TooManyNodes {
+            limit: 5,
+            location: at,
+            through_aliases: false,
+        };
+        assert_eq!(plain.to_string(), "document has more than 5 nodes at 2:1");
+        let bomb = Error::TooManyNodes {
+            limit: 5,
+            location: at,
+            through_aliases: true,
+        };
+        assert_eq!(
+            bomb.to_string(),
+            "document expands through YAML aliases to more than 5 nodes at 2:1"
         );
     }
 }

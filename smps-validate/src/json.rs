@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::canon;
 use crate::doc::{Found, Parsed, Pointer, Target};
+use crate::locate::{NodeId, Paths, Trie, found};
 use crate::{Error, Format, Location, Result};
 
 /// serde_json's own nesting limit; deeper input fails with "recursion limit exceeded".
@@ -258,116 +259,137 @@ impl<'de> Visitor<'de> for KeySeed {
 // Locator
 // ---------------------------------------------------------------------------------------------
 
-/// Resolves `target` (canonical pointer into the document) against the JSON text.
+/// Resolves every target (canonical pointers into the document) against the JSON text, in one
+/// walk over it.
 ///
-/// Walks the text along the pointer, skipping unrelated values without recursion; for each
-/// mapping it takes the *last* key whose canonical form matches (as the parser's "last wins").
-/// When a segment is not found it stops at the deepest node found, so there is always an answer.
-pub(crate) fn locate(text: &str, target: &Target) -> Found {
-    let b = text.as_bytes();
-    let mut pos = skip_ws(b, 0);
-    let mut raw = false;
-    let mut written: Vec<String> = Vec::new();
-    let mut key_pos: Option<usize> = None;
-    let segs = &target.pointer.0;
-    for (depth, seg) in segs.iter().enumerate() {
-        match b.get(pos) {
-            Some(b'{') => {
-                let mut p = skip_ws(b, pos + 1);
-                let mut hit: Option<(usize, usize, Cow<'_, str>)> = None;
-                while b.get(p) == Some(&b'"') {
-                    let kstart = p;
-                    let Some(kend) = string_end(b, p) else { break };
-                    let key_text = unescape(&text[kstart..kend]);
-                    let mut canonical = if raw {
-                        Cow::Borrowed(key_text.as_ref())
-                    } else {
-                        canon::key(&key_text)
-                    };
-                    if let Some((kind, root_depth)) = target.root {
-                        if depth == root_depth {
-                            if let Some(alias) = canon::root_alias(kind, &canonical) {
-                                canonical = Cow::Borrowed(alias);
-                            }
-                        }
-                    }
-                    let matches = canonical == seg.as_str();
-                    p = skip_ws(b, kend);
-                    if b.get(p) != Some(&b':') {
-                        break;
-                    }
-                    let vstart = skip_ws(b, p + 1);
-                    if matches {
-                        hit = Some((kstart, vstart, key_text));
-                    }
-                    let Some(vend) = skip_value(b, vstart) else {
-                        break;
-                    };
-                    p = skip_ws(b, vend);
-                    if b.get(p) == Some(&b',') {
-                        p = skip_ws(b, p + 1);
-                    } else {
-                        break;
-                    }
-                }
-                match hit {
-                    Some((kstart, vstart, key_text)) => {
-                        raw = raw || canon::is_user_map(seg);
-                        written.push(key_text.into_owned());
-                        key_pos = Some(kstart);
-                        pos = vstart;
-                    }
-                    None => return found(text, written, pos, None, segs.len() - depth),
-                }
-            }
-            Some(b'[') => {
-                let Ok(index) = seg.parse::<usize>() else {
-                    return found(text, written, pos, None, segs.len() - depth);
-                };
-                let mut p = skip_ws(b, pos + 1);
-                let mut ok = b.get(p) != Some(&b']');
-                for _ in 0..index {
-                    match skip_value(b, p) {
-                        Some(end) => {
-                            p = skip_ws(b, end);
-                            if b.get(p) == Some(&b',') {
-                                p = skip_ws(b, p + 1);
-                            } else {
-                                ok = false;
-                                break;
-                            }
-                        }
-                        None => {
-                            ok = false;
-                            break;
-                        }
-                    }
-                }
-                if !ok {
-                    return found(text, written, pos, None, segs.len() - depth);
-                }
-                written.push(seg.clone());
-                key_pos = None;
-                pos = p;
-            }
-            _ => return found(text, written, pos, None, segs.len() - depth),
-        }
+/// The walk follows only the members and elements some target needs and skips the rest
+/// without recursion; for each mapping the *last* key whose canonical form matches wins (as
+/// the parser's "last wins"). A target whose last segments are absent is answered by the
+/// deepest node found on its way, so there is always an answer. Linear in the text plus the
+/// targets (see [`crate::locate`]).
+pub(crate) fn locate(text: &str, targets: &[&Target]) -> (Vec<Found>, Paths) {
+    let mut trie: Trie<usize> = Trie::new(targets.iter().map(|t| (0, *t)));
+    if let Some(root) = trie.root(0) {
+        let mut walk = Walk {
+            b: text.as_bytes(),
+            text,
+            trie: &mut trie,
+        };
+        let start = skip_ws(walk.b, 0);
+        walk.value(root, None, start, None, false);
     }
-    let at = if target.at_key { key_pos } else { None };
-    found(text, written, pos, at, 0)
+    let answers: Vec<_> = targets.iter().map(|t| trie.answer(0, t)).collect();
+    let offsets: Vec<usize> = answers
+        .iter()
+        .map(|a| a.as_ref().map_or(0, |(_, _, at)| *at))
+        .collect();
+    let mut places = crate::locate::locations(text, &offsets).into_iter();
+    let found = answers
+        .into_iter()
+        .map(|a| {
+            let place = places.next();
+            found(a, |_| place.unwrap_or(Location::new(1, 1)))
+        })
+        .collect();
+    (found, trie.into_paths())
 }
 
-fn found(
-    text: &str,
-    written: Vec<String>,
-    value_pos: usize,
-    key_pos: Option<usize>,
-    missing: usize,
-) -> Found {
-    Found {
-        written,
-        location: Some(Location::of_offset(text, key_pos.unwrap_or(value_pos))),
-        missing,
+/// The state of one locating walk.
+struct Walk<'a, 't> {
+    b: &'a [u8],
+    text: &'a str,
+    trie: &'t mut Trie<usize>,
+}
+
+impl Walk<'_, '_> {
+    /// Visits the value at `pos` (trie node `node`) and the parts of it some target needs;
+    /// returns the offset just past the value. Recursion follows the targets' pointers only,
+    /// so it is bounded by their length (and they by the parser's depth limit).
+    fn value(
+        &mut self,
+        node: NodeId,
+        written: Option<&str>,
+        pos: usize,
+        key_at: Option<usize>,
+        raw: bool,
+    ) -> Option<usize> {
+        self.trie.visit(node, written, pos, key_at);
+        if !self.trie.has_children(node) {
+            return skip_value(self.b, pos);
+        }
+        match self.b.get(pos) {
+            Some(b'{') => self.object(node, pos, raw),
+            Some(b'[') => self.array(node, pos, raw),
+            _ => skip_value(self.b, pos),
+        }
+    }
+
+    fn object(&mut self, node: NodeId, pos: usize, raw: bool) -> Option<usize> {
+        let b = self.b;
+        let mut p = skip_ws(b, pos + 1);
+        if b.get(p) == Some(&b'}') {
+            return Some(p + 1);
+        }
+        loop {
+            if b.get(p) != Some(&b'"') {
+                return None;
+            }
+            let kstart = p;
+            let kend = string_end(b, p)?;
+            let key_text = unescape(&self.text[kstart..kend]);
+            let canonical = if raw {
+                Cow::Borrowed(key_text.as_ref())
+            } else {
+                canon::key(&key_text)
+            };
+            let child = self.trie.key_child(node, &canonical);
+            let child_raw = raw || canon::is_user_map(&canonical);
+            p = skip_ws(b, kend);
+            if b.get(p) != Some(&b':') {
+                return None;
+            }
+            let vstart = skip_ws(b, p + 1);
+            let vend = match child {
+                Some(child) => {
+                    self.value(child, Some(&key_text), vstart, Some(kstart), child_raw)?
+                }
+                None => skip_value(b, vstart)?,
+            };
+            p = skip_ws(b, vend);
+            match b.get(p) {
+                Some(b',') => p = skip_ws(b, p + 1),
+                Some(b'}') => return Some(p + 1),
+                _ => return None,
+            }
+        }
+    }
+
+    fn array(&mut self, node: NodeId, pos: usize, raw: bool) -> Option<usize> {
+        let b = self.b;
+        let mut p = skip_ws(b, pos + 1);
+        if b.get(p) == Some(&b']') {
+            return Some(p + 1);
+        }
+        let last = self.trie.max_index(node);
+        let mut index = 0usize;
+        loop {
+            let child = if last.is_some_and(|l| index <= l) {
+                self.trie.index_child(node, index)
+            } else {
+                None
+            };
+            let vend = match child {
+                Some(child) => self.value(child, None, p, None, raw)?,
+                None => skip_value(b, p)?,
+            };
+            p = skip_ws(b, vend);
+            match b.get(p) {
+                Some(b',') => p = skip_ws(b, p + 1),
+                Some(b']') => return Some(p + 1),
+                _ => return None,
+            }
+            index += 1;
+        }
     }
 }
 
@@ -441,6 +463,24 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// What the locator found for `target`: the pointer as written, the location and how
+    /// many segments are missing.
+    fn locate_one(text: &str, target: &Target) -> Located {
+        let (mut found, paths) = locate(text, &[target]);
+        let f = found.remove(0);
+        Located {
+            written: f.node.map(|n| paths.written(n)).unwrap_or_default(),
+            location: f.location,
+            missing: f.missing,
+        }
+    }
+
+    struct Located {
+        written: Vec<String>,
+        location: Option<Location>,
+        missing: usize,
+    }
+
     fn target(p: &[&str], at_key: bool) -> Target {
         Target {
             pointer: Pointer(p.iter().map(|s| (*s).to_owned()).collect()),
@@ -498,17 +538,17 @@ mod tests {
     #[test]
     fn locator_follows_written_keys_and_counts_characters() {
         let text = "{\n  \"labels\": {\"é\": \"x\"},\n  \"latencies_ms\": {\"min\": 1, \"p99\": \"bad\"},\n  \"clients\": [ {}, {\"endpoint_url\": 5} ]\n}";
-        let f = locate(text, &target(&["latenciesMs", "p99"], false));
+        let f = locate_one(text, &target(&["latenciesMs", "p99"], false));
         assert_eq!(f.written, vec!["latencies_ms", "p99"]);
         assert_eq!(f.location, Some(Location::new(3, 37)));
-        let f = locate(text, &target(&["latenciesMs", "p99"], true));
+        let f = locate_one(text, &target(&["latenciesMs", "p99"], true));
         assert_eq!(f.location, Some(Location::new(3, 30)));
-        let f = locate(text, &target(&["clients", "1", "endpointUrls"], true));
+        let f = locate_one(text, &target(&["clients", "1", "endpointUrls"], true));
         assert_eq!(f.written, vec!["clients", "1", "endpoint_url"]);
         assert_eq!(f.location, Some(Location::new(4, 21)));
-        let f = locate(text, &target(&["labels", "é"], false));
+        let f = locate_one(text, &target(&["labels", "é"], false));
         assert_eq!(f.location, Some(Location::new(2, 19)));
-        let f = locate(text, &target(&["latenciesMs", "p50"], false));
+        let f = locate_one(text, &target(&["latenciesMs", "p50"], false));
         assert_eq!(f.missing, 1);
         assert_eq!(f.location, Some(Location::new(3, 19)));
     }
@@ -516,7 +556,7 @@ mod tests {
     #[test]
     fn locator_takes_the_last_duplicate() {
         let text = r#"{"a": 1, "a": 2}"#;
-        let f = locate(text, &target(&["a"], true));
+        let f = locate_one(text, &target(&["a"], true));
         assert_eq!(f.location, Some(Location::new(1, 10)));
     }
 }

@@ -83,6 +83,17 @@
 //! [`ValidatorBuilder::max_nodes`] nodes (alias bombs) give one [`Error`] each; nothing in this
 //! crate recurses on the input's depth beyond those limits.
 //!
+//! However many findings an input has, locating them is one pass over it, and a report lists
+//! at most [`ValidatorBuilder::max_findings`] per document (default
+//! [`DEFAULT_MAX_FINDINGS`]), counting the rest ([`Report::omitted`]).
+//!
+//! # Secrets
+//!
+//! Findings never quote a password or token: values pass through `smps_model::redact` (user
+//! information and secret query values of URLs, sensitive headers, cookies). Endpoint URLs with
+//! user information are errors (`endpoint`), as smps-load refuses them; secret query values
+//! are a warning (`secret-in-url`).
+//!
 //! # Stability
 //!
 //! Rule ids ([`Rule::id`]) are stable. [`Rule`], [`ViolationKind`], [`Error`] and [`Format`]
@@ -95,6 +106,7 @@ mod doc;
 mod error;
 mod json;
 mod json_plain;
+mod locate;
 mod plan;
 mod rules;
 mod schema;
@@ -110,8 +122,8 @@ mod yaml_plain;
 pub use error::{Error, Result};
 pub use source::{Format, Location, Source};
 pub use validator::{
-    DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_NODES, DocumentSummary, ReaderCheck,
-    Report, Validator, ValidatorBuilder,
+    DEFAULT_MAX_DEPTH, DEFAULT_MAX_FINDINGS, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_NODES,
+    DocumentSummary, ReaderCheck, Report, Validator, ValidatorBuilder,
 };
 pub use violation::{Rule, Severity, Violation, ViolationKind};
 

@@ -5,7 +5,7 @@
 //! enums as numbers or names, `null` as "not set").
 
 use serde_json::Value;
-use smps_model::{GoDuration, Kind, MeshType, Protocol, Timestamp};
+use smps_model::{GoDuration, Kind, MeshType, Protocol, Timestamp, limits, redact};
 
 use crate::doc::Pointer;
 use crate::schema::RawFinding;
@@ -195,6 +195,8 @@ fn timestamp<T: Tree>(m: &T::Map, key: &str, sink: &mut Sink<'_>) -> Option<Time
 
 pub(crate) fn check_config<T: Tree>(c: &T::Map, sink: &mut Sink<'_>) {
     let root = Pointer::root();
+    // The test's length, for the planned-arrivals bound of each client's rate.
+    let mut length = None;
     match field::<T>(c, "duration") {
         None => sink.push(
             Rule::Duration,
@@ -214,7 +216,7 @@ pub(crate) fn check_config<T: Tree>(c: &T::Map, sink: &mut Sink<'_>) {
                             actual: raw.to_value(),
                         },
                     ),
-                    Ok(_) => {}
+                    Ok(d) => length = d.to_std(),
                     Err(e) => sink.push(
                         Rule::Duration,
                         root.child("duration"),
@@ -248,37 +250,58 @@ pub(crate) fn check_config<T: Tree>(c: &T::Map, sink: &mut Sink<'_>) {
         Some(list) => {
             for (i, client) in list.iter().enumerate() {
                 if let Some(m) = client.as_object() {
-                    check_client::<T>(m, &root.child("clients").child(i.to_string()), sink);
+                    let at = root.child("clients").child(i.to_string());
+                    check_client::<T>(m, &at, length, sink);
                 }
             }
         }
     }
 }
 
-fn check_client<T: Tree>(m: &T::Map, at: &Pointer, sink: &mut Sink<'_>) {
+fn check_client<T: Tree>(
+    m: &T::Map,
+    at: &Pointer,
+    length: Option<std::time::Duration>,
+    sink: &mut Sink<'_>,
+) {
     if let Some(raw) = field::<T>(m, "connections") {
-        if number(raw).is_some_and(|n| n < 1.0) {
-            sink.push(
+        match number(raw) {
+            Some(n) if n < 1.0 => sink.push(
                 Rule::Connections,
                 at.child("connections"),
                 ViolationKind::OutOfRange {
                     expected: "at least 1 connection".into(),
                     actual: raw.to_value(),
                 },
-            );
+            ),
+            Some(n) if n > limits::MAX_CONNECTIONS as f64 => sink.push(
+                Rule::Limit,
+                at.child("connections"),
+                ViolationKind::OutOfRange {
+                    expected: format!(
+                        "at most {} connections (smps_model::limits::MAX_CONNECTIONS)",
+                        limits::MAX_CONNECTIONS
+                    ),
+                    actual: raw.to_value(),
+                },
+            ),
+            _ => {}
         }
     }
     if let Some(raw) = field::<T>(m, "rps") {
-        int64_overflow(raw, &at.child("rps"), sink);
-        if number(raw).is_some_and(|n| n < 0.0) {
-            sink.push(
+        let overflow = int64_overflow(raw, &at.child("rps"), sink);
+        match number(raw) {
+            Some(n) if n < 0.0 => sink.push(
                 Rule::Rate,
                 at.child("rps"),
                 ViolationKind::OutOfRange {
                     expected: "a rate of 0 (as fast as possible) or more".into(),
                     actual: raw.to_value(),
                 },
-            );
+            ),
+            Some(n) if !overflow => runnable_rate(raw, n, length, &at.child("rps"), sink),
+            Some(_) => {}
+            None => {}
         }
     }
     let protocol = field::<T>(m, "protocol").and_then(|raw| {
@@ -315,6 +338,12 @@ fn check_client<T: Tree>(m: &T::Map, at: &Pointer, sink: &mut Sink<'_>) {
             at.child("endpointUrls").child(i.to_string())
         };
         if let Err(reason) = check_endpoint(url, protocol) {
+            // `redact` (at reporting) hides user information after a scheme; a bare
+            // `user:password@host:port` is hidden here.
+            let actual = match without_user_info(url) {
+                Some(hidden) => Value::String(hidden),
+                None => raw.to_value(),
+            };
             sink.push(
                 Rule::Endpoint,
                 p,
@@ -326,11 +355,70 @@ fn check_client<T: Tree>(m: &T::Map, at: &Pointer, sink: &mut Sink<'_>) {
                         }
                         _ => "an absolute http:// or https:// URL".into(),
                     },
-                    actual: raw.to_value(),
+                    actual,
                     reason,
                 },
             );
+        } else if matches!(redact::url(url), std::borrow::Cow::Owned(_)) {
+            sink.push(
+                Rule::SecretInUrl,
+                p,
+                ViolationKind::OutOfRange {
+                    expected: "no secret in the query (a token or key there ends up in access logs and in other tools' results; send it in a header)".into(),
+                    actual: raw.to_value(),
+                },
+            );
         }
+    }
+}
+
+/// The scheme (with `://`, possibly empty), the authority and the rest of `url`.
+fn split_authority(url: &str) -> (&str, &str, &str) {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[start..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    (&url[..start], &rest[..end], &rest[end..])
+}
+
+/// Whether the authority of `url` (or of `host:port`) carries user information
+/// (`user:password@`).
+fn has_user_info(url: &str) -> bool {
+    split_authority(url).1.contains('@')
+}
+
+/// `url` with its user information replaced by `***`; `None` when it has none.
+fn without_user_info(url: &str) -> Option<String> {
+    let (scheme, authority, rest) = split_authority(url);
+    let (_, host) = authority.rsplit_once('@')?;
+    Some(format!("{scheme}{}@{host}{rest}", redact::REDACTED))
+}
+
+/// A rate the load engine can run: at most [`limits::MAX_RPS`], and with the test's duration
+/// at most [`limits::MAX_PLANNED_ARRIVALS`] arrivals (smps-load refuses the same).
+fn runnable_rate<T: Tree>(
+    raw: &T,
+    rps: f64,
+    length: Option<std::time::Duration>,
+    at: &Pointer,
+    sink: &mut Sink<'_>,
+) {
+    let refused = limits::check_rate(rps)
+        .err()
+        .or_else(|| length.and_then(|d| limits::check_planned(rps, d).err()));
+    if let Some(reason) = refused {
+        sink.push(
+            Rule::Limit,
+            at.clone(),
+            ViolationKind::Malformed {
+                expected: format!(
+                    "a runnable rate: at most {} requests per second and {} requests over the test's duration (smps_model::limits)",
+                    limits::MAX_RPS,
+                    limits::MAX_PLANNED_ARRIVALS
+                ),
+                actual: raw.to_value(),
+                reason,
+            },
+        );
     }
 }
 
@@ -386,6 +474,12 @@ pub(crate) fn check_endpoint(url: &str, protocol: Option<Protocol>) -> Result<()
     let url = url.trim();
     if url.is_empty() {
         return Err("it is empty".into());
+    }
+    if has_user_info(url) {
+        return Err(
+            "it carries user information (`user:password@`), which smps-load refuses; send credentials in a header"
+                .into(),
+        );
     }
     match protocol {
         Some(Protocol::Tcp | Protocol::Udp) => {
@@ -461,7 +555,8 @@ fn host_port(s: &str, port_required: bool) -> Result<(), String> {
     }
 }
 
-fn int64_overflow<T: Tree>(raw: &T, at: &Pointer, sink: &mut Sink<'_>) {
+/// Reports an int64 string that does not fit; returns whether it did not.
+fn int64_overflow<T: Tree>(raw: &T, at: &Pointer, sink: &mut Sink<'_>) -> bool {
     if let Some(s) = raw.as_str() {
         let t = s.trim();
         let digits = t.trim_start_matches(['-', '+']);
@@ -477,8 +572,10 @@ fn int64_overflow<T: Tree>(raw: &T, at: &Pointer, sink: &mut Sink<'_>) {
                     actual: raw.to_value(),
                 },
             );
+            return true;
         }
     }
+    false
 }
 
 pub(crate) fn check_service_mesh<T: Tree>(m: &T::Map, sink: &mut Sink<'_>) {

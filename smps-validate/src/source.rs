@@ -133,7 +133,9 @@ impl<'a> Source<'a> {
         Self::new(Data::Bytes(bytes.into()))
     }
 
-    /// A file, read when validated (never more than the size limit plus one byte).
+    /// A file, read when validated. A regular file over the size limit is refused unread (the
+    /// error gives its size); a stream (a pipe, a device) is never read beyond the limit plus
+    /// one byte.
     #[must_use]
     pub fn path(path: impl AsRef<Path>) -> Self {
         let path = path.as_ref().to_path_buf();
@@ -208,11 +210,19 @@ impl<'a> Source<'a> {
                     source,
                 };
                 let file = std::fs::File::open(p).map_err(read_err)?;
+                // A regular file's size is known up front: refuse it unread, with its size.
+                let regular = file.metadata().ok().filter(std::fs::Metadata::is_file);
+                if let Some(m) = &regular {
+                    check_size(m.len(), limit)?;
+                }
                 let mut buf = Vec::new();
                 file.take(limit.saturating_add(1))
                     .read_to_end(&mut buf)
                     .map_err(read_err)?;
-                check_size(buf.len() as u64, limit)?;
+                // A stream (or a file that grew since) was read only up to the limit.
+                if buf.len() as u64 > limit {
+                    return Err(Error::StreamTooLarge { limit });
+                }
                 decode(&buf)?;
                 match String::from_utf8(buf) {
                     Ok(s) => Cow::Owned(s),

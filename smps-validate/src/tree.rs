@@ -197,6 +197,7 @@ impl<'a> Tree for Node<'a> {
 /// Whether `key` may join `members` of a plainly canonical object: it has its canonical
 /// spelling (outside user maps, `raw`) and is new. Objects of more than 64 members are left to
 /// the full path, whose map catches repeats in O(1); this check is linear.
+#[cfg_attr(not(feature = "yaml"), allow(dead_code))] // only the YAML fast path reads members this way
 pub(crate) fn plain_member(members: &[(Cow<'_, str>, Node<'_>)], key: &str, raw: bool) -> bool {
     (raw || canon::key(key) == key) && members.len() < 64 && !members.iter().any(|(k, _)| k == key)
 }

@@ -1,6 +1,6 @@
 //! The [`Validator`]: compiled once, used for any number of inputs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -8,6 +8,7 @@ use smps_model::Kind;
 
 use crate::canon;
 use crate::doc::{Found, Parsed, Pointer, Target, format_pointer};
+use crate::locate::Paths;
 use crate::rules::{self, Sink};
 use crate::schema::{CompiledSchema, KINDS, RawFinding, kind_index};
 use crate::source::sniff;
@@ -21,6 +22,8 @@ pub const DEFAULT_MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 pub const DEFAULT_MAX_DEPTH: usize = 64;
 /// Default node limit per YAML document, alias expansions included.
 pub const DEFAULT_MAX_NODES: usize = 1_000_000;
+/// Default cap on the findings a report lists per document (the rest are counted).
+pub const DEFAULT_MAX_FINDINGS: usize = 100;
 
 /// How far the validator goes to guarantee that a document it calls valid is one smps-model's
 /// reader accepts.
@@ -66,6 +69,7 @@ pub struct ValidatorBuilder {
     max_input_bytes: u64,
     max_depth: usize,
     max_nodes: usize,
+    max_findings: usize,
     disabled: HashSet<Rule>,
     reader_check: ReaderCheck,
     fast_path: bool,
@@ -77,6 +81,7 @@ impl Default for ValidatorBuilder {
             max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
             max_depth: DEFAULT_MAX_DEPTH,
             max_nodes: DEFAULT_MAX_NODES,
+            max_findings: DEFAULT_MAX_FINDINGS,
             disabled: HashSet::new(),
             reader_check: ReaderCheck::Full,
             fast_path: true,
@@ -103,6 +108,33 @@ impl ValidatorBuilder {
     /// [`Error::TooManyNodes`]. Default [`DEFAULT_MAX_NODES`].
     pub fn max_nodes(mut self, nodes: usize) -> Self {
         self.max_nodes = nodes.max(1);
+        self
+    }
+
+    /// Reports list at most this many findings per document; the others are counted
+    /// ([`Report::omitted`], [`DocumentSummary::omitted`]) but not located or listed. Default
+    /// [`DEFAULT_MAX_FINDINGS`]; `usize::MAX` lists everything. At least 1.
+    ///
+    /// When a document has more findings than this, its errors are listed before its
+    /// warnings, each in order of position, so a capped report still shows why the document
+    /// is invalid. Validity ([`Report::is_valid`], [`DocumentSummary::valid`]) always counts
+    /// every finding.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use smps_validate::Validator;
+    ///
+    /// let validator = Validator::builder().max_findings(2).build()?;
+    /// let text = "latencies_ms: {min: 9, p50: 8, p90: 7, p99: 6, max: 5}\n";
+    /// let report = validator.report_str(text)?;
+    /// assert_eq!(report.violations().len(), 2);
+    /// assert_eq!(report.omitted(), 2);
+    /// assert_eq!(report.documents()[0].omitted, 2);
+    /// # Ok::<(), smps_validate::Error>(())
+    /// ```
+    pub fn max_findings(mut self, findings: usize) -> Self {
+        self.max_findings = findings.max(1);
         self
     }
 
@@ -149,6 +181,7 @@ impl ValidatorBuilder {
             max_input_bytes: self.max_input_bytes,
             max_depth: self.max_depth,
             max_nodes: self.max_nodes,
+            max_findings: self.max_findings,
             disabled: self.disabled,
             reader_check: self.reader_check,
             fast_path: self.fast_path,
@@ -186,6 +219,7 @@ pub struct Validator {
     max_input_bytes: u64,
     max_depth: usize,
     max_nodes: usize,
+    max_findings: usize,
     disabled: HashSet<Rule>,
     reader_check: ReaderCheck,
     fast_path: bool,
@@ -205,6 +239,9 @@ pub struct DocumentSummary {
     pub kind: Option<Kind>,
     /// Whether it has no error.
     pub valid: bool,
+    /// How many of its findings the report leaves out
+    /// ([`ValidatorBuilder::max_findings`]).
+    pub omitted: usize,
 }
 
 fn ser_kind<S: serde::Serializer>(k: &Option<Kind>, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -222,6 +259,7 @@ pub struct Report {
     valid: bool,
     documents: Vec<DocumentSummary>,
     violations: Vec<Violation>,
+    omitted: usize,
 }
 
 impl Report {
@@ -255,6 +293,13 @@ impl Report {
         &self.violations
     }
 
+    /// How many findings are left out of [`Report::violations`] because a document had more
+    /// than [`ValidatorBuilder::max_findings`]; 0 when the report is complete.
+    #[must_use]
+    pub fn omitted(&self) -> usize {
+        self.omitted
+    }
+
     /// The error findings.
     pub fn iter_errors(&self) -> impl Iterator<Item = &Violation> {
         self.violations.iter().filter(|v| v.is_error())
@@ -265,7 +310,8 @@ impl Report {
         self.violations.iter().filter(|v| !v.is_error())
     }
 
-    /// The report as a JSON value (`name`, `format`, `valid`, `documents`, `violations`).
+    /// The report as a JSON value (`name`, `format`, `valid`, `documents`, `violations`,
+    /// `omitted`).
     #[must_use]
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
@@ -415,8 +461,10 @@ impl Validator {
                             pointer: String::new(),
                             kind: Some(kind),
                             valid: true,
+                            omitted: 0,
                         }],
                         violations: Vec::new(),
+                        omitted: 0,
                     });
                 }
                 // The plain reader's tree is the tree serde_json's pass would build (canonical
@@ -440,13 +488,14 @@ impl Validator {
         let likely_invalid = plain
             .as_ref()
             .is_some_and(|(_, schema_rejected)| *schema_rejected);
-        let (format, units) = match plain {
+        // `fixed`: the text the YAML parser read, when it had to fix it (see `yaml::parse`).
+        let (format, units, fixed) = match plain {
             Some((node, _)) => {
                 let parsed = Parsed {
                     value: node.to_value(),
                     duplicates: Vec::new(),
                 };
-                (Format::Json, split_units(0, parsed))
+                (Format::Json, split_units(0, parsed), None)
             }
             None => self.parse(sniffed, text)?,
         };
@@ -480,6 +529,7 @@ impl Validator {
                 pointer: unit.base.to_string(),
                 kind,
                 valid,
+                omitted: 0,
             });
             if mode == Mode::Any && !valid {
                 break;
@@ -495,9 +545,20 @@ impl Validator {
             } else {
                 reader_gate(text, format, forced, &units)
             };
-            if let Some(p) = gate {
+            if let Some(mut p) = gate {
                 if let Some(d) = documents.get_mut(p.unit) {
                     d.valid = false;
+                    // The same root as the unit's other findings, so one locating pass
+                    // reads the document's keys one way (root aliases included).
+                    let depth = units[p.unit].base.0.len();
+                    if let Some(kind) = d.kind {
+                        p.target.root = Some((kind, depth));
+                        if let Some(seg) = p.target.pointer.0.get_mut(depth) {
+                            if let Some(alias) = canon::root_alias(kind, seg) {
+                                *seg = alias.to_owned();
+                            }
+                        }
+                    }
                 }
                 pending.push(p);
             }
@@ -517,12 +578,19 @@ impl Validator {
         let violations = if mode == Mode::Any {
             Vec::new()
         } else {
-            locate_all(text, format, &units, pending)
+            let parsed_text = fixed.as_deref().unwrap_or(text);
+            let (violations, omitted) =
+                locate_all(parsed_text, format, &units, pending, self.max_findings);
+            for (d, n) in documents.iter_mut().zip(omitted) {
+                d.omitted = n;
+            }
+            violations
         };
         Ok(Report {
             name: source.name().into_owned(),
             format,
             valid,
+            omitted: documents.iter().map(|d| d.omitted).sum(),
             documents,
             violations,
         })
@@ -597,36 +665,42 @@ impl Validator {
         Ok(kind)
     }
 
-    fn parse(&self, format: Format, text: &str) -> Result<(Format, Vec<Unit>)> {
+    /// The units of the text, and the text the parser read when it had to fix it.
+    fn parse(&self, format: Format, text: &str) -> Result<(Format, Vec<Unit>, Option<String>)> {
         match format {
             // Text that starts with `{` or `[` is JSON, as for smps-model's reader; a YAML flow
             // document (`{a: 1}`) needs an explicit `Format::Yaml` (or a `.yaml` path).
             Format::Json => Ok((
                 Format::Json,
                 split_units(0, crate::json::parse(text, self.max_depth)?),
+                None,
             )),
-            Format::Yaml => Ok((Format::Yaml, self.parse_yaml(text)?)),
+            Format::Yaml => {
+                let (units, fixed) = self.parse_yaml(text)?;
+                Ok((Format::Yaml, units, fixed))
+            }
         }
     }
 
     #[cfg(feature = "yaml")]
-    fn parse_yaml(&self, text: &str) -> Result<Vec<Unit>> {
-        let docs = crate::yaml::parse(
+    fn parse_yaml(&self, text: &str) -> Result<(Vec<Unit>, Option<String>)> {
+        let (docs, fixed) = crate::yaml::parse(
             text,
             crate::yaml::Limits {
                 max_depth: self.max_depth,
                 max_nodes: self.max_nodes,
             },
         )?;
-        Ok(docs
+        let units = docs
             .into_iter()
             .filter(|d| !d.empty)
             .flat_map(|d| split_units(d.index, d.parsed))
-            .collect())
+            .collect();
+        Ok((units, fixed))
     }
 
     #[cfg(not(feature = "yaml"))]
-    fn parse_yaml(&self, _text: &str) -> Result<Vec<Unit>> {
+    fn parse_yaml(&self, _text: &str) -> Result<(Vec<Unit>, Option<String>)> {
         let _ = self.max_nodes;
         Err(Error::YamlDisabled)
     }
@@ -712,7 +786,7 @@ impl Validator {
         };
         let start = out.len();
         self.schemas[kind_index(kind)].check(value, likely_invalid, out);
-        let schema_errors: Vec<Pointer> = out[start..]
+        let schema_errors: HashSet<Pointer> = out[start..]
             .iter()
             .filter(|f| f.rule.severity() == Severity::Error)
             .map(|f| f.pointer.clone())
@@ -985,21 +1059,23 @@ fn model_read(kind: Kind, value: &Value) -> Option<RawFinding> {
 fn split_units(document: usize, parsed: Parsed) -> Vec<Unit> {
     match parsed.value {
         Value::Array(items) => {
-            let mut dups: Vec<Pointer> = parsed.duplicates;
+            // Each element's duplicates, in one pass over them.
+            let mut dups: HashMap<String, Vec<Pointer>> = HashMap::new();
+            for p in parsed.duplicates {
+                if let Some(first) = p.0.first() {
+                    dups.entry(first.clone()).or_default().push(p);
+                }
+            }
             items
                 .into_iter()
                 .enumerate()
                 .map(|(i, value)| {
                     let idx = i.to_string();
-                    let (mine, rest): (Vec<Pointer>, Vec<Pointer>) = std::mem::take(&mut dups)
-                        .into_iter()
-                        .partition(|p| p.0.first() == Some(&idx));
-                    dups = rest;
                     Unit {
                         document,
+                        duplicates: dups.remove(&idx).unwrap_or_default(),
                         base: Pointer(vec![idx]),
                         value,
-                        duplicates: mine,
                     }
                 })
                 .collect()
@@ -1135,16 +1211,28 @@ fn classify<T: Tree>(m: &T::Map) -> Shape {
     ))
 }
 
-/// Locates every pending finding and turns it into a [`Violation`].
-fn locate_all(text: &str, format: Format, units: &[Unit], pending: Vec<Pending>) -> Vec<Violation> {
+/// Locates every pending finding, keeps at most `max_per_document` of them per document, and
+/// turns those into [`Violation`]s; also returns how many findings each unit had left out.
+///
+/// All findings are located (one pass over the text), then sorted by document and position.
+/// Where a document has more than the cap, its errors are kept before its warnings, each in
+/// order of position; only the kept findings get their pointer strings built.
+fn locate_all(
+    text: &str,
+    format: Format,
+    units: &[Unit],
+    pending: Vec<Pending>,
+    max_per_document: usize,
+) -> (Vec<Violation>, Vec<usize>) {
+    let mut omitted = vec![0usize; units.len()];
     if pending.is_empty() {
-        return Vec::new();
+        return (Vec::new(), omitted);
     }
-    let found: Vec<Found> = match format {
-        Format::Json => pending
-            .iter()
-            .map(|p| crate::json::locate(text, &p.target))
-            .collect(),
+    let (found, paths): (Vec<Found>, Paths) = match format {
+        Format::Json => {
+            let targets: Vec<&Target> = pending.iter().map(|p| &p.target).collect();
+            crate::json::locate(text, &targets)
+        }
         #[cfg(feature = "yaml")]
         Format::Yaml => {
             let requests: Vec<crate::yaml::Request<'_>> = pending
@@ -1157,37 +1245,76 @@ fn locate_all(text: &str, format: Format, units: &[Unit], pending: Vec<Pending>)
             crate::yaml::locate(text, &requests)
         }
         #[cfg(not(feature = "yaml"))]
-        Format::Yaml => pending
-            .iter()
-            .map(|_| Found {
-                written: Vec::new(),
-                location: None,
-                missing: usize::MAX,
-            })
-            .collect(),
+        Format::Yaml => (
+            pending
+                .iter()
+                .map(|_| Found {
+                    node: None,
+                    location: None,
+                    missing: usize::MAX,
+                })
+                .collect(),
+            Paths::default(),
+        ),
     };
-    let mut out: Vec<Violation> = pending
+    let document = |p: &Pending| units[p.unit].document;
+    let mut order: Vec<usize> = (0..pending.len()).collect();
+    order.sort_by_key(|&i| (document(&pending[i]), found[i].location, pending[i].rule));
+    let mut keep = vec![true; pending.len()];
+    for group in order.chunk_by(|&a, &b| document(&pending[a]) == document(&pending[b])) {
+        if group.len() <= max_per_document {
+            continue;
+        }
+        let is_error = |i: usize| pending[i].rule.severity() == Severity::Error;
+        let errors = group.iter().filter(|&&i| is_error(i)).count();
+        let mut errors_left = max_per_document;
+        let mut warnings_left = max_per_document.saturating_sub(errors);
+        for &i in group {
+            let budget = if is_error(i) {
+                &mut errors_left
+            } else {
+                &mut warnings_left
+            };
+            if *budget == 0 {
+                keep[i] = false;
+                omitted[pending[i].unit] += 1;
+            } else {
+                *budget -= 1;
+            }
+        }
+    }
+    // Rank of each kept finding in the output; the rest are dropped unbuilt.
+    let mut rank = vec![usize::MAX; pending.len()];
+    for (r, &i) in order.iter().filter(|&&i| keep[i]).enumerate() {
+        rank[i] = r;
+    }
+    drop(order);
+    let mut out: Vec<(usize, Violation)> = pending
         .into_iter()
         .zip(found)
-        .map(|(p, f)| {
+        .enumerate()
+        .filter(|(i, _)| keep[*i])
+        .map(|(i, (p, f))| {
             let segs = &p.target.pointer.0;
-            let mut written = f.written;
+            let mut written = f.node.map(|n| paths.written(n)).unwrap_or_default();
             let known = segs.len().saturating_sub(f.missing.min(segs.len()));
             written.truncate(known);
             written.extend(segs[known..].iter().cloned());
-            Violation {
+            let v = Violation {
                 rule: p.rule,
                 severity: p.rule.severity(),
                 document: units[p.unit].document,
                 instance_path: format_pointer(&written),
                 canonical_path: p.target.pointer.to_string(),
                 location: f.location,
-                kind: p.kind,
-            }
+                kind: p.kind.redacted(segs),
+            };
+            (rank[i], v)
         })
         .collect();
-    out.sort_by_key(|v| (v.document, v.location, v.rule));
-    out
+    out.sort_unstable_by_key(|(r, _)| *r);
+    let out = out.into_iter().map(|(_, v)| v).collect();
+    (out, omitted)
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@ use serde::Serialize;
 use serde::ser::SerializeStruct;
 use serde_json::Value;
 
+use smps_model::redact;
+
 use crate::Location;
 use crate::doc::show;
 
@@ -97,6 +99,13 @@ rules! {
     Connections = "connections", Error;
     /// `rps` or `actual_qps` negative, NaN or infinite.
     Rate = "rate", Error;
+    /// A rate, planned request count or connection count above what a load generator can run
+    /// (the bounds of `smps_model::limits`, which smps-load refuses too).
+    Limit = "limit", Error;
+    /// An endpoint URL with a secret in its query (`?access_token=...`, `?api_key=...`): it
+    /// works, but ends up in access logs and in other tools' results. Reports show it as
+    /// `***` like every secret.
+    SecretInUrl = "secret-in-url", Warning;
     /// A client without endpoint URLs.
     EndpointMissing = "endpoint-missing", Error;
     /// An endpoint that is not absolute or does not fit the client's protocol.
@@ -204,6 +213,102 @@ pub enum ViolationKind {
         /// The largest latency figure.
         max: f64,
     },
+}
+
+impl ViolationKind {
+    /// The same details with every secret hidden the way `smps_model::redact` does: user
+    /// information and secret query values of URLs anywhere in a string, and the values of
+    /// sensitive headers and of cookies (told by the canonical `pointer` of the finding).
+    pub(crate) fn redacted(self, pointer: &[String]) -> ViolationKind {
+        let n = pointer.len();
+        let last = n.checked_sub(1).map(|i| pointer[i].as_str());
+        let parent = n.checked_sub(2).map(|i| pointer[i].as_str());
+        let secret = match (parent, last) {
+            (Some("headers"), Some(name)) => redact::is_sensitive_header(name),
+            (Some("cookies"), Some(_)) => true,
+            _ => false,
+        };
+        let value = |v: Value| redact_value(v, secret, last);
+        let text = |t: String| redact::text(&t).into_owned();
+        match self {
+            ViolationKind::Schema {
+                keyword,
+                expected,
+                actual,
+            } => ViolationKind::Schema {
+                keyword,
+                expected,
+                actual: value(actual),
+            },
+            ViolationKind::Unreadable { message } => ViolationKind::Unreadable {
+                message: text(message),
+            },
+            ViolationKind::UnknownKind { reason } => ViolationKind::UnknownKind {
+                reason: text(reason),
+            },
+            ViolationKind::Order {
+                lower_field,
+                lower,
+                upper_field,
+                upper,
+            } => ViolationKind::Order {
+                lower_field,
+                lower: value(lower),
+                upper_field,
+                upper: value(upper),
+            },
+            ViolationKind::OutOfRange { expected, actual } => ViolationKind::OutOfRange {
+                expected,
+                actual: value(actual),
+            },
+            ViolationKind::Malformed {
+                expected,
+                actual,
+                reason,
+            } => ViolationKind::Malformed {
+                expected,
+                actual: value(actual),
+                reason: text(reason),
+            },
+            other => other,
+        }
+    }
+}
+
+/// `value` with its secrets hidden: every string when `secret`, else URLs in strings; the
+/// members of a `headers` or `cookies` map (`key`) by their names.
+fn redact_value(value: Value, secret: bool, key: Option<&str>) -> Value {
+    match value {
+        Value::String(_) | Value::Number(_) | Value::Bool(_) if secret => {
+            Value::String(redact::REDACTED.to_owned())
+        }
+        Value::String(s) => match redact::text(&s) {
+            std::borrow::Cow::Borrowed(_) => Value::String(s),
+            std::borrow::Cow::Owned(r) => Value::String(r),
+        },
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| redact_value(v, secret, None))
+                .collect(),
+        ),
+        Value::Object(members) => Value::Object(
+            members
+                .into_iter()
+                .map(|(k, v)| {
+                    let member_secret = secret
+                        || match key {
+                            Some("headers") => redact::is_sensitive_header(&k),
+                            Some("cookies") => true,
+                            _ => false,
+                        };
+                    let v = redact_value(v, member_secret, Some(&k));
+                    (k, v)
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// One finding: severity, rule, where (JSON pointer and line:column) and what.

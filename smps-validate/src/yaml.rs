@@ -14,6 +14,7 @@ use serde_json::{Map, Number, Value};
 
 use crate::canon;
 use crate::doc::{Found, Parsed, Pointer, Target};
+use crate::locate::{NodeId, Paths, Trie, found};
 use crate::{Error, Format, Location, Result};
 
 /// Limits applied while parsing.
@@ -66,6 +67,8 @@ struct Builder {
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Value, usize)>,
     nodes: usize,
+    /// Whether an alias has been expanded in this document.
+    aliased: bool,
     root: Option<Value>,
     duplicates: Vec<Pointer>,
 }
@@ -77,6 +80,7 @@ impl Builder {
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
+            aliased: false,
             root: None,
             duplicates: Vec::new(),
         }
@@ -88,6 +92,7 @@ impl Builder {
             return Err(Error::TooManyNodes {
                 limit: self.limits.max_nodes,
                 location: location(at),
+                through_aliases: self.aliased,
             });
         }
         Ok(())
@@ -216,8 +221,150 @@ impl Builder {
     }
 }
 
-/// Parses every document of a YAML stream.
-pub(crate) fn parse(text: &str, limits: Limits) -> Result<Vec<YamlDoc>> {
+/// What saphyr-parser says about `key:<TAB>value`, which YAML allows (a tab is white space
+/// there) and libyaml, so smps-model's reader, reads.
+const TAB_AFTER_COLON: &str = "':' must be followed by a valid YAML whitespace";
+
+/// How many single tab fixes [`parse`] tries after its one pass over the whole text.
+const TAB_RETRIES: usize = 64;
+
+/// Parses every document of a YAML stream. When the text has `key:<TAB>value`, which
+/// saphyr-parser refuses, the parse runs on a copy with those tabs turned into spaces (same
+/// bytes, same characters, so every position is unchanged); that copy is returned too, for the
+/// locator to replay.
+pub(crate) fn parse(text: &str, limits: Limits) -> Result<(Vec<YamlDoc>, Option<String>)> {
+    match parse_events(text, limits) {
+        Err(Error::Syntax { message, .. }) if message == TAB_AFTER_COLON => {}
+        other => return other.map(|docs| (docs, None)),
+    }
+    let mut fixed = tabs_after_colons(text);
+    let mut retries = 0;
+    loop {
+        match parse_events(&fixed, limits) {
+            Err(Error::Syntax {
+                message, location, ..
+            }) if message == TAB_AFTER_COLON
+                && retries < TAB_RETRIES
+                && tab_before(&mut fixed, location) =>
+            {
+                retries += 1;
+            }
+            other => return other.map(|docs| (docs, Some(fixed))),
+        }
+    }
+}
+
+/// Turns the tabs just before `location` (where saphyr-parser stopped after a `:`) into
+/// spaces; `false` when there are none.
+fn tab_before(text: &mut String, location: Location) -> bool {
+    let Some(line_start) = text
+        .split_inclusive('\n')
+        .take(location.line().saturating_sub(1))
+        .map(str::len)
+        .try_fold(0usize, usize::checked_add)
+    else {
+        return false;
+    };
+    let line = &text[line_start..];
+    let Some(end) = line
+        .char_indices()
+        .nth(location.column().saturating_sub(1))
+        .map(|(i, _)| line_start + i)
+    else {
+        return false;
+    };
+    let start = text[..end].trim_end_matches('\t').len();
+    if start == end {
+        return false;
+    }
+    text.replace_range(start..end, &" ".repeat(end - start));
+    true
+}
+
+/// A copy of `text` in which the tabs between a mapping's `:` and a value on the same line
+/// are spaces, found in one pass: outside quotes (on the line), comments and block scalars.
+/// Positions do not change (a tab and a space are one byte and one character each).
+fn tabs_after_colons(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    // Indentation of the line that opened a block scalar (`|`, `>`): deeper lines are content.
+    let mut block: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let blank = line.trim().is_empty();
+        if let Some(b) = block {
+            if blank || indent > b {
+                out.push_str(line);
+                continue;
+            }
+            block = None;
+        }
+        let bytes = line.as_bytes();
+        let mut quote: Option<u8> = None;
+        let mut previous = b' ';
+        let mut i = 0;
+        let start = out.len();
+        out.push_str(line);
+        while i < bytes.len() {
+            let c = bytes[i];
+            match quote {
+                Some(q) => {
+                    if c == b'\\' && q == b'"' {
+                        i += 1;
+                    } else if c == q {
+                        quote = None;
+                    }
+                }
+                None => match c {
+                    b'"' | b'\''
+                        if matches!(
+                            previous,
+                            b' ' | b'\t' | b':' | b'-' | b'[' | b'{' | b',' | b'?'
+                        ) =>
+                    {
+                        quote = Some(c);
+                    }
+                    b'#' if matches!(previous, b' ' | b'\t') => break,
+                    b':' if bytes.get(i + 1) == Some(&b'\t') => {
+                        let mut j = i + 1;
+                        while bytes.get(j) == Some(&b'\t') {
+                            j += 1;
+                        }
+                        if !matches!(bytes.get(j), None | Some(b' ' | b'\n' | b'\r' | b'#')) {
+                            out.replace_range(start + i + 1..start + j, &" ".repeat(j - i - 1));
+                        }
+                        i = j;
+                        previous = b' ';
+                        continue;
+                    }
+                    _ => {}
+                },
+            }
+            previous = c;
+            i += 1;
+        }
+        if quote.is_none() && opens_block_scalar(line) {
+            block = Some(indent);
+        }
+    }
+    out
+}
+
+/// Whether a line ends with a block scalar header (`key: |`, `- >-`, `key: |2 # note`).
+fn opens_block_scalar(line: &str) -> bool {
+    let code = line.split(" #").next().unwrap_or(line).trim_end();
+    let Some(at) = code.rfind(['|', '>']) else {
+        return false;
+    };
+    let before = code[..at].trim_end();
+    let header_rest = &code[at + 1..];
+    (before.ends_with(':') || before.ends_with('-') || before.is_empty())
+        && header_rest
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'-' || b == b'+')
+}
+
+/// [`parse`] on text saphyr-parser takes as it is.
+fn parse_events(text: &str, limits: Limits) -> Result<Vec<YamlDoc>> {
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     let mut b = Builder::new(limits);
@@ -266,6 +413,7 @@ pub(crate) fn parse(text: &str, limits: Limits) -> Result<Vec<YamlDoc>> {
                         message: "alias to an unknown anchor".into(),
                     });
                 };
+                b.aliased = true;
                 b.count(n, &at)?;
                 if b.awaiting_key() {
                     match value {
@@ -479,27 +627,32 @@ pub(crate) struct Request<'a> {
     pub(crate) target: &'a Target,
 }
 
+/// An open collection during the replay, and the trie node it matched (if any target goes
+/// through it).
 enum LFrame {
     Seq {
         next: usize,
+        node: Option<NodeId>,
     },
     Map {
-        /// (written, canonical, key start) of the key whose value comes next.
-        key: Option<(String, String, Marker)>,
+        /// (written, trie child, key start) of the key whose value comes next.
+        key: Option<(String, Option<NodeId>, Marker)>,
+        node: Option<NodeId>,
     },
 }
 
 /// Resolves every request in one replay of the event stream.
 ///
-/// For each node the path (written and canonical) is known from the stack; a request is
-/// answered by the last node whose canonical path equals its pointer, or else by the deepest
-/// node on its way (an alias, or a parent when the field is absent).
-pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> Vec<Found> {
-    let mut best: Vec<Option<(usize, Found)>> = vec![None; requests.len()];
+/// Only the nodes some request's pointer goes through are followed (a trie of the pointers,
+/// see [`crate::locate`]); a request is answered by the last node whose canonical path equals
+/// its pointer, or else by the deepest node on its way (an alias, or a parent when the field
+/// is absent). Linear in the text plus the requests.
+pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> (Vec<Found>, Paths) {
+    let mut trie: Trie<Location> = Trie::new(requests.iter().map(|r| (r.doc, r.target)));
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<LFrame> = Vec::new();
     let mut written: Vec<String> = Vec::new();
-    let mut canonical: Vec<String> = Vec::new();
+    // Depth (in `written`) of the user map the walk is in, whose keys stay as written.
     let mut raw_depth: Option<usize> = None;
     let mut doc: usize = 0;
     let mut in_doc = false;
@@ -510,7 +663,6 @@ pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> Vec<Found> {
                 in_doc = true;
                 stack.clear();
                 written.clear();
-                canonical.clear();
                 raw_depth = None;
             }
             Event::DocumentEnd => {
@@ -524,125 +676,99 @@ pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> Vec<Found> {
             | Event::SequenceStart(..)
             | Event::MappingStart(..) => {
                 // A key?
-                if let Some(LFrame::Map { key: slot @ None }) = stack.last_mut() {
-                    let raw_text = match &event {
-                        Event::Scalar(t, ..) => t.to_string(),
-                        _ => String::new(),
+                if let Some(LFrame::Map {
+                    key: slot @ None,
+                    node,
+                }) = stack.last_mut()
+                {
+                    let (raw_text, child) = match (&event, *node) {
+                        (Event::Scalar(t, ..), Some(parent)) => {
+                            let c = if raw_depth.is_some() {
+                                Cow::Borrowed(t.as_ref())
+                            } else {
+                                canon::key(t)
+                            };
+                            let child = trie.key_child(parent, &c);
+                            let w = if child.is_some() {
+                                t.to_string()
+                            } else {
+                                String::new()
+                            };
+                            (w, child)
+                        }
+                        _ => (String::new(), None),
                     };
-                    let depth = canonical.len();
-                    let mut c = if raw_depth.is_some() {
-                        raw_text.clone()
-                    } else {
-                        canon::key(&raw_text).into_owned()
-                    };
-                    let root = requests
-                        .iter()
-                        .find(|r| r.doc == doc && r.target.root.is_some_and(|(_, d)| d == depth))
-                        .and_then(|r| r.target.root);
-                    if let Some(alias) = root.and_then(|(k, _)| canon::root_alias(k, &c)) {
-                        c = alias.to_owned();
-                    }
-                    *slot = Some((raw_text, c, at));
+                    *slot = Some((raw_text, child, at));
                     if matches!(event, Event::SequenceStart(..) | Event::MappingStart(..)) {
                         // Complex keys are rejected by the parser; keep the stack balanced.
-                        stack.push(LFrame::Seq { next: 0 });
+                        stack.push(LFrame::Seq {
+                            next: 0,
+                            node: None,
+                        });
                         written.push(String::new());
-                        canonical.push(String::new());
                     }
                     continue;
                 }
-                // A value: push its path segment.
-                let mut key_at = None;
-                match stack.last_mut() {
-                    Some(LFrame::Seq { next }) => {
-                        written.push(next.to_string());
-                        canonical.push(next.to_string());
+                // A value: find its trie node and push its path segment.
+                let (node, key_at) = match stack.last_mut() {
+                    Some(LFrame::Seq { next, node }) => {
+                        let i = *next;
                         *next += 1;
+                        // An index is written as it is canonical: no segment to keep.
+                        written.push(String::new());
+                        (node.and_then(|n| trie.index_child(n, i)), None)
                     }
-                    Some(LFrame::Map { key }) => {
-                        let (w, c, k_at) = key.take().unwrap_or_default();
+                    Some(LFrame::Map { key, .. }) => {
+                        let (w, child, k_at) = key.take().unwrap_or((String::new(), None, at));
                         written.push(w);
-                        canonical.push(c);
-                        key_at = Some(k_at);
+                        (child, Some(location(&k_at)))
                     }
-                    None => {}
+                    None => (trie.root(doc), None),
+                };
+                if let Some(n) = node {
+                    let w = key_at.and(written.last()).map(String::as_str);
+                    trie.visit(n, w, location(&at), key_at);
                 }
-                for (i, r) in requests.iter().enumerate() {
-                    if r.doc != doc {
-                        continue;
-                    }
-                    let target = &r.target.pointer.0;
-                    let n = canonical.len();
-                    if n > target.len() || canonical[..] != target[..n] {
-                        continue;
-                    }
-                    let exact = n == target.len();
-                    let better = match &best[i] {
-                        None => true,
-                        Some((depth, _)) => n >= *depth,
-                    };
-                    if better {
-                        let loc_at = if exact && r.target.at_key {
-                            key_at.unwrap_or(at)
-                        } else {
-                            at
-                        };
-                        best[i] = Some((
-                            n,
-                            Found {
-                                written: written.clone(),
-                                location: Some(location(&loc_at)),
-                                missing: target.len() - n,
-                            },
-                        ));
-                    }
-                }
+                let user_map =
+                    || raw_depth.is_none() && written.last().is_some_and(|w| is_user_map_key(w));
                 match event {
                     Event::SequenceStart(..) => {
-                        if raw_depth.is_none()
-                            && canonical.last().is_some_and(|c| canon::is_user_map(c))
-                        {
-                            raw_depth = Some(canonical.len());
+                        if user_map() {
+                            raw_depth = Some(written.len());
                         }
-                        stack.push(LFrame::Seq { next: 0 });
+                        stack.push(LFrame::Seq { next: 0, node });
                     }
                     Event::MappingStart(..) => {
-                        if raw_depth.is_none()
-                            && canonical.last().is_some_and(|c| canon::is_user_map(c))
-                        {
-                            raw_depth = Some(canonical.len());
+                        if user_map() {
+                            raw_depth = Some(written.len());
                         }
-                        stack.push(LFrame::Map { key: None });
+                        stack.push(LFrame::Map { key: None, node });
                     }
                     _ => {
                         written.pop();
-                        canonical.pop();
                     }
                 }
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 stack.pop();
-                if raw_depth == Some(canonical.len()) {
+                if raw_depth == Some(written.len()) {
                     raw_depth = None;
                 }
                 written.pop();
-                canonical.pop();
             }
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
     }
-    best.into_iter()
-        .map(|b| {
-            b.map_or_else(
-                || Found {
-                    written: Vec::new(),
-                    location: None,
-                    missing: usize::MAX,
-                },
-                |(_, f)| f,
-            )
-        })
-        .collect()
+    let found = requests
+        .iter()
+        .map(|r| found(trie.answer(r.doc, r.target), |l| l))
+        .collect();
+    (found, trie.into_paths())
+}
+
+/// Whether a key, as written, opens a user map (whose keys are data, not field names).
+fn is_user_map_key(written: &str) -> bool {
+    canon::is_user_map(&canon::key(written))
 }
 
 #[cfg(test)]
@@ -656,7 +782,7 @@ mod tests {
     };
 
     fn one(text: &str) -> Value {
-        let mut docs = parse(text, LIMITS).unwrap();
+        let mut docs = parse(text, LIMITS).unwrap().0;
         assert_eq!(docs.len(), 1);
         docs.remove(0).parsed.value
     }
@@ -684,8 +810,22 @@ mod tests {
     }
 
     #[test]
+    fn tabs_after_a_mapping_colon_become_spaces_but_not_in_content() {
+        let text = "a:\tb\nq: \"x:\ty\" # c:\td\nblock: |\n  k:\tv\nflow: {k:\tv}\n- s:\tt\n";
+        let fixed = tabs_after_colons(text);
+        assert_eq!(fixed.len(), text.len());
+        assert_eq!(
+            fixed,
+            "a: b\nq: \"x:\ty\" # c:\td\nblock: |\n  k:\tv\nflow: {k: v}\n- s: t\n"
+        );
+        // What the parser reads from the fixed text is what libyaml reads from the original.
+        let v = one("a:\tb\nq: \"x:\ty\"\nblock: |\n  k:\tv\n");
+        assert_eq!(v, json!({"a": "b", "q": "x:\ty", "block": "k:\tv\n"}));
+    }
+
+    #[test]
     fn multi_document_streams_keep_indices() {
-        let docs = parse("a: 1\n---\n---\nb: 2\n", LIMITS).unwrap();
+        let docs = parse("a: 1\n---\n---\nb: 2\n", LIMITS).unwrap().0;
         assert_eq!(docs.len(), 3);
         assert!(docs[1].empty);
         assert_eq!(docs[2].index, 2);
@@ -726,7 +866,9 @@ mod tests {
 
     #[test]
     fn duplicates_are_recorded_with_canonical_pointers() {
-        let docs = parse("x:\n  start_time: 1\n  startTime: 2\n", LIMITS).unwrap();
+        let docs = parse("x:\n  start_time: 1\n  startTime: 2\n", LIMITS)
+            .unwrap()
+            .0;
         assert_eq!(
             docs[0].parsed.duplicates,
             vec![Pointer(vec!["x".into(), "startTime".into()])]
@@ -754,12 +896,13 @@ mod tests {
             .into_iter()
             .map(|t| Request { doc: 1, target: t })
             .collect();
-        let f = locate(text, &reqs);
+        let (f, paths) = locate(text, &reqs);
+        let written = |i: usize| f[i].node.map(|n| paths.written(n)).unwrap_or_default();
         assert_eq!(f[0].location, Some(Location::new(4, 8)));
-        assert_eq!(f[0].written, vec!["latencies_ms", "p99"]);
+        assert_eq!(written(0), vec!["latencies_ms", "p99"]);
         assert_eq!(f[1].location, Some(Location::new(7, 16)));
         assert_eq!(f[2].location, Some(Location::new(6, 5)));
-        assert_eq!(f[2].written, vec!["clients", "0", "endpoint_url"]);
+        assert_eq!(written(2), vec!["clients", "0", "endpoint_url"]);
         assert_eq!(f[3].location, Some(Location::new(9, 3)));
         assert_eq!(f[4].missing, 1);
         assert_eq!(f[4].location, Some(Location::new(4, 3)));

@@ -7,6 +7,7 @@ mod corpus;
 mod fast_path;
 mod never_panics;
 mod positions;
+mod regression;
 mod semantics;
 
 use smps_validate::{Report, Validator, Violation};

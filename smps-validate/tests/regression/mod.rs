@@ -1,0 +1,3 @@
+//! Regression tests, one module per issue (STYLE.md §9).
+
+mod issue_12;
