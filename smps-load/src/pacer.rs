@@ -195,7 +195,11 @@ mod linux {
                 };
                 let mut expirations = [0u8; 8];
                 match rustix::io::read(self.fd.get_ref(), &mut expirations) {
-                    Ok(_) => return Poll::Ready(true),
+                    Ok(_) => {
+                        // One read drains the timer: it is not readable until it fires again.
+                        guard.clear_ready();
+                        return Poll::Ready(true);
+                    }
                     Err(rustix::io::Errno::AGAIN) => guard.clear_ready(),
                     Err(_) => return Poll::Ready(false),
                 }

@@ -603,48 +603,8 @@ async fn open(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
             _ = &mut cancelled, if !ending => {
                 ending = true;
             }
-            () = pacer.wake(), if !ending && next_arrival.is_some() => {
-                let now = Instant::now();
-                let mut handled = 0;
-                while let Some(at) = next_arrival {
-                    if at > now || handled == ARRIVAL_BATCH {
-                        break;
-                    }
-                    handled += 1;
-                    let ep = endpoint_of(issued);
-                    issued += 1;
-                    if let Some(slot) = idle.pop() {
-                        inflight.push(launch(&transport, ctx.request_timeout, slot, at, ep));
-                    } else {
-                        match backlog {
-                            BacklogPolicy::Grow { max_connections, .. } if total_slots < max_connections => {
-                                total_slots += 1;
-                                inflight.push(launch(&transport, ctx.request_timeout, Slot::new(origins), at, ep));
-                            }
-                            BacklogPolicy::Queue { max_queued } | BacklogPolicy::Grow { max_queued, .. } => {
-                                if queue.len() < max_queued {
-                                    queue.push_back((at, ep));
-                                    sink.phase(at).queued += 1;
-                                } else {
-                                    sink.phase(at).dropped += 1;
-                                }
-                            }
-                            BacklogPolicy::Drop => {
-                                sink.phase(at).dropped += 1;
-                            }
-                        }
-                    }
-                    next_arrival = next_planned(&mut ctx, issued);
-                }
-                match next_arrival {
-                    Some(at) => pacer.arm(at),
-                    None => {
-                        let c = cutoff_after_plan(&ctx);
-                        cutoff = Some(c);
-                        end_sleep.as_mut().reset(c);
-                    }
-                }
-            }
+            // The arrivals themselves are sent after the select, below.
+            () = pacer.wake(), if !ending && next_arrival.is_some() => {}
             _ = &mut boundary_sleep => {
                 sink.rollover(sink.next_boundary, inflight.len() as u64);
                 boundary_sleep.as_mut().reset(sink.next_boundary);
@@ -655,6 +615,59 @@ async fn open(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
                     break;
                 }
                 ending = true;
+            }
+        }
+        // Send what is due, whichever event woke the worker: under load a completion comes
+        // before the pacer would, and the arrival leaves without a timer wake-up of its own.
+        if !ending && next_arrival.is_some_and(|at| at <= Instant::now()) {
+            let now = Instant::now();
+            let mut handled = 0;
+            while let Some(at) = next_arrival {
+                if at > now || handled == ARRIVAL_BATCH {
+                    break;
+                }
+                handled += 1;
+                let ep = endpoint_of(issued);
+                issued += 1;
+                if let Some(slot) = idle.pop() {
+                    inflight.push(launch(&transport, ctx.request_timeout, slot, at, ep));
+                } else {
+                    match backlog {
+                        BacklogPolicy::Grow {
+                            max_connections, ..
+                        } if total_slots < max_connections => {
+                            total_slots += 1;
+                            inflight.push(launch(
+                                &transport,
+                                ctx.request_timeout,
+                                Slot::new(origins),
+                                at,
+                                ep,
+                            ));
+                        }
+                        BacklogPolicy::Queue { max_queued }
+                        | BacklogPolicy::Grow { max_queued, .. } => {
+                            if queue.len() < max_queued {
+                                queue.push_back((at, ep));
+                                sink.phase(at).queued += 1;
+                            } else {
+                                sink.phase(at).dropped += 1;
+                            }
+                        }
+                        BacklogPolicy::Drop => {
+                            sink.phase(at).dropped += 1;
+                        }
+                    }
+                }
+                next_arrival = next_planned(&mut ctx, issued);
+            }
+            match next_arrival {
+                Some(at) => pacer.arm(at),
+                None => {
+                    let c = cutoff_after_plan(&ctx);
+                    cutoff = Some(c);
+                    end_sleep.as_mut().reset(c);
+                }
             }
         }
         if ending && grace.is_none() {
