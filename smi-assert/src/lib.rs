@@ -75,6 +75,8 @@
 //! Pre-1.0. Public enums and structs are `#[non_exhaustive]`. The YAML suite format follows the
 //! checked-in JSON Schema (`schema/suite.schema.json`); changes to it are noted in the CHANGELOG.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod backend;
 pub mod conformance;
 pub mod features;

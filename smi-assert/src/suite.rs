@@ -23,7 +23,7 @@
 //! namespace. Timeouts inherit operation → step → test → suite → built-in defaults
 //! ([`Timeouts::BUILT_IN`]).
 //!
-//! With the `schema` feature, [`Suite::json_schema`] gives a JSON Schema for editors (checked in
+//! With the `schema` feature, `Suite::json_schema` gives a JSON Schema for editors (checked in
 //! as `smi-assert/schema/suite.schema.json`).
 
 use std::collections::BTreeMap;
