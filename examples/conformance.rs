@@ -25,14 +25,15 @@
 #![allow(clippy::print_stdout)]
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Parser;
+use smi_assert::GoDuration;
 use smi_assert::backend::loopback::{Fault, LoopbackConfig, LoopbackMesh};
 use smi_assert::features::{Implementation, Profile};
 use smi_assert::runner::Runner;
-use smi_assert::suite::{Dur, Timeouts};
+use smi_assert::suite::Timeouts;
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -72,11 +73,11 @@ async fn main() -> anyhow::Result<()> {
         env!("CARGO_PKG_VERSION"),
     )
     .supports_all_extended(&Profile::ALL);
-    let traffic: Dur = args.traffic_timeout.parse().map_err(anyhow::Error::msg)?;
+    let traffic: GoDuration = args.traffic_timeout.parse()?;
     let suite = smi_assert::conformance::suite()?;
     let mut timeouts = Timeouts::default();
     timeouts.traffic = Some(traffic);
-    timeouts.assert = Some(Dur(Duration::from_secs(5)));
+    timeouts.assert = Some("5s".parse()?);
     let runner = Runner::builder(mesh.clone(), mesh.clone())
         .implementation(implementation)
         .timeouts(timeouts)

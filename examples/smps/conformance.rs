@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::ValueEnum;
+use smi_assert::GoDuration;
 use smi_assert::backend::loopback::{Fault, LoopbackConfig, LoopbackMesh};
 use smi_assert::features::{Implementation, Profile};
 use smi_assert::report::Report;
 use smi_assert::runner::{Runner, RunnerBuilder};
-use smi_assert::suite::{Dur, Suite, Timeouts};
+use smi_assert::suite::{Suite, Timeouts};
 
 use crate::{Failure, Outcome};
 
@@ -86,7 +87,7 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
 }
 
 /// `--traffic-timeout`, or `default`.
-fn traffic_timeout(args: &Args, default: &str) -> Result<Dur, Failure> {
+fn traffic_timeout(args: &Args, default: &str) -> Result<GoDuration, Failure> {
     let text = args.traffic_timeout.as_deref().unwrap_or(default);
     text.parse()
         .map_err(|e| Failure::Unusable(anyhow::anyhow!("--traffic-timeout: {e}")))
@@ -130,7 +131,8 @@ async fn loopback(args: &Args, suite: &Suite) -> Result<Report, Failure> {
     let traffic = traffic_timeout(args, "2s")?;
     let mut timeouts = Timeouts::default();
     timeouts.traffic = Some(traffic);
-    timeouts.assert = Some(Dur(Duration::from_secs(5)));
+    timeouts.assert =
+        Some(GoDuration::from_std(Duration::from_secs(5)).map_err(anyhow::Error::from)?);
     let mode = if args.faults.is_empty() {
         "default".to_owned()
     } else {

@@ -28,13 +28,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use smps_model::GoDuration;
+
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::backend::ObjectRef;
 use crate::input::ReadError;
 use crate::suite::{
-    AbsentOp, AssertOp, DEFAULT_MAX_FILE_BYTES, Dur, InputSize, Operation, Step, Suite, Test,
+    AbsentOp, AssertOp, DEFAULT_MAX_FILE_BYTES, InputSize, Operation, Step, Suite, Test,
 };
 
 /// Errors loading kuttl directories.
@@ -376,16 +378,16 @@ impl Loader {
             if !parts.applies.is_empty() {
                 ops.push(Operation::apply(parts.applies.clone()));
             }
-            let timeout = parts.timeout.map(Dur);
+            let timeout = parts.timeout.and_then(|d| GoDuration::from_std(d).ok());
             for a in &parts.asserts {
                 let mut op = AssertOp::new(a.clone());
-                op.timeout = timeout;
+                op.timeout = timeout.clone();
                 ops.push(Operation::Assert(op));
             }
             for e in &parts.errors {
                 ops.push(Operation::Absent(AbsentOp {
                     object: e.clone(),
-                    timeout,
+                    timeout: timeout.clone(),
                 }));
             }
             if ops.is_empty() && parts.markers > 0 {

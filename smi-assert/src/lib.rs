@@ -92,6 +92,11 @@ pub mod validate;
 
 /// Re-export of `serde_json::Value`, which appears in manifests and evidence.
 pub use serde_json::Value;
+/// Re-export of the family's duration type ([`smps_model::GoDuration`]), used for every timeout
+/// of a suite.
+pub use smps_model::GoDuration;
+/// Re-export of the family's RFC 3339 timestamp ([`smps_model::Timestamp`]), the report's date.
+pub use smps_model::Timestamp;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -23,6 +23,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use smps_model::Timestamp;
 
 use crate::features::{Implementation, Level, Profile};
 
@@ -233,8 +234,8 @@ pub struct Report {
     pub api_version: String,
     /// `ConformanceReport`.
     pub kind: String,
-    /// RFC 3339 UTC date of the run.
-    pub date: String,
+    /// When the run started (RFC 3339 UTC, whole seconds, in JSON).
+    pub date: Timestamp,
     /// The implementation under test.
     pub implementation: Implementation,
     /// SMI spec release the suite targets.
@@ -251,30 +252,12 @@ pub struct Report {
     pub tests: Vec<TestResult>,
 }
 
-/// Formats a `SystemTime` as RFC 3339 UTC (seconds precision).
-#[must_use]
-pub fn rfc3339(t: std::time::SystemTime) -> String {
-    let secs = t
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    // Civil-from-days (proleptic Gregorian).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+/// `now` in whole seconds, as reports and the loopback mesh's TrafficMetrics write it (the Unix
+/// epoch if the clock is outside years 0001 to 9999).
+pub(crate) fn whole_seconds(now: std::time::SystemTime) -> Timestamp {
+    Timestamp::from_system_time(now)
+        .and_then(|t| Timestamp::from_unix(t.unix_seconds(), 0))
+        .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 fn level_report(tests: &[&TestResult]) -> LevelReport {
@@ -332,7 +315,7 @@ impl Report {
         suite: &str,
         implementation: Implementation,
         mode: &str,
-        date: String,
+        date: Timestamp,
         duration_ms: u64,
         tests: Vec<TestResult>,
     ) -> Self {
@@ -761,10 +744,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_format_as_rfc3339() {
-        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
-        assert_eq!(rfc3339(t), "2023-11-14T22:13:20Z");
-        assert_eq!(rfc3339(std::time::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+    fn report_dates_are_whole_seconds_in_rfc_3339() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_250);
+        assert_eq!(whole_seconds(t).to_string(), "2023-11-14T22:13:20Z");
+        assert_eq!(
+            whole_seconds(std::time::UNIX_EPOCH).to_string(),
+            "1970-01-01T00:00:00Z"
+        );
     }
 
     #[test]

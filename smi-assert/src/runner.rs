@@ -24,13 +24,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
+use smps_model::GoDuration;
 
 use crate::backend::{
     ClusterBackend, ObjectRef, Outcome, RequestRecord, TrafficBackend, TrafficRequest,
 };
 use crate::features::{Implementation, Profile};
 use crate::matcher::{Mismatch, compare};
-use crate::report::{OperationResult, Report, Status, StepResult, TestResult, rfc3339};
+use crate::report::{OperationResult, Report, Status, StepResult, TestResult};
 use crate::stats::chi_square;
 use crate::suite::{
     AbsentOp, ApplyOp, AssertOp, CustomOp, DeleteOp, DenialClass, DistributionOp, Expect,
@@ -204,7 +205,7 @@ pub struct RunnerBuilder {
 
 impl RunnerBuilder {
     /// Default timeouts for this backend, used where the suite sets none (below them are
-    /// [`Timeouts::BUILT_IN`]). A loopback mesh converges instantly and can use short ones.
+    /// [`Timeouts::built_in()`]). A loopback mesh converges instantly and can use short ones.
     pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;
         self
@@ -423,7 +424,7 @@ impl Runner {
             .check()
             .map_err(|source| Error::InvalidSuite { source })?;
         let started = Instant::now();
-        let date = rfc3339(SystemTime::now());
+        let date = crate::report::whole_seconds(SystemTime::now());
         let mut results = Vec::with_capacity(suite.tests.len());
         for (i, t) in suite.tests.iter().enumerate() {
             results.push(self.run_test(suite, t, i).await);
@@ -486,7 +487,7 @@ impl Runner {
         let base = test.timeouts.inherit(
             &suite
                 .timeouts
-                .inherit(&self.timeouts.inherit(&Timeouts::BUILT_IN)),
+                .inherit(&self.timeouts.inherit(&Timeouts::built_in())),
         );
         let mut stopped: Option<String> = None;
         for step in &test.steps {
@@ -581,33 +582,39 @@ impl Runner {
         timeouts: &Timeouts,
         fixtures: &BTreeMap<String, Vec<Value>>,
     ) -> OperationResult {
-        let t = |own: Option<crate::suite::Dur>, inherited: Option<crate::suite::Dur>| {
-            own.or(inherited).map_or(Duration::from_secs(30), |d| d.0)
+        let t = |own: &Option<GoDuration>, inherited: &Option<GoDuration>| {
+            own.as_ref()
+                .or(inherited.as_ref())
+                .and_then(GoDuration::to_std)
+                .unwrap_or(Duration::from_secs(30))
         };
         match op {
             Operation::Apply(a) => {
-                self.apply(a, state, t(a.timeout, timeouts.apply), fixtures)
+                self.apply(a, state, t(&a.timeout, &timeouts.apply), fixtures)
                     .await
             }
-            Operation::Delete(d) => self.delete(d, state, t(d.timeout, timeouts.delete)).await,
-            Operation::Assert(a) => self.assert(a, state, t(a.timeout, timeouts.assert)).await,
-            Operation::Absent(a) => self.absent(a, state, t(a.timeout, timeouts.assert)).await,
-            Operation::Metrics(m) => self.metrics(m, state, t(m.timeout, timeouts.assert)).await,
+            Operation::Delete(d) => self.delete(d, state, t(&d.timeout, &timeouts.delete)).await,
+            Operation::Assert(a) => self.assert(a, state, t(&a.timeout, &timeouts.assert)).await,
+            Operation::Absent(a) => self.absent(a, state, t(&a.timeout, &timeouts.assert)).await,
+            Operation::Metrics(m) => {
+                self.metrics(m, state, t(&m.timeout, &timeouts.assert))
+                    .await
+            }
             Operation::Traffic(tr) => {
-                self.traffic(tr, state, t(tr.timeout, timeouts.traffic))
+                self.traffic(tr, state, t(&tr.timeout, &timeouts.traffic))
                     .await
             }
             Operation::Distribution(d) => {
-                self.distribution(d, state, t(d.timeout, timeouts.distribution))
+                self.distribution(d, state, t(&d.timeout, &timeouts.distribution))
                     .await
             }
             Operation::Custom(c) => {
-                self.custom(c, state, t(c.timeout, timeouts.custom), timeouts)
+                self.custom(c, state, t(&c.timeout, &timeouts.custom), timeouts)
                     .await
             }
             Operation::Sleep(s) => {
                 let started = Instant::now();
-                tokio::time::sleep(s.duration.0).await;
+                tokio::time::sleep(s.duration.to_std().unwrap_or_default()).await;
                 op_result(
                     "sleep",
                     started,
@@ -1093,7 +1100,7 @@ impl Runner {
         to: &str,
         method: &str,
         headers: &BTreeMap<String, String>,
-        rt: Option<crate::suite::Dur>,
+        rt: Option<&GoDuration>,
     ) -> TrafficRequest {
         let mut req = TrafficRequest::get(ns, subst_str(from, ns), subst_str(to, ns));
         req.method = method.to_string();
@@ -1101,7 +1108,9 @@ impl Runner {
             .iter()
             .map(|(k, v)| (k.clone(), subst_str(v, ns)))
             .collect();
-        req.timeout = rt.map_or(Duration::from_secs(2), |d| d.0);
+        req.timeout = rt
+            .and_then(GoDuration::to_std)
+            .unwrap_or(Duration::from_secs(2));
         req
     }
 
@@ -1119,7 +1128,7 @@ impl Runner {
             &t.to,
             &t.method,
             &t.headers,
-            t.request_timeout,
+            t.request_timeout.as_ref(),
         );
         let denied: Vec<DenialClass> = t.denied_when.clone().unwrap_or_else(|| {
             if is_udp(&req.url) {
@@ -1227,7 +1236,7 @@ impl Runner {
             &d.to,
             &d.method,
             &d.headers,
-            d.request_timeout,
+            d.request_timeout.as_ref(),
         );
         let total_w: u64 = d.weights.values().sum();
         let positive: Vec<(&String, f64)> = d
@@ -1409,7 +1418,7 @@ impl Runner {
         let ctx = CheckContext {
             runner: self,
             namespace: &state.namespace,
-            timeouts: *timeouts,
+            timeouts: timeouts.clone(),
         };
         let args = substitute(&c.args, &state.namespace);
         match tokio::time::timeout(timeout, check.check(&ctx, &args)).await {

@@ -18,10 +18,11 @@
 //!     - traffic: {from: app-a, to: "http://app-b:9091/echo", expect: denied}
 //! ```
 //!
-//! Unknown keys are errors (kuttl #278). Durations are strings like `500ms`, `5s`, `1m`.
+//! Unknown keys are errors (kuttl #278). Durations are Go duration strings ([`GoDuration`]) like `500ms`, `5s`, `1m` or `1h30m`;
+//! a negative one is an invalid suite.
 //! `<NAMESPACE>` and `$NAMESPACE` in manifests, URLs and sources are replaced by the test's
 //! namespace. Timeouts inherit operation → step → test → suite → built-in defaults
-//! ([`Timeouts::BUILT_IN`]).
+//! ([`Timeouts::built_in`]).
 //!
 //! With the `schema` feature, `Suite::json_schema` gives a JSON Schema for editors (checked in
 //! as `smi-assert/schema/suite.schema.json`).
@@ -29,133 +30,84 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use smps_model::GoDuration;
 
 use crate::backend::ObjectRef;
 use crate::input::ReadError;
 pub use crate::input::{DEFAULT_MAX_FILE_BYTES, InputSize};
 use crate::matcher::{ListMode, ListModes};
 
-/// A duration written as `250ms`, `5s`, `1.5s` or `2m`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct Dur(pub Duration);
-
-impl fmt::Display for Dur {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = self.0.as_millis();
-        if ms % 1000 == 0 {
-            write!(f, "{}s", ms / 1000)
-        } else {
-            write!(f, "{ms}ms")
-        }
-    }
-}
-
-impl FromStr for Dur {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let t = s.trim();
-        let split = t
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(t.len());
-        let (num, unit) = t.split_at(split);
-        let n: f64 = num
-            .parse()
-            .map_err(|_| format!("`{s}` is not a duration (e.g. 500ms, 5s, 1m)"))?;
-        let secs = match unit {
-            "ms" => n / 1000.0,
-            "s" => n,
-            "m" => n * 60.0,
-            "h" => n * 3600.0,
-            _ => return Err(format!("`{s}` has no unit (ms, s, m or h)")),
-        };
-        Duration::try_from_secs_f64(secs)
-            .map(Dur)
-            .map_err(|e| format!("`{s}` is out of range: {e}"))
-    }
-}
-
-impl Serialize for Dur {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Dur {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-#[cfg(feature = "schema")]
-impl schemars::JsonSchema for Dur {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Duration".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "type": "string",
-            "pattern": "^[0-9.]+(ms|s|m|h)$",
-            "description": "a duration such as 500ms, 5s or 1m"
-        })
-    }
-}
-
 /// Timeouts per operation type; unset fields inherit from the enclosing level.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Timeouts {
     /// For `apply`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub apply: Option<Dur>,
+    pub apply: Option<GoDuration>,
     /// For `delete`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delete: Option<Dur>,
+    pub delete: Option<GoDuration>,
     /// For `assert`, `absent` and `metrics`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assert: Option<Dur>,
+    pub assert: Option<GoDuration>,
     /// For `traffic` convergence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub traffic: Option<Dur>,
+    pub traffic: Option<GoDuration>,
     /// For one `distribution` attempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub distribution: Option<Dur>,
+    pub distribution: Option<GoDuration>,
     /// For `custom`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<Dur>,
+    pub custom: Option<GoDuration>,
 }
 
 impl Timeouts {
     /// Built-in defaults: apply 5 s, delete 15 s, assert 30 s, traffic 30 s, distribution 60 s,
     /// custom 30 s.
-    pub const BUILT_IN: Timeouts = Timeouts {
-        apply: Some(Dur(Duration::from_secs(5))),
-        delete: Some(Dur(Duration::from_secs(15))),
-        assert: Some(Dur(Duration::from_secs(30))),
-        traffic: Some(Dur(Duration::from_secs(30))),
-        distribution: Some(Dur(Duration::from_secs(60))),
-        custom: Some(Dur(Duration::from_secs(30))),
-    };
+    #[must_use]
+    pub fn built_in() -> Timeouts {
+        let secs = |s: i64| Some(GoDuration::from_nanos(s * 1_000_000_000));
+        Timeouts {
+            apply: secs(5),
+            delete: secs(15),
+            assert: secs(30),
+            traffic: secs(30),
+            distribution: secs(60),
+            custom: secs(30),
+        }
+    }
 
     /// `self` with unset fields taken from `parent`.
     #[must_use]
     pub fn inherit(&self, parent: &Timeouts) -> Timeouts {
+        let pick = |own: &Option<GoDuration>, up: &Option<GoDuration>| own.clone().or(up.clone());
         Timeouts {
-            apply: self.apply.or(parent.apply),
-            delete: self.delete.or(parent.delete),
-            assert: self.assert.or(parent.assert),
-            traffic: self.traffic.or(parent.traffic),
-            distribution: self.distribution.or(parent.distribution),
-            custom: self.custom.or(parent.custom),
+            apply: pick(&self.apply, &parent.apply),
+            delete: pick(&self.delete, &parent.delete),
+            assert: pick(&self.assert, &parent.assert),
+            traffic: pick(&self.traffic, &parent.traffic),
+            distribution: pick(&self.distribution, &parent.distribution),
+            custom: pick(&self.custom, &parent.custom),
         }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&'static str, &GoDuration)> {
+        [
+            ("apply", &self.apply),
+            ("delete", &self.delete),
+            ("assert", &self.assert),
+            ("traffic", &self.traffic),
+            ("distribution", &self.distribution),
+            ("custom", &self.custom),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|d| (k, d)))
     }
 }
 
@@ -351,6 +303,32 @@ impl Operation {
             Self::Sleep(_) => "sleep",
         }
     }
+
+    /// The durations the operation sets, by YAML key.
+    fn durations(&self) -> Vec<(&'static str, &GoDuration)> {
+        let set: Vec<(&'static str, &Option<GoDuration>)> = match self {
+            Self::Apply(a) => vec![("timeout", &a.timeout)],
+            Self::Delete(d) => vec![("timeout", &d.timeout)],
+            Self::Assert(a) => vec![("timeout", &a.timeout)],
+            Self::Absent(a) => vec![("timeout", &a.timeout)],
+            Self::Traffic(t) => vec![
+                ("requestTimeout", &t.request_timeout),
+                ("timeout", &t.timeout),
+            ],
+            Self::Distribution(d) => {
+                vec![
+                    ("requestTimeout", &d.request_timeout),
+                    ("timeout", &d.timeout),
+                ]
+            }
+            Self::Metrics(m) => vec![("maxLatency", &m.max_latency), ("timeout", &m.timeout)],
+            Self::Custom(c) => vec![("timeout", &c.timeout)],
+            Self::Sleep(s) => return vec![("duration", &s.duration)],
+        };
+        set.into_iter()
+            .filter_map(|(k, d)| d.as_ref().map(|d| (k, d)))
+            .collect()
+    }
 }
 
 /// `apply`.
@@ -370,7 +348,7 @@ pub struct ApplyOp {
     pub validate: bool,
     /// Timeout override.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<Dur>,
+    pub timeout: Option<GoDuration>,
 }
 
 fn yes() -> bool {
@@ -387,7 +365,7 @@ pub struct DeleteOp {
     pub objects: Vec<ObjectRef>,
     /// Timeout override.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<Dur>,
+    pub timeout: Option<GoDuration>,
 }
 
 /// `assert`.
@@ -407,7 +385,7 @@ pub struct AssertOp {
     pub list_modes: BTreeMap<String, ListMode>,
     /// Timeout override.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<Dur>,
+    pub timeout: Option<GoDuration>,
 }
 
 impl AssertOp {
@@ -442,7 +420,7 @@ pub struct AbsentOp {
     pub object: Value,
     /// Timeout override.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<Dur>,
+    pub timeout: Option<GoDuration>,
 }
 
 /// Expected result of traffic.
@@ -537,10 +515,10 @@ pub struct TrafficOp {
     pub served_by: Option<String>,
     /// Per-request timeout (default 2s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_timeout: Option<Dur>,
+    pub request_timeout: Option<GoDuration>,
     /// Convergence timeout T (inherits `timeouts.traffic`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<Dur>,
+    pub timeout: Option<GoDuration>,
 }
 
 fn get() -> String {
@@ -600,10 +578,10 @@ pub struct DistributionOp {
     pub attempts: u32,
     /// Per-request timeout (default 2s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_timeout: Option<Dur>,
+    pub request_timeout: Option<GoDuration>,
     /// Timeout of one attempt (inherits `timeouts.distribution`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<Dur>,
+    pub timeout: Option<GoDuration>,
 }
 
 fn four_hundred() -> u32 {
@@ -680,13 +658,13 @@ pub struct MetricsOp {
     pub failure_count: Option<CountRange>,
     /// Upper bound of `p99_response_latency`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_latency: Option<Dur>,
+    pub max_latency: Option<GoDuration>,
     /// API version read (default `metrics.smi-spec.io/v1alpha1`).
     #[serde(default = "metrics_api_version")]
     pub api_version: String,
     /// Timeout override (inherits `timeouts.assert`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<Dur>,
+    pub timeout: Option<GoDuration>,
 }
 
 fn metrics_api_version() -> String {
@@ -844,7 +822,7 @@ pub struct CustomOp {
     pub args: Value,
     /// Timeout override.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<Dur>,
+    pub timeout: Option<GoDuration>,
 }
 
 /// `sleep`.
@@ -854,7 +832,7 @@ pub struct CustomOp {
 #[non_exhaustive]
 pub struct SleepOp {
     /// How long.
-    pub duration: Dur,
+    pub duration: GoDuration,
 }
 
 /// Errors loading or checking a suite.
@@ -1010,8 +988,26 @@ impl Suite {
     /// [`Error::Invalid`] naming the location.
     pub fn check(&self) -> Result<(), Error> {
         let invalid = |location: String, message: String| Err(Error::Invalid { location, message });
+        let negative = |d: &GoDuration| d.is_negative();
+        if let Some((k, d)) = self.timeouts.iter().find(|(_, d)| negative(d)) {
+            return invalid(
+                format!("{}/timeouts/{k}", self.name),
+                format!("duration {d} is negative"),
+            );
+        }
         let mut names = std::collections::BTreeSet::new();
         for t in &self.tests {
+            let step_timeouts = t.steps.iter().map(|s| (s.name.as_str(), &s.timeouts));
+            for (at, timeouts) in
+                std::iter::once((t.name.as_str(), &t.timeouts)).chain(step_timeouts)
+            {
+                if let Some((k, d)) = timeouts.iter().find(|(_, d)| negative(d)) {
+                    return invalid(
+                        format!("{}/{at}/timeouts/{k}", t.name),
+                        format!("duration {d} is negative"),
+                    );
+                }
+            }
             if t.name.is_empty() {
                 return invalid(self.name.clone(), "a test has no name".into());
             }
@@ -1038,6 +1034,9 @@ impl Suite {
                 .chain(t.finally.iter().map(|o| ("finally", o)));
             for (i, (step, op)) in all.enumerate() {
                 let loc = format!("{}/{step}/{i}:{}", t.name, op.kind());
+                if let Some((k, d)) = op.durations().into_iter().find(|(_, d)| negative(d)) {
+                    return invalid(loc, format!("{k}: duration {d} is negative"));
+                }
                 match op {
                     Operation::Apply(a) => {
                         if let Some(fx) = &a.fixture
@@ -1281,7 +1280,8 @@ impl Operation {
     #[must_use]
     pub fn sleep(duration: Duration) -> Self {
         Self::Sleep(SleepOp {
-            duration: Dur(duration),
+            duration: GoDuration::from_std(duration)
+                .unwrap_or_else(|_| GoDuration::from_nanos(i64::MAX)),
         })
     }
 }
@@ -1291,13 +1291,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_parse_and_print() {
-        assert_eq!("500ms".parse::<Dur>(), Ok(Dur(Duration::from_millis(500))));
-        assert_eq!("1.5s".parse::<Dur>(), Ok(Dur(Duration::from_millis(1500))));
-        assert_eq!("2m".parse::<Dur>(), Ok(Dur(Duration::from_secs(120))));
-        assert!("5".parse::<Dur>().is_err());
-        assert!("fast".parse::<Dur>().is_err());
-        assert_eq!(Dur(Duration::from_millis(1500)).to_string(), "1500ms");
+    fn durations_take_go_syntax_like_the_rest_of_the_family() {
+        // Regression (issue 13): `1h30m` was rejected here while the CLI's other commands
+        // accept it.
+        let s = Suite::from_yaml(
+            "name: s\ntimeouts: {traffic: 1h30m, assert: 1.5s}\ntests:\n- name: t\n  steps:\n  - name: a\n    operations:\n    - sleep: {duration: 250ms}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            s.timeouts.traffic.unwrap().to_std(),
+            Some(Duration::from_secs(5400))
+        );
+        assert_eq!(
+            s.timeouts.assert.unwrap().to_std(),
+            Some(Duration::from_millis(1500))
+        );
+        assert!(Suite::from_yaml("name: s\ntimeouts: {traffic: '5'}\ntests: []\n").is_err());
+    }
+
+    #[test]
+    fn negative_durations_make_a_suite_invalid() {
+        let e = Suite::from_yaml(
+            "name: s\ntests:\n- name: t\n  steps:\n  - name: a\n    operations:\n    - sleep: {duration: -1s}\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("negative"), "{e}");
+        let e = Suite::from_yaml("name: s\ntimeouts: {apply: -5s}\ntests: []\n").unwrap_err();
+        assert!(e.to_string().contains("negative"), "{e}");
     }
 
     #[test]

@@ -17,10 +17,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use smi_assert::GoDuration;
 use smi_assert::backend::loopback::{Fault, LoopbackConfig, LoopbackMesh};
 use smi_assert::features::{Implementation, Profile};
 use smi_assert::runner::{Runner, RunnerBuilder};
-use smi_assert::suite::{Dur, Timeouts};
+use smi_assert::suite::Timeouts;
 
 /// Path of a test fixture.
 pub(crate) fn fixture(rel: &str) -> PathBuf {
@@ -41,9 +42,9 @@ pub(crate) async fn mesh_with(faults: &[Fault]) -> Arc<LoopbackMesh> {
 /// Short timeouts: the loopback mesh converges instantly.
 pub(crate) fn short_timeouts() -> Timeouts {
     let mut t = Timeouts::default();
-    t.traffic = Some(Dur(Duration::from_secs(1)));
-    t.assert = Some(Dur(Duration::from_millis(600)));
-    t.delete = Some(Dur(Duration::from_secs(2)));
+    t.traffic = Some(GoDuration::parse("1s").unwrap());
+    t.assert = Some(GoDuration::parse("600ms").unwrap());
+    t.delete = Some(GoDuration::parse("2s").unwrap());
     t
 }
 

@@ -1498,8 +1498,8 @@ async fn the_bundled_suite_runs_on_a_real_cluster_without_infrastructure_errors(
     .namespace_prefix("smi-assert-it-")
     // Deployments pull images; every request costs several API calls.
     .timeouts(crate::suite::Timeouts {
-        assert: Some(crate::suite::Dur(Duration::from_secs(180))),
-        distribution: Some(crate::suite::Dur(Duration::from_secs(600))),
+        assert: Some(crate::GoDuration::from_std(Duration::from_secs(180)).unwrap()),
+        distribution: Some(crate::GoDuration::from_std(Duration::from_secs(600)).unwrap()),
         ..crate::suite::Timeouts::default()
     });
     // Sidecar injection of the mesh under test, e.g. `istio-injection=enabled`.
