@@ -78,7 +78,7 @@ async fn main() -> anyhow::Result<()> {
     let mut timeouts = Timeouts::default();
     timeouts.traffic = Some(traffic);
     timeouts.assert = Some("5s".parse()?);
-    let runner = Runner::builder(mesh.clone(), mesh.clone())
+    let runner = Runner::builder(mesh.clone())
         .implementation(implementation)
         .timeouts(timeouts)
         .mode(if mode.is_empty() {

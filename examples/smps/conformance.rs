@@ -139,7 +139,7 @@ async fn loopback(args: &Args, suite: &Suite) -> Result<Report, Failure> {
         let names: Vec<&str> = args.faults.iter().map(|f| f.as_str()).collect();
         format!("faults: {}", names.join(","))
     };
-    let builder = Runner::builder(mesh.clone(), mesh.clone())
+    let builder = Runner::builder(mesh.clone())
         .implementation(implementation)
         .timeouts(timeouts)
         .mode(mode);

@@ -26,6 +26,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 use smps_model::GoDuration;
 
+use crate::Result;
 use crate::backend::{
     ClusterBackend, ObjectRef, Outcome, RequestRecord, TrafficBackend, TrafficRequest,
 };
@@ -40,26 +41,6 @@ use crate::suite::{
 use crate::validate::Validator;
 
 mod metrics;
-
-/// Errors that stop a run before it starts.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The suite is inconsistent.
-    #[error("failed to start the run: the suite is invalid")]
-    InvalidSuite {
-        /// The cause.
-        #[source]
-        source: crate::suite::Error,
-    },
-    /// The manifest validator could not be built.
-    #[error("failed to build the manifest validator")]
-    Validator {
-        /// The cause.
-        #[source]
-        source: crate::validate::Error,
-    },
-}
 
 /// What a [`CustomCheck`] concluded.
 #[derive(Debug, Clone, PartialEq)]
@@ -171,7 +152,7 @@ pub trait CustomCheck: Send + Sync + fmt::Debug {
     async fn check(&self, ctx: &CheckContext<'_>, args: &Value) -> CheckOutcome;
 }
 
-/// Runs suites. Build with [`Runner::builder`].
+/// Runs suites. Build with [`Runner::builder`] (one mesh) or [`Runner::with_backends`].
 #[derive(Debug)]
 pub struct Runner {
     cluster: Arc<dyn ClusterBackend>,
@@ -261,14 +242,15 @@ impl RunnerBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Validator`] if the bundled CRDs do not compile.
-    pub fn build(self) -> Result<Runner, Error> {
+    /// [`Error::ParseCrd`](crate::Error::ParseCrd) or
+    /// [`Error::CompileSchema`](crate::Error::CompileSchema) if the bundled CRDs are corrupt.
+    pub fn build(self) -> Result<Runner> {
         Ok(Runner {
             cluster: self.cluster,
             traffic: self.traffic,
             implementation: self.implementation,
             customs: self.customs,
-            validator: Validator::new().map_err(|source| Error::Validator { source })?,
+            validator: Validator::new()?,
             poll: self.poll,
             prefix: self.prefix,
             labels: self.labels,
@@ -394,8 +376,42 @@ fn describe(req: &TrafficRequest) -> String {
 }
 
 impl Runner {
-    /// A builder with the given backends (for the loopback mesh, pass the same mesh twice).
-    pub fn builder(
+    /// A builder for a mesh that is both the cluster and the traffic backend, such as the
+    /// loopback mesh (`LoopbackMesh`, `loopback` feature) or any type of yours that implements
+    /// both traits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "loopback")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use smi_assert::{LoopbackConfig, LoopbackMesh, Runner, Suite};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+    ///
+    /// let mesh = Arc::new(LoopbackMesh::start(LoopbackConfig::default()).await?);
+    /// let runner = Runner::builder(mesh.clone()).build()?;
+    /// let report = runner.run(&Suite::builder("empty").build()?).await?;
+    /// assert!(report.tests.is_empty());
+    /// mesh.shutdown();
+    /// # Ok::<(), smi_assert::Error>(()) })?;
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "loopback"))]
+    /// # fn main() {}
+    /// ```
+    pub fn builder<M>(mesh: Arc<M>) -> RunnerBuilder
+    where
+        M: ClusterBackend + TrafficBackend + 'static,
+    {
+        Self::with_backends(mesh.clone(), mesh)
+    }
+
+    /// A builder with separate backends: objects go to `cluster`, requests through `traffic`
+    /// (e.g. `KubeCluster` and `KubeTraffic` of the `kube` feature, or an
+    /// [`InMemoryCluster`](crate::backend::memory::InMemoryCluster) with a traffic backend of
+    /// yours).
+    pub fn with_backends(
         cluster: Arc<dyn ClusterBackend>,
         traffic: Arc<dyn TrafficBackend>,
     ) -> RunnerBuilder {
@@ -417,12 +433,10 @@ impl Runner {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidSuite`] if the suite fails [`Suite::check`]. Failures of the implementation
+    /// [`Error::InvalidSuite`](crate::Error::InvalidSuite) if the suite fails [`Suite::check`]. Failures of the implementation
     /// are results in the report, not errors.
-    pub async fn run(&self, suite: &Suite) -> Result<Report, Error> {
-        suite
-            .check()
-            .map_err(|source| Error::InvalidSuite { source })?;
+    pub async fn run(&self, suite: &Suite) -> Result<Report> {
+        suite.check()?;
         let started = Instant::now();
         let date = crate::report::whole_seconds(SystemTime::now());
         let mut results = Vec::with_capacity(suite.tests.len());
@@ -763,11 +777,7 @@ impl Runner {
 
     /// Candidates for a (partial) expected object: the named object, or all of its kind filtered
     /// by labels.
-    async fn candidates(
-        &self,
-        expected: &Value,
-        ns: &str,
-    ) -> Result<Vec<Value>, crate::backend::Error> {
+    async fn candidates(&self, expected: &Value, ns: &str) -> Result<Vec<Value>, crate::Error> {
         let mut r = ObjectRef::of(expected);
         let cluster_scoped = matches!(r.kind.as_str(), "CustomResourceDefinition" | "Namespace");
         if r.namespace.is_none() && !cluster_scoped {
@@ -907,7 +917,7 @@ impl Runner {
         name: Option<&str>,
         edge: Option<&crate::suite::MetricsEdge>,
         peer_ns: Option<&str>,
-    ) -> Result<Option<Vec<Value>>, crate::backend::Error> {
+    ) -> Result<Option<Vec<Value>>, crate::Error> {
         let kind = m.resource.kind.as_str();
         let get = |name: String| {
             ObjectRef::new(m.api_version.clone(), kind, res_ns.map(String::from), name)

@@ -37,9 +37,11 @@ use serde_json::Value;
 use smps_model::GoDuration;
 
 use crate::backend::ObjectRef;
+use crate::error::YamlError;
 use crate::input::ReadError;
 pub use crate::input::{DEFAULT_MAX_FILE_BYTES, InputSize};
 use crate::matcher::{ListMode, ListModes};
+use crate::{Error, Result};
 
 /// Timeouts per operation type; unset fields inherit from the enclosing level.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -227,7 +229,7 @@ struct OpRepr {
 
 impl TryFrom<OpRepr> for Operation {
     type Error = String;
-    fn try_from(r: OpRepr) -> Result<Self, String> {
+    fn try_from(r: OpRepr) -> std::result::Result<Self, String> {
         let mut ops: Vec<Operation> = Vec::new();
         ops.extend(r.apply.map(Operation::Apply));
         ops.extend(r.delete.map(Operation::Delete));
@@ -835,59 +837,6 @@ pub struct SleepOp {
     pub duration: GoDuration,
 }
 
-/// Errors loading or checking a suite.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// Reading a file failed.
-    #[error("failed to read {path}")]
-    Read {
-        /// The file.
-        path: String,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The file is larger than the limit ([`DEFAULT_MAX_FILE_BYTES`] or the one given to
-    /// [`Suite::from_file_with_limit`]).
-    #[error("failed to read {path}: it holds {size}, over the limit of {limit} bytes")]
-    TooLarge {
-        /// The file.
-        path: String,
-        /// Its size (the real size of a regular file; a lower bound for a stream).
-        size: InputSize,
-        /// The limit.
-        limit: u64,
-    },
-    /// The file is not UTF-8 text.
-    #[error("failed to read {path}: not UTF-8 text (invalid byte at line {line}, column {column})")]
-    NotUtf8 {
-        /// The file.
-        path: String,
-        /// 1-based line of the first invalid byte.
-        line: usize,
-        /// 1-based column (in characters) of the first invalid byte.
-        column: usize,
-    },
-    /// The YAML is malformed or does not fit the suite format.
-    #[error("failed to parse suite {origin}")]
-    Parse {
-        /// File name or `<string>`.
-        origin: String,
-        /// The cause (with line and column).
-        #[source]
-        source: serde_yaml::Error,
-    },
-    /// The suite is well-formed but inconsistent.
-    #[error("invalid suite at {location}: {message}")]
-    Invalid {
-        /// `test/step/operation` path.
-        location: String,
-        /// What is wrong.
-        message: String,
-    },
-}
-
 impl Suite {
     /// A builder.
     pub fn builder(name: impl Into<String>) -> SuiteBuilder {
@@ -903,16 +852,16 @@ impl Suite {
     ///
     /// # Errors
     ///
-    /// [`Error::Parse`] with line/column for malformed YAML or unknown keys; [`Error::Invalid`]
+    /// [`Error::ParseSuite`] with line/column for malformed YAML or unknown keys; [`Error::InvalidSuite`]
     /// for inconsistencies.
-    pub fn from_yaml(text: &str) -> Result<Self, Error> {
+    pub fn from_yaml(text: &str) -> Result<Self> {
         Self::from_yaml_named(text, "<string>")
     }
 
-    fn from_yaml_named(text: &str, origin: &str) -> Result<Self, Error> {
-        let suite: Suite = serde_yaml::from_str(text).map_err(|source| Error::Parse {
+    fn from_yaml_named(text: &str, origin: &str) -> Result<Self> {
+        let suite: Suite = serde_yaml::from_str(text).map_err(|e| Error::ParseSuite {
             origin: origin.to_string(),
-            source,
+            source: YamlError::new(e),
         })?;
         suite.check()?;
         Ok(suite)
@@ -923,7 +872,7 @@ impl Suite {
     /// # Errors
     ///
     /// As [`Suite::from_file_with_limit`].
-    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         Self::from_file_with_limit(path, DEFAULT_MAX_FILE_BYTES)
     }
 
@@ -932,20 +881,20 @@ impl Suite {
     ///
     /// # Errors
     ///
-    /// As [`Suite::from_yaml`], plus [`Error::Read`], [`Error::TooLarge`] (with the file's
+    /// As [`Suite::from_yaml`], plus [`Error::ReadFile`], [`Error::TooLarge`] (with the file's
     /// size) and [`Error::NotUtf8`] (with the line and column of the first invalid byte).
     ///
     /// # Examples
     ///
     /// ```no_run
     /// let suite = smi_assert::suite::Suite::from_file_with_limit("suite.yaml", 1 << 20)?;
-    /// # Ok::<(), smi_assert::suite::Error>(())
+    /// # Ok::<(), smi_assert::Error>(())
     /// ```
-    pub fn from_file_with_limit(path: impl AsRef<Path>, max_bytes: u64) -> Result<Self, Error> {
+    pub fn from_file_with_limit(path: impl AsRef<Path>, max_bytes: u64) -> Result<Self> {
         let p = path.as_ref();
-        let path = p.display().to_string();
+        let path = p.to_path_buf();
         let text = crate::input::read_text(p, max_bytes).map_err(|e| match e {
-            ReadError::Io(source) => Error::Read {
+            ReadError::Io(source) => Error::ReadFile {
                 path: path.clone(),
                 source,
             },
@@ -960,16 +909,19 @@ impl Suite {
                 column,
             },
         })?;
-        Self::from_yaml_named(&text, &path)
+        Self::from_yaml_named(&text, &p.display().to_string())
     }
 
     /// Serialises to YAML.
     ///
     /// # Errors
     ///
-    /// Only if a manifest cannot be represented in YAML (not expected for JSON values).
-    pub fn to_yaml(&self) -> Result<String, serde_yaml::Error> {
-        serde_yaml::to_string(self)
+    /// [`Error::WriteSuite`] only if a manifest cannot be represented in YAML (not expected for JSON
+    /// values).
+    pub fn to_yaml(&self) -> Result<String> {
+        serde_yaml::to_string(self).map_err(|e| Error::WriteSuite {
+            source: YamlError::new(e),
+        })
     }
 
     /// The JSON Schema of the suite format.
@@ -985,9 +937,10 @@ impl Suite {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] naming the location.
-    pub fn check(&self) -> Result<(), Error> {
-        let invalid = |location: String, message: String| Err(Error::Invalid { location, message });
+    /// [`Error::InvalidSuite`] naming the location.
+    pub fn check(&self) -> Result<()> {
+        let invalid =
+            |location: String, message: String| Err(Error::InvalidSuite { location, message });
         let negative = |d: &GoDuration| d.is_negative();
         if let Some((k, d)) = self.timeouts.iter().find(|(_, d)| negative(d)) {
             return invalid(
@@ -1145,8 +1098,8 @@ impl SuiteBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] as [`Suite::check`].
-    pub fn build(self) -> Result<Suite, Error> {
+    /// [`Error::InvalidSuite`] as [`Suite::check`].
+    pub fn build(self) -> Result<Suite> {
         self.suite.check()?;
         Ok(self.suite)
     }

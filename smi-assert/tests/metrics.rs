@@ -5,16 +5,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use smi_assert::GoDuration;
 use smi_assert::backend::loopback::LoopbackMesh;
-use smi_assert::backend::{
-    ClusterBackend, Error, ObjectRef, Outcome, TrafficBackend, TrafficRequest,
-};
+use smi_assert::backend::{ClusterBackend, ObjectRef, Outcome, TrafficBackend, TrafficRequest};
 use smi_assert::report::{Status, TestResult};
 use smi_assert::suite::{
     CountRange, EdgeDirection, Expect, MetricsEdge, MetricsOp, MetricsResource, Operation, Suite,
     Test, TrafficOp,
 };
+use smi_assert::{Error, GoDuration};
 
 use crate::{access_app, mesh_with, runner, tcp_policy};
 
@@ -207,7 +205,7 @@ async fn the_metrics_api_is_read_only_and_answers_only_what_it_serves() {
         ))
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::Read { .. }), "{e:?}");
+    assert!(matches!(e, Error::ReadObject { .. }), "{e:?}");
     let deployments = mesh.list(V1ALPHA1, "Deployment", Some("ro")).await.unwrap();
     let mut names: Vec<&str> = deployments
         .iter()

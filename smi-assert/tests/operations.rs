@@ -601,7 +601,7 @@ async fn precondition_failures_are_errors_and_unsupported_features_are_skipped()
         )
         .build()
         .unwrap();
-    let report = Runner::builder(mesh.clone(), mesh.clone())
+    let report = Runner::builder(mesh.clone())
         .build()
         .unwrap()
         .run(&suite)

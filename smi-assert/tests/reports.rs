@@ -30,7 +30,7 @@ async fn sample() -> Report {
         .test(Test::builder("headers").feature("specs.http-route-headers").step("s", vec![]).build())
         .build()
         .unwrap();
-    Runner::builder(mesh.clone(), mesh.clone())
+    Runner::builder(mesh.clone())
         .implementation(Implementation::new("org", "mesh", "1.2.3"))
         .timeouts(short_timeouts())
         .build()

@@ -50,7 +50,7 @@ pub(crate) fn short_timeouts() -> Timeouts {
 
 /// A runner builder on a mesh, declaring every extended feature.
 pub(crate) fn runner(mesh: &Arc<LoopbackMesh>) -> RunnerBuilder {
-    Runner::builder(mesh.clone(), mesh.clone())
+    Runner::builder(mesh.clone())
         .implementation(
             Implementation::new("test", "loopback", "0").supports_all_extended(&Profile::ALL),
         )

@@ -43,7 +43,7 @@ pub(super) async fn run(args: &Args, suite: &Suite) -> Result<Report, Failure> {
         Some(GoDuration::from_std(Duration::from_secs(180)).map_err(anyhow::Error::from)?);
     timeouts.distribution =
         Some(GoDuration::from_std(Duration::from_secs(600)).map_err(anyhow::Error::from)?);
-    let mut builder = Runner::builder(
+    let mut builder = Runner::with_backends(
         Arc::new(KubeCluster::new(client.clone())),
         Arc::new(KubeTraffic::new(client)),
     )

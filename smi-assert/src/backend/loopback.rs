@@ -880,7 +880,7 @@ impl LoopbackMesh {
     pub fn app_metrics(&self, namespace: &str, workload: &str) -> Result<Value, Error> {
         let w = self
             .source_workload(namespace, workload)
-            .ok_or_else(|| Error::Read {
+            .ok_or_else(|| Error::ReadObject {
                 object: format!("workload {namespace}/{workload}"),
                 reason: "no such running workload".into(),
             })?;
@@ -1317,7 +1317,7 @@ impl LoopbackMesh {
         match metrics::ResourceKind::parse(kind) {
             Some(k) => Ok(Some(k)),
             None if EMPTY_METRICS_KINDS.contains(&kind) => Ok(None),
-            None => Err(Error::Read {
+            None => Err(Error::ReadObject {
                 object: what.to_string(),
                 reason: format!(
                     "metrics.smi-spec.io is read by the kind of the measured resource: {METRICS_KINDS}"

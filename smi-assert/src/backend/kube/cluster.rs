@@ -268,7 +268,7 @@ impl ClusterBackend for KubeCluster {
     }
 
     async fn get(&self, object: &ObjectRef) -> Result<Option<Value>, Error> {
-        let fail = |reason: String| Error::Read {
+        let fail = |reason: String| Error::ReadObject {
             object: object.to_string(),
             reason,
         };
@@ -310,7 +310,7 @@ impl ClusterBackend for KubeCluster {
             Some(ns) => format!("{kind} list in {ns}"),
             None => format!("{kind} list"),
         };
-        let fail = |reason: String| Error::Read {
+        let fail = |reason: String| Error::ReadObject {
             object: what.clone(),
             reason,
         };
@@ -439,7 +439,7 @@ impl ClusterBackend for KubeCluster {
             .namespaces_api()
             .list(&ListParams::default())
             .await
-            .map_err(|e| Error::Read {
+            .map_err(|e| Error::ReadObject {
                 object: "Namespace list".into(),
                 reason: reason(&e),
             })?;

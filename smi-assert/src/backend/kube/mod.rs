@@ -90,7 +90,7 @@
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
 //! let client = smi_assert::backend::kube::connect(None).await?;
-//! let runner = Runner::builder(
+//! let runner = Runner::with_backends(
 //!     Arc::new(KubeCluster::new(client.clone())),
 //!     Arc::new(KubeTraffic::new(client)),
 //! )
