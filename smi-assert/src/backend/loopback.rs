@@ -480,7 +480,7 @@ struct Inner {
     config: LoopbackConfig,
     workloads: Mutex<Vec<Arc<Workload>>>,
     policy: Mutex<VecDeque<(Instant, Arc<SmiPolicy>)>>,
-    rng: Mutex<u64>,
+    rng: Mutex<fastrand::Rng>,
     client: HttpClient,
     next_id: AtomicU64,
     next_pod: AtomicU64,
@@ -494,18 +494,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Inner {
-    fn random(&self) -> u64 {
-        // SplitMix64.
-        let mut s = lock(&self.rng);
-        *s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = *s;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
+    /// A uniform index below `n` (0 when `n` is 0) from the mesh's seeded generator.
     fn pick(&self, n: usize) -> usize {
-        (self.random() % n.max(1) as u64) as usize
+        lock(&self.rng).usize(..n.max(1))
     }
 
     fn current_policy(&self) -> Arc<SmiPolicy> {
@@ -617,7 +608,7 @@ impl Inner {
         if total <= 0 {
             return root.to_string();
         }
-        let mut r = (self.random() % total.unsigned_abs()) as i64;
+        let mut r = lock(&self.rng).i64(0..total);
         for (s, w) in &eligible {
             if r < *w {
                 return s.clone();
@@ -677,7 +668,7 @@ impl LoopbackMesh {
                 config,
                 workloads: Mutex::new(Vec::new()),
                 policy: Mutex::new(VecDeque::new()),
-                rng: Mutex::new(seed),
+                rng: Mutex::new(fastrand::Rng::with_seed(seed)),
                 client,
                 next_id: AtomicU64::new(1),
                 next_pod: AtomicU64::new(1),
@@ -956,6 +947,9 @@ fn default_method() -> String {
     "GET".into()
 }
 
+/// The outcome class of a transport error, as smps-load classes it: a reset, an aborted
+/// connection and a broken pipe (a write to a connection the peer has closed) are all resets; a
+/// connection closed before a whole response is EOF.
 fn classify(e: &(dyn std::error::Error + 'static)) -> Outcome {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
@@ -966,11 +960,11 @@ fn classify(e: &(dyn std::error::Error + 'static)) -> Outcome {
         }
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
             match io.kind() {
-                std::io::ErrorKind::ConnectionReset => return Outcome::Reset,
+                std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::BrokenPipe => return Outcome::Reset,
                 std::io::ErrorKind::ConnectionRefused => return Outcome::Refused,
-                std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::BrokenPipe => {
-                    return Outcome::Eof;
-                }
+                std::io::ErrorKind::UnexpectedEof => return Outcome::Eof,
                 std::io::ErrorKind::TimedOut => return Outcome::Timeout,
                 _ => {}
             }
@@ -1614,5 +1608,45 @@ mod tests {
             Some(("app-b".into(), "x".into(), 9091))
         );
         assert_eq!(parse_host("app-b.x..svc.cluster.local.:9091", "t"), None);
+    }
+
+    #[test]
+    fn transport_errors_are_classed_as_smps_load_classes_them() {
+        use std::io::{Error as IoError, ErrorKind};
+        // Regression (issue 13): a broken pipe was EOF here and a reset in smps-load.
+        for kind in [
+            ErrorKind::BrokenPipe,
+            ErrorKind::ConnectionReset,
+            ErrorKind::ConnectionAborted,
+        ] {
+            assert_eq!(classify(&IoError::from(kind)), Outcome::Reset, "{kind:?}");
+        }
+        assert_eq!(
+            classify(&IoError::from(ErrorKind::UnexpectedEof)),
+            Outcome::Eof
+        );
+        assert_eq!(
+            classify(&IoError::from(ErrorKind::ConnectionRefused)),
+            Outcome::Refused
+        );
+        assert_eq!(
+            classify(&IoError::from(ErrorKind::TimedOut)),
+            Outcome::Timeout
+        );
+        // Wrapped causes are found through the source chain.
+        #[derive(Debug)]
+        struct Wrapper(IoError);
+        impl std::fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("send failed")
+            }
+        }
+        impl std::error::Error for Wrapper {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let wrapped = Wrapper(IoError::from(ErrorKind::BrokenPipe));
+        assert_eq!(classify(&wrapped), Outcome::Reset);
     }
 }
