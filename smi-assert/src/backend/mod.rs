@@ -16,7 +16,7 @@
 //!   updated with a JSON merge patch (as kuttl does). Objects without `metadata.namespace` land in
 //!   the namespace given by the caller (the runner always sets one).
 //! - "Not found" is not an error: `get` returns `Ok(None)`, `delete` returns `Ok(false)`.
-//! - Errors ([`Error`](crate::Error), the backend variants `Apply`, `ReadObject`, `Delete`,
+//! - Errors ([`Error`], the backend variants `Apply`, `ReadObject`, `Delete`,
 //!   `Namespace`, `Send` and `Start`) mean the backend could not do the operation (infrastructure trouble). They
 //!   are reported as *errors*, never as conformance failures.
 //! - Backends impose no timeouts of their own beyond what a request needs; the runner wraps every

@@ -216,7 +216,7 @@ mod tests {
         let op = MetricsOp::new(MetricsResource::new("Deployment", "b"));
         let mut o = object("1", "1", "2", "ms");
         let now = Timestamp::from_system_time(SystemTime::now()).unwrap();
-        let local = format!("{}", now).replace('Z', "+00:00");
+        let local = now.to_string().replace('Z', "+00:00");
         o["timestamp"] = json!(local);
         o["window"] = json!("1h30m");
         assert!(

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
-use super::lock;
+use super::sync::lock;
 
 /// One end of an edge: a pod of a Deployment in a namespace.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
