@@ -1,12 +1,19 @@
-//! Judging `TrafficMetrics` objects for the `metrics` operation.
+//! The `metrics` operation: reading `TrafficMetrics` through the cluster backend and judging them
+//! (well-formed, fresh, in range).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use smps_model::{GoDuration, Timestamp};
 
+use crate::Result;
+use crate::backend::ObjectRef;
+use crate::report::{OperationResult, Status};
 use crate::smi::Quantity;
 use crate::suite::{CountRange, MetricsEdge, MetricsOp};
+
+use super::Runner;
+use super::support::{Backoff, TestState, op_result, subst_str};
 
 /// How far a timestamp may be in the future (clock skew) or older than its window.
 const SKEW: Duration = Duration::from_secs(300);
@@ -202,6 +209,203 @@ pub(super) fn problems(obj: &Value, op: &MetricsOp, name: Option<&str>) -> Vec<S
         }
     }
     out
+}
+
+impl Runner {
+    /// Reads the candidate TrafficMetrics objects of a `metrics` operation: `Ok(None)` if the
+    /// resource (or, unnamed, any resource of the kind) does not exist.
+    pub(super) async fn read_metrics(
+        &self,
+        m: &MetricsOp,
+        res_ns: Option<&str>,
+        name: Option<&str>,
+        edge: Option<&crate::suite::MetricsEdge>,
+        peer_ns: Option<&str>,
+    ) -> Result<Option<Vec<Value>>, crate::Error> {
+        let kind = m.resource.kind.as_str();
+        let get = |name: String| {
+            ObjectRef::new(m.api_version.clone(), kind, res_ns.map(String::from), name)
+        };
+        let Some(edge) = edge else {
+            return Ok(match name {
+                Some(n) => self
+                    .cluster
+                    .get(&get(n.to_string()))
+                    .await?
+                    .map(|o| vec![o]),
+                None => {
+                    let all = self.cluster.list(&m.api_version, kind, res_ns).await?;
+                    (!all.is_empty()).then_some(all)
+                }
+            });
+        };
+        let names: Vec<String> = match name {
+            Some(n) => vec![n.to_string()],
+            None => self
+                .cluster
+                .list(&m.api_version, kind, res_ns)
+                .await?
+                .iter()
+                .filter_map(|o| resource_name(o).map(String::from))
+                .collect(),
+        };
+        let mut found = false;
+        let mut items = Vec::new();
+        for n in names {
+            if let Some(list) = self.cluster.get(&get(format!("{n}/edges"))).await? {
+                found = true;
+                items.extend(
+                    list["items"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|i| is_edge(i, edge, peer_ns))
+                        .cloned(),
+                );
+            }
+        }
+        Ok(found.then_some(items))
+    }
+
+    pub(super) async fn metrics(
+        &self,
+        m: &MetricsOp,
+        state: &mut TestState,
+        timeout: Duration,
+    ) -> OperationResult {
+        let started = Instant::now();
+        let deadline = started + timeout;
+        let ns = state.namespace.clone();
+        let scoped = |kind: &str, explicit: Option<&String>| {
+            (kind != "Namespace").then(|| subst_str(explicit.map_or(&ns, |n| n), &ns))
+        };
+        let res_ns = scoped(&m.resource.kind, m.resource.namespace.as_ref());
+        let name = m.resource.name.as_deref().map(|n| subst_str(n, &ns));
+        let edge = m.edge.as_ref().map(|e| {
+            let mut e = e.clone();
+            e.resource.name = e.resource.name.as_deref().map(|n| subst_str(n, &ns));
+            e
+        });
+        let peer_ns = m
+            .edge
+            .as_ref()
+            .and_then(|e| scoped(&e.resource.kind, e.resource.namespace.as_ref()));
+        let mut what = match &name {
+            Some(n) => format!("{} {n}", m.resource.kind),
+            None => format!("any {}", m.resource.kind),
+        };
+        if let Some(e) = &edge {
+            what = format!(
+                "{what}, edge {} {} {}",
+                e.direction.as_str(),
+                e.resource.kind,
+                e.resource.name.as_deref().unwrap_or("")
+            );
+        }
+        let mut backoff = Backoff::new(self.poll);
+        let mut polls = 0u32;
+        loop {
+            polls += 1;
+            let read = self
+                .read_metrics(
+                    m,
+                    res_ns.as_deref(),
+                    name.as_deref(),
+                    edge.as_ref(),
+                    peer_ns.as_deref(),
+                )
+                .await;
+            let cands = match read {
+                Ok(c) => c,
+                Err(e) => {
+                    return op_result(
+                        "metrics",
+                        started,
+                        Status::Error,
+                        e.to_string(),
+                        Value::Null,
+                    );
+                }
+            };
+            if cands.is_some() {
+                state.api_versions.insert(m.api_version.clone());
+            }
+            let (passed, message, evidence) = match &cands {
+                None => (false, format!("{what}: not found"), json!({"polls": polls})),
+                Some(items) if m.absent => {
+                    if items.is_empty() {
+                        (true, format!("{what}: not listed"), json!({"polls": polls}))
+                    } else {
+                        (
+                            false,
+                            format!("{what}: still listed"),
+                            json!({"polls": polls, "object": items[0]}),
+                        )
+                    }
+                }
+                Some(items) if items.is_empty() => (
+                    false,
+                    format!("{what}: no such edge is listed"),
+                    json!({"polls": polls}),
+                ),
+                Some(items) => {
+                    let judged: Vec<(Vec<String>, &Value)> = items
+                        .iter()
+                        .map(|o| (problems(o, m, name.as_deref()), o))
+                        .collect();
+                    let best = judged
+                        .iter()
+                        .min_by_key(|(p, _)| p.len())
+                        .map(|(p, o)| (p.clone(), *o));
+                    match best {
+                        Some((p, o)) if p.is_empty() => {
+                            let metric = |n: &str| {
+                                let x = o["metrics"]
+                                    .as_array()
+                                    .into_iter()
+                                    .flatten()
+                                    .find(|x| x["name"] == n);
+                                let part = |k: &str| {
+                                    x.and_then(|x| x[k].as_str()).unwrap_or("").to_string()
+                                };
+                                format!("{} {}", part("value"), part("unit"))
+                                    .trim_end()
+                                    .to_string()
+                            };
+                            (
+                                true,
+                                format!(
+                                    "{what}: success_count {}, failure_count {}, p99 {}",
+                                    metric("success_count"),
+                                    metric("failure_count"),
+                                    metric("p99_response_latency"),
+                                ),
+                                json!({"polls": polls, "object": o}),
+                            )
+                        }
+                        Some((p, o)) => (
+                            false,
+                            format!("{what}: {}", p.join("; ")),
+                            json!({"polls": polls, "problems": p, "object": o}),
+                        ),
+                        None => (false, format!("{what}: nothing to judge"), Value::Null),
+                    }
+                }
+            };
+            if passed {
+                return op_result("metrics", started, Status::Passed, message, evidence);
+            }
+            if !backoff.wait(deadline).await {
+                return op_result(
+                    "metrics",
+                    started,
+                    Status::Failed,
+                    format!("{message} (after {timeout:?})"),
+                    evidence,
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]
