@@ -8,7 +8,8 @@
 //! smps merge FILE...               lossless merge of portable results from several runs
 //! smps chart FILE... -o OUT.svg    latency-by-percentile chart, several results overlaid
 //! smps conformance                 the SMI conformance suite against the loopback mesh
-//!                                  (or a cluster: --cluster, built with --features kube)
+//!                                  (or a cluster: --cluster, built with --features kube;
+//!                                  or your suite: --suite FILE|DIR, YAML or kuttl)
 //! ```
 //!
 //! Run it without installing: `cargo run --release -p examples --example smps -- <command> ...`.
@@ -64,8 +65,8 @@ enum Command {
     Merge(merge::Args),
     /// Draw an SVG latency chart from one or more result files.
     Chart(chart::Args),
-    /// Run the SMI conformance suite against the embedded loopback mesh, or a cluster with
-    /// --cluster (needs a build with --features kube).
+    /// Run the SMI conformance suite (or your own with --suite FILE|DIR) against the embedded
+    /// loopback mesh, or a cluster with --cluster (needs a build with --features kube).
     Conformance(conformance::Args),
 }
 

@@ -59,6 +59,7 @@ pub(super) async fn run(args: &Args, suite: &Suite) -> Result<Report, Failure> {
     for (k, v) in &args.namespace_annotations {
         builder = builder.namespace_annotation(k.as_str(), v.as_str());
     }
+    let builder = smi_assert::conformance::register_upstream_checks(builder);
     super::run_suite(builder, suite).await
 }
 
