@@ -50,7 +50,8 @@
 //!   and the spec's non-schema rules, located by JSON Pointer.
 //! - [`suite::Suite`] → [`suite::Test`] → [`suite::Step`] → [`suite::Operation`] (`apply`,
 //!   `delete`, `assert`, `absent`, `traffic`, `distribution`, `metrics`, `custom`, `sleep`); YAML
-//!   or builders.
+//!   or builders. Durations are the family's [`GoDuration`] (Go syntax: `500ms`, `1h30m`) and the
+//!   report's date a [`Timestamp`], both owned by smps-model and re-exported here.
 //! - [`runner::Runner`]: runs suites; [`Runner::builder`] takes one mesh that is both backends,
 //!   [`Runner::with_backends`] two; [`runner::CustomCheck`] is the hook for custom operations.
 //! - [`backend::ClusterBackend`] and [`backend::TrafficBackend`]: where objects go and how traffic
