@@ -7,6 +7,7 @@ mod faults;
 mod kuttl;
 mod metrics;
 mod operations;
+mod outside_backend;
 mod reports;
 mod send_sync;
 mod udp;
