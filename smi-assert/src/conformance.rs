@@ -44,7 +44,7 @@
 //! # Ok::<(), smi_assert::Error>(())
 //! ```
 
-use crate::Result;
+use crate::error::Result;
 use crate::suite::Suite;
 
 /// The suite's YAML text.

@@ -35,9 +35,9 @@ use serde_json::{Value, json};
 
 use crate::backend::ObjectRef;
 use crate::error::YamlError;
+use crate::error::{Error, Result};
 use crate::input::ReadError;
 use crate::suite::{AbsentOp, AssertOp, DEFAULT_MAX_FILE_BYTES, Operation, Step, Suite, Test};
-use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FileRole {

@@ -33,7 +33,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// An [`Error::ParseResource`] at `pointer`.
 fn parse_error(pointer: impl Into<String>, message: impl Into<String>) -> Error {

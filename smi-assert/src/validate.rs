@@ -44,8 +44,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::YamlError;
+use crate::error::{Error, Result};
 use crate::smi::{Group, SmiResource, Version, Weight};
-use crate::{Error, Result};
 
 const CRDS: [(&str, &str); 5] = [
     ("access.yaml", include_str!("../crds/access.yaml")),

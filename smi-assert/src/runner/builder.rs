@@ -4,14 +4,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::Result;
 use crate::backend::{ClusterBackend, TrafficBackend};
+use crate::error::Result;
 use crate::features::Implementation;
 use crate::suite::Timeouts;
 use crate::validate::Validator;
 
+use super::CustomCheck;
 use super::Runner;
-use super::custom::CustomCheck;
 
 /// Builder for [`Runner`].
 #[derive(Debug)]

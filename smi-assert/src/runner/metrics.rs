@@ -6,8 +6,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 use smps_model::{GoDuration, Timestamp};
 
-use crate::Result;
 use crate::backend::ObjectRef;
+use crate::error::Result;
 use crate::report::{OperationResult, Status};
 use crate::smi::Quantity;
 use crate::suite::{CountRange, MetricsEdge, MetricsOp};
@@ -221,7 +221,7 @@ impl Runner {
         name: Option<&str>,
         edge: Option<&crate::suite::MetricsEdge>,
         peer_ns: Option<&str>,
-    ) -> Result<Option<Vec<Value>>, crate::Error> {
+    ) -> Result<Option<Vec<Value>>, crate::error::Error> {
         let kind = m.resource.kind.as_str();
         let get = |name: String| {
             ObjectRef::new(m.api_version.clone(), kind, res_ns.map(String::from), name)

@@ -19,37 +19,185 @@
 //!
 //! # Layout
 //!
-//! This file holds [`Runner`] and the test loop (namespaces, steps, cleanup, dispatch of each
-//! operation); `builder` the [`RunnerBuilder`]; `objects` the `apply`/`delete`/`assert`/`absent`
-//! operations; `traffic` `traffic` and `distribution`; `metrics` the `metrics` operation;
-//! `custom` the [`CustomCheck`] hook; `support` the helpers they share.
+//! This file holds [`Runner`], the test loop (namespaces, steps, cleanup, dispatch of each
+//! operation) and the [`CustomCheck`] hook (a custom check may run built-in operations and the
+//! runner runs custom checks, so the two live together). `builder` holds the [`RunnerBuilder`];
+//! `objects` the `apply`/`delete`/`assert`/`absent` operations; `traffic` `traffic` and
+//! `distribution`; `metrics` the `metrics` operation; `support` the helpers they share.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use async_trait::async_trait;
 use serde_json::Value;
 use smps_model::GoDuration;
 
-use crate::Result;
 use crate::backend::{ClusterBackend, TrafficBackend};
+use crate::error::Result;
 use crate::features::{Implementation, Profile};
 use crate::report::{OperationResult, Report, Status, StepResult, TestResult};
-use crate::suite::{Operation, Suite, Test, Timeouts};
+use crate::suite::{CustomOp, Operation, Suite, Test, Timeouts};
 use crate::validate::Validator;
 
 mod builder;
-mod custom;
 mod metrics;
 mod objects;
 mod support;
 mod traffic;
 
 pub use builder::RunnerBuilder;
-pub use custom::{CheckContext, CheckOutcome, CustomCheck};
 pub use support::substitute;
 
 use support::{TestState, ms, op_result, slug};
+
+/// What a [`CustomCheck`] concluded.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CheckOutcome {
+    /// Passed, Failed or Error.
+    pub status: Status,
+    /// One line.
+    pub message: String,
+    /// Evidence.
+    pub evidence: Value,
+}
+
+impl CheckOutcome {
+    /// A pass.
+    #[must_use]
+    pub fn passed(message: impl Into<String>, evidence: Value) -> Self {
+        Self {
+            status: Status::Passed,
+            message: message.into(),
+            evidence,
+        }
+    }
+
+    /// A conformance failure.
+    #[must_use]
+    pub fn failed(message: impl Into<String>, evidence: Value) -> Self {
+        Self {
+            status: Status::Failed,
+            message: message.into(),
+            evidence,
+        }
+    }
+
+    /// Infrastructure trouble.
+    #[must_use]
+    pub fn error(message: impl Into<String>) -> Self {
+        Self {
+            status: Status::Error,
+            message: message.into(),
+            evidence: Value::Null,
+        }
+    }
+}
+
+impl From<OperationResult> for CheckOutcome {
+    /// Adopts a built-in operation's verdict (e.g. from [`CheckContext::run`]).
+    fn from(r: OperationResult) -> Self {
+        Self {
+            status: r.status,
+            message: r.message,
+            evidence: r.evidence,
+        }
+    }
+}
+
+/// What a custom check can use: the test namespace, the backends, and the built-in operations.
+#[derive(Debug)]
+pub struct CheckContext<'a> {
+    runner: &'a Runner,
+    namespace: &'a str,
+    timeouts: Timeouts,
+}
+
+impl CheckContext<'_> {
+    /// The test namespace.
+    #[must_use]
+    pub fn namespace(&self) -> &str {
+        self.namespace
+    }
+
+    /// The cluster backend.
+    #[must_use]
+    pub fn cluster(&self) -> &dyn ClusterBackend {
+        self.runner.cluster.as_ref()
+    }
+
+    /// The traffic backend.
+    #[must_use]
+    pub fn traffic(&self) -> &dyn TrafficBackend {
+        self.runner.traffic.as_ref()
+    }
+
+    /// Runs a built-in operation (not `custom`) in the test namespace.
+    pub async fn run(&self, op: &Operation) -> OperationResult {
+        if let Operation::Custom(c) = op {
+            return op_result(
+                "custom",
+                Instant::now(),
+                Status::Error,
+                format!(
+                    "custom check `{}` cannot be nested in another custom check",
+                    c.name
+                ),
+                Value::Null,
+            );
+        }
+        let mut scratch = TestState::new(self.namespace);
+        self.runner
+            .run_op(op, &mut scratch, &self.timeouts, &BTreeMap::new())
+            .await
+    }
+}
+
+/// A user-defined check, run by a `custom` operation.
+#[async_trait]
+pub trait CustomCheck: Send + Sync + fmt::Debug {
+    /// Runs the check with the operation's `args`.
+    async fn check(&self, ctx: &CheckContext<'_>, args: &Value) -> CheckOutcome;
+}
+
+impl Runner {
+    async fn custom(
+        &self,
+        c: &CustomOp,
+        state: &TestState,
+        timeout: Duration,
+        timeouts: &Timeouts,
+    ) -> OperationResult {
+        let started = Instant::now();
+        let Some(check) = self.customs.get(&c.name) else {
+            return op_result(
+                "custom",
+                started,
+                Status::Error,
+                format!("no custom check is registered as `{}`", c.name),
+                Value::Null,
+            );
+        };
+        let ctx = CheckContext {
+            runner: self,
+            namespace: &state.namespace,
+            timeouts: timeouts.clone(),
+        };
+        let args = substitute(&c.args, &state.namespace);
+        match tokio::time::timeout(timeout, check.check(&ctx, &args)).await {
+            Err(_) => op_result(
+                "custom",
+                started,
+                Status::Error,
+                format!("custom check `{}` timed out after {timeout:?}", c.name),
+                Value::Null,
+            ),
+            Ok(o) => op_result("custom", started, o.status, o.message, o.evidence),
+        }
+    }
+}
 
 /// Runs suites. Build with [`Runner::builder`] (one mesh) or [`Runner::with_backends`].
 #[derive(Debug)]

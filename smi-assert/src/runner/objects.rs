@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::Result;
 use crate::backend::ObjectRef;
+use crate::error::Result;
 use crate::matcher::{Mismatch, compare};
 use crate::report::{OperationResult, Status};
 use crate::suite::{AbsentOp, ApplyOp, AssertOp, DeleteOp};
@@ -156,7 +156,7 @@ impl Runner {
         &self,
         expected: &Value,
         ns: &str,
-    ) -> Result<Vec<Value>, crate::Error> {
+    ) -> Result<Vec<Value>, crate::error::Error> {
         let mut r = ObjectRef::of(expected);
         let cluster_scoped = matches!(r.kind.as_str(), "CustomResourceDefinition" | "Namespace");
         if r.namespace.is_none() && !cluster_scoped {

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::Result;
+use crate::error::Result;
 
 use super::operation::Operation;
 use super::{Step, Suite, Test, Timeouts};

@@ -41,9 +41,9 @@ use serde_json::Value;
 use smps_model::GoDuration;
 
 use crate::error::YamlError;
+use crate::error::{Error, Result};
 use crate::input::ReadError;
 pub use crate::input::{DEFAULT_MAX_FILE_BYTES, InputSize};
-use crate::{Error, Result};
 
 mod builder;
 mod metrics;

@@ -9,8 +9,8 @@ use super::LoopbackMesh;
 use super::config::Fault;
 use super::metrics;
 use super::sync::lock;
-use crate::Error;
 use crate::backend::{ClusterBackend, ObjectRef};
+use crate::error::Error;
 
 pub(super) fn is_smi(manifest: &Value) -> bool {
     manifest["apiVersion"]

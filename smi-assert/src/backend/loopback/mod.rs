@@ -102,9 +102,9 @@ mod workload;
 
 pub use config::{Fault, LoopbackConfig, LoopbackConfigBuilder};
 
-use crate::Error;
 use crate::backend::ObjectRef;
 use crate::backend::memory::InMemoryCluster;
+use crate::error::Error;
 use app::app_handle;
 use server::{Denied, serve};
 use sidecar::sidecar_handle;

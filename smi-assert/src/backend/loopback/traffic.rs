@@ -11,8 +11,8 @@ use http_body_util::{BodyExt, Full};
 use serde_json::{Value, json};
 
 use super::LoopbackMesh;
-use crate::Error;
 use crate::backend::{Outcome, RequestRecord, TrafficBackend, TrafficRequest};
+use crate::error::Error;
 
 #[async_trait]
 impl TrafficBackend for LoopbackMesh {
