@@ -113,10 +113,27 @@ fn main() -> ExitCode {
         Err(Failure::Findings) => ExitCode::from(1),
         Err(Failure::Interrupted(signal)) => ExitCode::from(signal.exit_code()),
         Err(Failure::Unusable(e)) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_chain(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes on one line, skipping a cause whose text an outer layer already
+/// printed (some libraries, kube's among them, repeat their cause in their own message).
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// The input size limit of the subcommands that read files, `--max-bytes` as in

@@ -6,12 +6,18 @@
 //! error: that is a result in the [`Report`](crate::report::Report).
 //!
 //! Each variant names the operation that failed and carries its context; the cause, where there
-//! is one, is the [`source`](std::error::Error::source) and not part of the message.
+//! is one, is the [`source`](std::error::Error::source) and not part of the message. The backend
+//! variants (`Apply`, `ReadObject`, `Delete`, `Namespace`, `Send`, `Start`) take an optional
+//! [`BoxError`] cause, so backends outside this crate can chain their own errors.
 
 use std::fmt;
 use std::path::PathBuf;
 
 use crate::input::InputSize;
+
+/// Any error, as a backend's cause: the `source` of the backend variants of [`Error`], so a
+/// backend written outside this crate can chain its own client's errors.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -154,6 +160,9 @@ pub enum Error {
         object: String,
         /// Why.
         reason: String,
+        /// The underlying error, if there is one (a client or I/O error of the backend).
+        #[source]
+        source: Option<BoxError>,
     },
     /// A backend failed to read or list objects.
     #[error("failed to read {object}: {reason}")]
@@ -162,6 +171,9 @@ pub enum Error {
         object: String,
         /// Why.
         reason: String,
+        /// The underlying error, if there is one (a client or I/O error of the backend).
+        #[source]
+        source: Option<BoxError>,
     },
     /// A backend failed to delete an object.
     #[error("failed to delete {object}: {reason}")]
@@ -170,6 +182,9 @@ pub enum Error {
         object: String,
         /// Why.
         reason: String,
+        /// The underlying error, if there is one (a client or I/O error of the backend).
+        #[source]
+        source: Option<BoxError>,
     },
     /// A backend failed to create, delete or list a namespace.
     #[error("failed to manage namespace {namespace}: {reason}")]
@@ -178,6 +193,9 @@ pub enum Error {
         namespace: String,
         /// Why.
         reason: String,
+        /// The underlying error, if there is one (a client or I/O error of the backend).
+        #[source]
+        source: Option<BoxError>,
     },
     /// A backend could not send a request from a source workload before it reached the mesh
     /// (e.g. the source workload does not exist). Denials are *outcomes*, not this error.
@@ -187,12 +205,18 @@ pub enum Error {
         source_workload: String,
         /// Why.
         reason: String,
+        /// The underlying error, if there is one (a client or I/O error of the backend).
+        #[source]
+        source: Option<BoxError>,
     },
     /// A backend could not start or connect.
     #[error("failed to start backend: {reason}")]
     Start {
         /// Why.
         reason: String,
+        /// The underlying error, if there is one (a client or I/O error of the backend).
+        #[source]
+        source: Option<BoxError>,
     },
 }
 

@@ -102,7 +102,7 @@ pub mod stats;
 pub mod suite;
 pub mod validate;
 
-pub use error::{Error, Result, YamlError};
+pub use error::{BoxError, Error, Result, YamlError};
 
 #[cfg(feature = "loopback")]
 #[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]

@@ -26,6 +26,8 @@ impl TrafficBackend for FixedMesh {
             return Err(Error::Send {
                 source_workload: format!("{}/{}", request.namespace, request.source),
                 reason: "no such workload".into(),
+                // A backend chains its own client's error as the cause.
+                source: Some(Box::new(std::io::Error::other("lookup refused"))),
             });
         }
         let id = self.next.fetch_add(1, Ordering::Relaxed);
@@ -99,4 +101,14 @@ async fn a_traffic_backend_from_outside_the_crate_runs_suites() {
         "{}",
         report.tests[1].message
     );
+    let e = FixedMesh::default()
+        .send(&TrafficRequest::get("ns", "nobody", "http://app-b:9091/"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "failed to send traffic from ns/nobody: no such workload"
+    );
+    let cause = std::error::Error::source(&e).expect("the backend's cause is chained");
+    assert_eq!(cause.to_string(), "lookup refused");
 }

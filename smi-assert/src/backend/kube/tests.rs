@@ -761,7 +761,12 @@ async fn kinds_the_server_does_not_serve_are_not_found_and_cannot_be_applied() {
         )
         .await
         .unwrap_err();
-    let Error::Apply { object, reason } = &err else {
+    let Error::Apply {
+        object,
+        reason,
+        source: None,
+    } = &err
+    else {
         panic!("{err:?}")
     };
     // The scope of an unserved kind is unknown, so the namespace is not named.
@@ -855,13 +860,14 @@ async fn server_errors_name_the_object_and_the_servers_answer() {
         err.to_string(),
         Error::ReadObject {
             object: "TrafficTarget ns/t1".into(),
-            reason: "HTTP 500 InternalError: etcd is on fire".into()
+            reason: "HTTP 500 InternalError: etcd is on fire".into(),
+            source: None,
         }
         .to_string()
     );
     let err = cluster.delete(&tt_ref("ns", "t1")).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Delete { object, reason } if object == "TrafficTarget ns/t1" && reason.contains("etcd is on fire")),
+        matches!(&err, Error::Delete { object, reason, source: None } if object == "TrafficTarget ns/t1" && reason.contains("etcd is on fire")),
         "{err:?}"
     );
     // A conflict other than AlreadyExists is an error, not a patch.
@@ -878,7 +884,8 @@ async fn server_errors_name_the_object_and_the_servers_answer() {
         err.to_string(),
         Error::Apply {
             object: "TrafficTarget ns/t2".into(),
-            reason: "create: HTTP 409 Conflict: the object has been modified".into()
+            reason: "create: HTTP 409 Conflict: the object has been modified".into(),
+            source: None,
         }
         .to_string()
     );
@@ -1093,7 +1100,7 @@ async fn a_namespace_still_terminating_cannot_be_created_again() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Namespace { namespace, reason } if namespace == "smi-old" && reason.contains("being deleted")),
+        matches!(&err, Error::Namespace { namespace, reason, source: None } if namespace == "smi-old" && reason.contains("being deleted")),
         "{err:?}"
     );
 }
@@ -1125,7 +1132,8 @@ async fn delete_namespace_reports_whether_it_existed() {
         err.to_string(),
         Error::Namespace {
             namespace: "kube-system".into(),
-            reason: "delete: HTTP 403 Forbidden: namespaces \"kube-system\" is forbidden".into()
+            reason: "delete: HTTP 403 Forbidden: namespaces \"kube-system\" is forbidden".into(),
+            source: None,
         }
         .to_string()
     );
@@ -1141,7 +1149,12 @@ async fn an_unreachable_api_server_is_an_error_not_a_missing_object() {
     let config = Config::new(format!("http://127.0.0.1:{port}").parse().unwrap());
     let cluster = KubeCluster::new(Client::try_from(config).unwrap());
     let err = cluster.get(&tt_ref("ns", "t1")).await.unwrap_err();
-    let Error::ReadObject { object, reason } = &err else {
+    let Error::ReadObject {
+        object,
+        reason,
+        source: None,
+    } = &err
+    else {
         panic!("{err:?}")
     };
     assert_eq!(object, "TrafficTarget ns/t1");
@@ -1344,7 +1357,8 @@ async fn a_missing_or_unready_source_is_a_send_error() {
         err.to_string(),
         Error::Send {
             source_workload: "t/nobody".into(),
-            reason: "no Deployment or Service named nobody".into()
+            reason: "no Deployment or Service named nobody".into(),
+            source: None,
         }
         .to_string()
     );
@@ -1377,7 +1391,8 @@ async fn udp_traffic_is_a_send_error_because_the_sample_app_speaks_http_only() {
             source_workload: "t/app-a-deployment".into(),
             reason: "cannot send udp://app-b:9092: the learn-layer5 sample app makes HTTP \
                      requests only"
-                .into()
+                .into(),
+            source: None,
         }
         .to_string()
     );

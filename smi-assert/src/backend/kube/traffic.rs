@@ -486,6 +486,7 @@ impl TrafficBackend for KubeTraffic {
         let fail = |reason: String| Error::Send {
             source_workload: format!("{}/{}", request.namespace, request.source),
             reason,
+            source: None,
         };
         let scheme = request
             .url

@@ -57,6 +57,7 @@ impl LoopbackMesh {
                 reason: format!(
                     "metrics.smi-spec.io is read by the kind of the measured resource: {METRICS_KINDS}"
                 ),
+                source: None,
             }),
         }
     }
@@ -190,6 +191,7 @@ impl ClusterBackend for LoopbackMesh {
                 reason: "metrics.smi-spec.io is a read-only API: TrafficMetrics are computed \
                          from the traffic the mesh handled and cannot be applied"
                     .into(),
+                source: None,
             });
         }
         let stored = self.inner.cluster.apply_sync(manifest, namespace)?;
@@ -231,6 +233,7 @@ impl ClusterBackend for LoopbackMesh {
             return Err(Error::Delete {
                 object: object.to_string(),
                 reason: "metrics.smi-spec.io is a read-only API".into(),
+                source: None,
             });
         }
         let existed = self.inner.cluster.delete_sync(object);

@@ -276,6 +276,7 @@ impl LoopbackMesh {
                 .map_err(|e| Error::Apply {
                     object: format!("Deployment {ns}/{deployment}"),
                     reason: format!("cannot bind a loopback port: {e}"),
+                    source: None,
                 })
         };
         let bind_udp = || async {
@@ -284,6 +285,7 @@ impl LoopbackMesh {
                 .map_err(|e| Error::Apply {
                     object: format!("Deployment {ns}/{deployment}"),
                     reason: format!("cannot bind a loopback UDP port: {e}"),
+                    source: None,
                 })
         };
         let app = bind().await?;
@@ -294,6 +296,7 @@ impl LoopbackMesh {
             a.map_err(|e| Error::Apply {
                 object: format!("Deployment {ns}/{deployment}"),
                 reason: format!("cannot read listener address: {e}"),
+                source: None,
             })
         };
         let (stop, stop_rx) = watch::channel(());
@@ -367,6 +370,7 @@ impl LoopbackMesh {
             .ok_or_else(|| Error::ReadObject {
                 object: format!("workload {namespace}/{workload}"),
                 reason: "no such running workload".into(),
+                source: None,
             })?;
         let m = lock(&w.metrics).clone();
         Ok(serde_json::to_value(m).unwrap_or(Value::Null))

@@ -23,6 +23,7 @@ impl TrafficBackend for LoopbackMesh {
             .ok_or_else(|| Error::Send {
                 source_workload: src.clone(),
                 reason: "no running workload with that Deployment or Service name".into(),
+                source: None,
             })?;
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let mut headers: BTreeMap<String, String> = request.headers.iter().cloned().collect();
@@ -38,6 +39,7 @@ impl TrafficBackend for LoopbackMesh {
             .map_err(|e| Error::Send {
                 source_workload: src.clone(),
                 reason: e.to_string(),
+                source: None,
             })?;
         let started = Instant::now();
         let outer = request.timeout + Duration::from_secs(2);
@@ -46,10 +48,12 @@ impl TrafficBackend for LoopbackMesh {
             .map_err(|_| Error::Send {
                 source_workload: src.clone(),
                 reason: "the source workload did not answer /call".into(),
+                source: None,
             })?
             .map_err(|e| Error::Send {
                 source_workload: src.clone(),
                 reason: format!("cannot reach the source workload: {e}"),
+                source: None,
             })?;
         let bytes = resp
             .into_body()
@@ -58,17 +62,20 @@ impl TrafficBackend for LoopbackMesh {
             .map_err(|e| Error::Send {
                 source_workload: src.clone(),
                 reason: format!("cannot read /call answer: {e}"),
+                source: None,
             })?
             .to_bytes();
         let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         let v: Value = serde_json::from_slice(&bytes).map_err(|e| Error::Send {
             source_workload: src.clone(),
             reason: format!("bad /call answer: {e}"),
+            source: None,
         })?;
         let outcome: Outcome =
             serde_json::from_value(v["outcome"].clone()).map_err(|e| Error::Send {
                 source_workload: src.clone(),
                 reason: format!("bad /call outcome: {e}"),
+                source: None,
             })?;
         Ok(RequestRecord {
             id,
