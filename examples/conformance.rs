@@ -1,111 +1,133 @@
-//! Runs the SMI conformance suite of `smi-assert` against the embedded loopback mesh and prints the
-//! report.
+//! `conformance`: a suite of your own with a custom check, run against smi-assert's loopback mesh.
 //!
 //! ```text
-//! cargo run --release -p examples --example conformance
-//! cargo run --release -p examples --example conformance -- --fault allow-all
-//! cargo run --release -p examples --example conformance -- --fault ignore-weights --format meshery
+//! cargo run -p examples --example conformance
 //! ```
 //!
-//! The loopback mesh is a real HTTP proxy on 127.0.0.1 enforcing the applied TrafficTargets,
-//! route groups and TrafficSplits in front of learn-layer5-style sample services (HTTP and UDP),
-//! and serving TrafficMetrics computed from the requests it handled. Without faults every profile
-//! (SMI-ACCESS, SMI-SPECS, SMI-SPLIT, SMI-METRICS) is Full. Each `--fault` makes the mesh
-//! non-conformant in one way (`allow-all`, `ignore-weights`, `ignore-route-matches`,
-//! `drop-headers`, `drop-metrics`, `stale-metrics`) and the affected specs drop to Partial or None,
-//! with the evidence printed.
+//! The suite reuses two fixtures of the bundled SMI suite (the learn-layer5 sample apps and a
+//! TrafficTarget that lets `app-a` call `app-b`), checks with a built-in `traffic` operation
+//! that the call is allowed, then runs a **custom check**, `latency-budget`: it sends requests
+//! through the traffic backend from inside `app-a` and fails if their p99 latency is over a
+//! budget. The check is an ordinary type implementing [`smi_assert::CustomCheck`], registered on
+//! the runner under the name the suite's `custom` operation uses; its arguments come from the
+//! suite. The program prints the report's summary and exits 1 if a test failed.
 //!
-//! Timing (release build, 2-core machine shared with other builds, load average about 5-6): the
-//! full suite (20 tests, about 2,250 HTTP requests and UDP datagrams through the proxy) took
-//! 2.1-2.6 s over four runs. About 1.8 s of that is the nine UDP denial checks, each waiting out
-//! three 200 ms request timeouts, since a dropped datagram shows only as silence. A faulty run
-//! takes longer because every failing convergence check waits its full timeout
-//! (`--traffic-timeout`, 1 s by default here) and every failing metrics check polls for the assert
-//! timeout (5 s here).
+//! The whole-suite command line (bundled suite, faults, a cluster, your YAML or kuttl suite) is
+//! `smps conformance`; see `smps/conformance.rs`.
 #![allow(clippy::print_stdout)]
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
-use clap::Parser;
-use smi_assert::backend::loopback::{Fault, LoopbackConfig, LoopbackMesh};
-use smi_assert::features::{Implementation, Profile};
-use smi_assert::runner::Runner;
-use smi_assert::suite::{Dur, Timeouts};
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use smi_assert::suite::{Expect, TrafficOp};
+use smi_assert::{
+    CheckContext, CheckOutcome, CustomCheck, Implementation, LoopbackConfig, LoopbackMesh,
+    Operation, Runner, Status, Suite, Test, TrafficRequest,
+};
 
-#[derive(Debug, Parser)]
-struct Args {
-    /// Fault switch to enable (repeatable): allow-all, ignore-weights, ignore-route-matches,
-    /// drop-headers, drop-metrics, stale-metrics.
-    #[arg(long = "fault")]
-    faults: Vec<String>,
-    /// Output: summary, json, junit, meshery or meshery-adapter.
-    #[arg(long, default_value = "summary")]
-    format: String,
-    /// Seed of the mesh's RNG.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Convergence timeout for traffic checks (policy changes are instant on the loopback mesh).
-    #[arg(long, default_value = "1s")]
-    traffic_timeout: String,
+/// Fails when the p99 latency of `requests` calls from `from` to `to` is over `budgetMs`.
+#[derive(Debug)]
+struct LatencyBudget;
+
+#[async_trait]
+impl CustomCheck for LatencyBudget {
+    async fn check(&self, ctx: &CheckContext<'_>, args: &Value) -> CheckOutcome {
+        let (Some(from), Some(to)) = (args["from"].as_str(), args["to"].as_str()) else {
+            return CheckOutcome::error("latency-budget needs `from` and `to`");
+        };
+        let requests = args["requests"].as_u64().unwrap_or(50);
+        let budget_ms = args["budgetMs"].as_u64().unwrap_or(100);
+        let request = TrafficRequest::get(ctx.namespace(), from, to);
+        let mut latencies_us = Vec::new();
+        for _ in 0..requests {
+            match ctx.traffic().send(&request).await {
+                Ok(record) if record.outcome.is_served() => latencies_us.push(record.latency_us),
+                Ok(record) => {
+                    return CheckOutcome::failed(
+                        format!("{to} was not served: {}", record.outcome),
+                        json!({ "outcome": record.outcome }),
+                    );
+                }
+                Err(e) => return CheckOutcome::error(format!("cannot send: {e}")),
+            }
+        }
+        latencies_us.sort_unstable();
+        let p99_us = latencies_us[(latencies_us.len() * 99 / 100).min(latencies_us.len() - 1)];
+        let evidence = json!({ "requests": requests, "p99Us": p99_us, "budgetMs": budget_ms });
+        if p99_us <= budget_ms * 1000 {
+            CheckOutcome::passed(format!("p99 {p99_us} µs within {budget_ms} ms"), evidence)
+        } else {
+            CheckOutcome::failed(format!("p99 {p99_us} µs over {budget_ms} ms"), evidence)
+        }
+    }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let mut config = LoopbackConfig::builder().seed(args.seed);
-    let mut mode = Vec::new();
-    for f in &args.faults {
-        let Some(fault) = Fault::parse(f) else {
-            bail!(
-                "unknown fault `{f}`; expected one of allow-all, ignore-weights, ignore-route-matches, drop-headers, drop-metrics, stale-metrics"
-            );
-        };
-        config = config.fault(fault);
-        mode.push(fault.as_str());
-    }
-    let mesh = Arc::new(LoopbackMesh::start(config.build()).await?);
-    let implementation = Implementation::new(
-        "smps-rs",
-        "smi-assert loopback mesh",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .supports_all_extended(&Profile::ALL);
-    let traffic: Dur = args.traffic_timeout.parse().map_err(anyhow::Error::msg)?;
-    let suite = smi_assert::conformance::suite()?;
-    let mut timeouts = Timeouts::default();
-    timeouts.traffic = Some(traffic);
-    timeouts.assert = Some(Dur(Duration::from_secs(5)));
-    let runner = Runner::builder(mesh.clone(), mesh.clone())
-        .implementation(implementation)
-        .timeouts(timeouts)
-        .mode(if mode.is_empty() {
-            "default".to_string()
-        } else {
-            format!("faults: {}", mode.join(","))
-        })
+    // Two fixtures of the bundled suite: the sample apps, and a TrafficTarget a → b.
+    let bundled = smi_assert::conformance::suite()?;
+    let suite = Suite::builder("my-mesh-checks")
+        .fixture("apps", bundled.fixtures["access-app"].clone())
+        .fixture("a-to-b", bundled.fixtures["tcp-target-a-to-b"].clone())
+        .test(
+            Test::builder("a-to-b-is-allowed-and-fast")
+                .feature("access.tcp-route")
+                .precondition(
+                    "install",
+                    vec![
+                        Operation::apply_fixture("apps"),
+                        Operation::apply_fixture("a-to-b"),
+                    ],
+                )
+                .step(
+                    "allowed",
+                    vec![Operation::Traffic(TrafficOp::new(
+                        "app-a",
+                        "http://app-b:9091/echo",
+                        Expect::Allowed,
+                    ))],
+                )
+                .step(
+                    "fast",
+                    vec![Operation::custom(
+                        "latency-budget",
+                        json!({"from": "app-a", "to": "http://app-b:9091/echo",
+                               "requests": 50, "budgetMs": 250}),
+                    )],
+                )
+                .build(),
+        )
         .build()?;
-    let started = Instant::now();
-    let report = runner.run(&suite).await.context("running the suite")?;
-    let elapsed = started.elapsed();
-    match args.format.as_str() {
-        "summary" => print!("{}", report.summary()),
-        "json" => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
-        "junit" => print!("{}", report.to_junit_xml()),
-        "meshery" => println!(
-            "{}",
-            serde_json::to_string_pretty(&report.to_meshery_response())?
-        ),
-        "meshery-adapter" => println!(
-            "{}",
-            serde_json::to_string_pretty(&report.to_meshery_adapter_json())?
-        ),
-        other => bail!("unknown format `{other}`"),
-    }
-    if args.format == "summary" {
-        println!("\nwall time: {:.2} s", elapsed.as_secs_f64());
-    }
+
+    let mesh = Arc::new(LoopbackMesh::start(LoopbackConfig::default()).await?);
+    let report = Runner::builder(mesh.clone())
+        .implementation(Implementation::new(
+            "smps-rs",
+            "smi-assert loopback mesh",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .custom("latency-budget", Arc::new(LatencyBudget))
+        .build()?
+        .run(&suite)
+        .await?;
     mesh.shutdown();
+
+    print!("{}", report.summary());
+    // Every operation's verdict is in the report, the custom check's too.
+    for step in report.tests.iter().flat_map(|t| &t.steps) {
+        for op in &step.operations {
+            println!(
+                "{} / {}: {} ({})",
+                step.name,
+                op.kind,
+                op.status.as_str(),
+                op.message
+            );
+        }
+    }
+    if report.tests.iter().any(|t| t.status != Status::Passed) {
+        std::process::exit(1);
+    }
     Ok(())
 }

@@ -43,6 +43,10 @@ struct Args {
     /// Carry HTTP/1.1 with hyper's client instead of the engine's lean one.
     #[arg(long)]
     hyper: bool,
+    /// Open loop: wait for each request's time with Tokio's 1 ms timer (less CPU, up to ~1 ms
+    /// late) instead of the precise timer.
+    #[arg(long)]
+    coarse_pacing: bool,
     /// Write the SMP result as YAML to this file.
     #[arg(long)]
     smp: Option<std::path::PathBuf>,
@@ -93,6 +97,9 @@ fn main() -> anyhow::Result<()> {
     }
     if args.hyper {
         b = b.http1_client(Http1Client::Hyper);
+    }
+    if args.coarse_pacing {
+        b = b.pacing(smps_load::Pacing::Coarse);
     }
     let engine = b.build()?;
     let report = rt.block_on(engine.run())?;

@@ -1,23 +1,32 @@
-//! `smps conformance`: the SMI suite of smi-assert against the embedded loopback mesh, or with
-//! `--cluster` against a Kubernetes cluster (needs the examples crate's `kube` feature).
+//! `smps conformance`: the SMI suite of smi-assert (or a user's suite with `--suite FILE|DIR`: a
+//! YAML suite or kuttl test directories) against the embedded loopback mesh, or with `--cluster`
+//! against a Kubernetes cluster (needs the examples crate's `kube` feature).
 
 mod cluster;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::ValueEnum;
+use smi_assert::GoDuration;
 use smi_assert::backend::loopback::{Fault, LoopbackConfig, LoopbackMesh};
 use smi_assert::features::{Implementation, Profile};
 use smi_assert::report::Report;
 use smi_assert::runner::{Runner, RunnerBuilder};
-use smi_assert::suite::{Dur, Suite, Timeouts};
+use smi_assert::suite::{Suite, Timeouts};
 
 use crate::{Failure, Outcome};
 
 /// Arguments of `smps conformance`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
+    /// Run this suite instead of the bundled SMI conformance suite: a YAML suite file (the format
+    /// of smi-assert's schema/suite.schema.json), a kuttl test directory (NN-*.yaml steps), or a
+    /// directory of kuttl test directories. kuttl marker steps of the upstream SMI suite run as
+    /// smi-assert's upstream checks.
+    #[arg(long, value_name = "FILE|DIR")]
+    suite: Option<PathBuf>,
     /// Make the loopback mesh non-conformant (repeatable): allow-all, ignore-weights,
     /// ignore-route-matches, drop-headers, drop-metrics, stale-metrics. Shows the suite catching it.
     #[arg(long = "fault", value_parser = parse_fault, conflicts_with = "cluster")]
@@ -86,7 +95,7 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
 }
 
 /// `--traffic-timeout`, or `default`.
-fn traffic_timeout(args: &Args, default: &str) -> Result<Dur, Failure> {
+fn traffic_timeout(args: &Args, default: &str) -> Result<GoDuration, Failure> {
     let text = args.traffic_timeout.as_deref().unwrap_or(default);
     text.parse()
         .map_err(|e| Failure::Unusable(anyhow::anyhow!("--traffic-timeout: {e}")))
@@ -101,14 +110,74 @@ pub(crate) fn run(args: &Args) -> Outcome {
 }
 
 async fn run_async(args: &Args) -> Outcome {
-    let suite = smi_assert::conformance::suite()
-        .map_err(|e| anyhow::Error::from(e).context("cannot load the conformance suite"))?;
+    let suite = match &args.suite {
+        None => smi_assert::conformance::suite()
+            .map_err(|e| anyhow::Error::from(e).context("cannot load the conformance suite"))?,
+        Some(path) => load_suite(path)?,
+    };
     let report = if args.cluster {
         cluster::run(args, &suite).await?
     } else {
         loopback(args, &suite).await?
     };
     print_report(args, &report)
+}
+
+/// `--suite`: a YAML suite file, a kuttl test directory, or a directory of them.
+fn load_suite(path: &Path) -> Result<Suite, Failure> {
+    let cannot = |e: smi_assert::Error| {
+        Failure::Unusable(
+            anyhow::Error::from(e).context(format!("cannot load the suite {}", path.display())),
+        )
+    };
+    if !path.is_dir() {
+        return Suite::from_file(path).map_err(cannot);
+    }
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let dirs = kuttl_test_dirs(path).map_err(|e| {
+        Failure::Unusable(anyhow::anyhow!(
+            "cannot read the directory {}: {e}",
+            path.display()
+        ))
+    })?;
+    if dirs.is_empty() {
+        return Err(Failure::Unusable(anyhow::anyhow!(
+            "{} holds no kuttl test: no NN-*.yaml step files, and no directory holding them",
+            path.display()
+        )));
+    }
+    smi_assert::kuttl::load_suite(&name, &dirs).map_err(cannot)
+}
+
+/// The kuttl test directories of `dir`: `dir` itself if it holds steps (`NN-*` entries), else
+/// its subdirectories that do, in name order.
+fn kuttl_test_dirs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    fn holds_steps(dir: &Path) -> std::io::Result<bool> {
+        for entry in std::fs::read_dir(dir)? {
+            let name = entry?.file_name();
+            let name = name.to_string_lossy();
+            let b = name.as_bytes();
+            if b.len() > 3 && b[0].is_ascii_digit() && b[1].is_ascii_digit() && b[2] == b'-' {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+    if holds_steps(dir)? {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let mut dirs = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let p = entry?.path();
+        if p.is_dir() && holds_steps(&p)? {
+            dirs.push(p);
+        }
+    }
+    dirs.sort();
+    Ok(dirs)
 }
 
 async fn loopback(args: &Args, suite: &Suite) -> Result<Report, Failure> {
@@ -130,17 +199,19 @@ async fn loopback(args: &Args, suite: &Suite) -> Result<Report, Failure> {
     let traffic = traffic_timeout(args, "2s")?;
     let mut timeouts = Timeouts::default();
     timeouts.traffic = Some(traffic);
-    timeouts.assert = Some(Dur(Duration::from_secs(5)));
+    timeouts.assert =
+        Some(GoDuration::from_std(Duration::from_secs(5)).map_err(anyhow::Error::from)?);
     let mode = if args.faults.is_empty() {
         "default".to_owned()
     } else {
         let names: Vec<&str> = args.faults.iter().map(|f| f.as_str()).collect();
         format!("faults: {}", names.join(","))
     };
-    let builder = Runner::builder(mesh.clone(), mesh.clone())
+    let builder = Runner::builder(mesh.clone())
         .implementation(implementation)
         .timeouts(timeouts)
         .mode(mode);
+    let builder = smi_assert::conformance::register_upstream_checks(builder);
     let report = run_suite(builder, suite).await?;
     mesh.shutdown();
     Ok(report)

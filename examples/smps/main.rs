@@ -8,7 +8,8 @@
 //! smps merge FILE...               lossless merge of portable results from several runs
 //! smps chart FILE... -o OUT.svg    latency-by-percentile chart, several results overlaid
 //! smps conformance                 the SMI conformance suite against the loopback mesh
-//!                                  (or a cluster: --cluster, built with --features kube)
+//!                                  (or a cluster: --cluster, built with --features kube;
+//!                                  or your suite: --suite FILE|DIR, YAML or kuttl)
 //! ```
 //!
 //! Run it without installing: `cargo run --release -p examples --example smps -- <command> ...`.
@@ -64,8 +65,8 @@ enum Command {
     Merge(merge::Args),
     /// Draw an SVG latency chart from one or more result files.
     Chart(chart::Args),
-    /// Run the SMI conformance suite against the embedded loopback mesh, or a cluster with
-    /// --cluster (needs a build with --features kube).
+    /// Run the SMI conformance suite (or your own with --suite FILE|DIR) against the embedded
+    /// loopback mesh, or a cluster with --cluster (needs a build with --features kube).
     Conformance(conformance::Args),
 }
 
@@ -112,10 +113,27 @@ fn main() -> ExitCode {
         Err(Failure::Findings) => ExitCode::from(1),
         Err(Failure::Interrupted(signal)) => ExitCode::from(signal.exit_code()),
         Err(Failure::Unusable(e)) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_chain(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes on one line, skipping a cause whose text an outer layer already
+/// printed (some libraries, kube's among them, repeat their cause in their own message).
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// The input size limit of the subcommands that read files, `--max-bytes` as in

@@ -60,6 +60,19 @@ pub(crate) struct Args {
     /// actual send) is above this, as a duration (`100us`).
     #[arg(long, default_value = "100us", value_parser = parse_duration)]
     dispatch_lag_limit: Duration,
+    /// Open loop: how to wait for each request's time. `precise` (a high-resolution timer,
+    /// requests leave within tens of microseconds) or `coarse` (1 ms timer, less CPU).
+    #[arg(long, value_enum, default_value_t = PacingArg::Precise)]
+    pacing: PacingArg,
+}
+
+/// `--pacing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PacingArg {
+    /// High-resolution timer.
+    Precise,
+    /// Tokio's 1 ms timer.
+    Coarse,
 }
 
 /// A share given as `10%` or `0.1`.
@@ -187,6 +200,10 @@ async fn run_async(
             }
             b.warmup(warmup)
                 .dispatch_lag_limit(args.dispatch_lag_limit)
+                .pacing(match args.pacing {
+                    PacingArg::Precise => smps_load::Pacing::Precise,
+                    PacingArg::Coarse => smps_load::Pacing::Coarse,
+                })
                 .build()
         })
         .map_err(|e| anyhow::anyhow!("{name}: {}", cli_message(&e)))?;

@@ -587,6 +587,86 @@ fn conformance_catches_a_mesh_that_allows_everything() {
     );
 }
 
+/// A suite of one test that applies a ConfigMap and asserts it, as YAML.
+const CONFIGMAP_SUITE: &str = "name: mine
+tests:
+- name: configmap-round-trip
+  steps:
+  - name: apply
+    operations:
+    - apply: {objects: [{apiVersion: v1, kind: ConfigMap, metadata: {name: cm}, data: {k: v}}]}
+    - assert: {object: {apiVersion: v1, kind: ConfigMap, metadata: {name: cm}, data: {k: v}}}
+";
+
+#[test]
+fn conformance_runs_a_users_yaml_suite() {
+    let file = scratch("my-suite.yaml");
+    std::fs::write(&file, CONFIGMAP_SUITE).unwrap();
+    let o = run(&[
+        "conformance",
+        "--suite",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["suite"], "mine");
+    assert_eq!(report["tests"][0]["name"], "configmap-round-trip");
+    assert_eq!(report["tests"][0]["status"], "passed");
+}
+
+#[test]
+fn conformance_runs_a_kuttl_directory_and_a_directory_of_them() {
+    let root = scratch("kuttl-root");
+    let test = root.join("configmap");
+    std::fs::create_dir_all(&test).unwrap();
+    std::fs::write(
+        test.join("00-install.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {k: v}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        test.join("00-assert.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {k: v}\n",
+    )
+    .unwrap();
+    for dir in [&test, &root] {
+        let o = run(&[
+            "conformance",
+            "--suite",
+            dir.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+        let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(report["tests"][0]["name"], "configmap", "{report}");
+        assert_eq!(report["tests"][0]["status"], "passed", "{report}");
+    }
+}
+
+#[test]
+fn conformance_with_an_unusable_suite_exits_2_naming_it() {
+    let o = run(&["conformance", "--suite", "no-such-suite.yaml"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("no-such-suite.yaml"), "{}", stderr(&o));
+    let empty = scratch("empty-kuttl");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = run(&["conformance", "--suite", empty.to_str().unwrap()]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("holds no kuttl test"), "{}", stderr(&o));
+    let bad = scratch("bad-suite.yaml");
+    std::fs::write(&bad, "name: x\ntests: [{name: t, steps: [], bogus: 1}]\n").unwrap();
+    let o = run(&["conformance", "--suite", bad.to_str().unwrap()]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("bogus"),
+        "the YAML cause is printed: {}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn conformance_help_documents_the_cluster_flag_and_its_feature() {
     let o = run(&["conformance", "--help"]);

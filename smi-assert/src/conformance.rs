@@ -41,10 +41,11 @@
 //! ```
 //! let suite = smi_assert::conformance::suite()?;
 //! assert_eq!(suite.tests.len(), 20);
-//! # Ok::<(), smi_assert::suite::Error>(())
+//! # Ok::<(), smi_assert::Error>(())
 //! ```
 
-use crate::suite::{Error, Suite};
+use crate::error::Result;
+use crate::suite::Suite;
 
 /// The suite's YAML text.
 pub const SUITE_YAML: &str = include_str!("../suites/smi-conformance.yaml");
@@ -54,7 +55,7 @@ pub const SUITE_YAML: &str = include_str!("../suites/smi-conformance.yaml");
 /// # Errors
 ///
 /// Only if the bundled YAML were broken (a test guards against that).
-pub fn suite() -> Result<Suite, Error> {
+pub fn suite() -> Result<Suite> {
     Suite::from_yaml(SUITE_YAML)
 }
 

@@ -21,85 +21,23 @@
 //! ```no_run
 //! let test = smi_assert::kuttl::load_test_dir("tests/e2e/traffic-access")?;
 //! println!("{} steps", test.steps.len());
-//! # Ok::<(), smi_assert::kuttl::Error>(())
+//! # Ok::<(), smi_assert::Error>(())
 //! ```
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use smps_model::GoDuration;
+
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::backend::ObjectRef;
+use crate::error::YamlError;
+use crate::error::{Error, Result};
 use crate::input::ReadError;
-use crate::suite::{
-    AbsentOp, AssertOp, DEFAULT_MAX_FILE_BYTES, Dur, InputSize, Operation, Step, Suite, Test,
-};
-
-/// Errors loading kuttl directories.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// Listing a directory failed.
-    #[error("failed to read directory {path}")]
-    ReadDir {
-        /// The directory.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// Reading a file failed.
-    #[error("failed to read {path}")]
-    ReadFile {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A file is larger than the limit ([`Loader::max_file_bytes`], by default
-    /// [`DEFAULT_MAX_FILE_BYTES`]).
-    #[error("failed to read {path}: it holds {size}, over the limit of {limit} bytes")]
-    TooLarge {
-        /// The file.
-        path: PathBuf,
-        /// Its size (the real size of a regular file; a lower bound for a stream).
-        size: InputSize,
-        /// The limit.
-        limit: u64,
-    },
-    /// A file is not UTF-8 text.
-    #[error("failed to read {path}: not UTF-8 text (invalid byte at line {line}, column {column})")]
-    NotUtf8 {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line of the first invalid byte.
-        line: usize,
-        /// 1-based column (in characters) of the first invalid byte.
-        column: usize,
-    },
-    /// A YAML document is malformed.
-    #[error("failed to parse YAML document {document} of {path}")]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// 1-based document index.
-        document: usize,
-        /// The cause (with line and column).
-        #[source]
-        source: serde_yaml::Error,
-    },
-    /// A kuttl feature this loader does not support.
-    #[error("failed to load {path}: {what} is not supported")]
-    Unsupported {
-        /// The file.
-        path: PathBuf,
-        /// What.
-        what: String,
-    },
-}
+use crate::suite::{AbsentOp, AssertOp, DEFAULT_MAX_FILE_BYTES, Operation, Step, Suite, Test};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FileRole {
@@ -127,7 +65,7 @@ fn classify(name: &str) -> Option<(u32, String, FileRole)> {
     Some((index, first.to_string(), role))
 }
 
-fn read_docs(path: &Path, max_bytes: u64) -> Result<Vec<Value>, Error> {
+fn read_docs(path: &Path, max_bytes: u64) -> Result<Vec<Value>> {
     let text = crate::input::read_text(path, max_bytes).map_err(|e| match e {
         ReadError::Io(source) => Error::ReadFile {
             path: path.to_path_buf(),
@@ -146,10 +84,10 @@ fn read_docs(path: &Path, max_bytes: u64) -> Result<Vec<Value>, Error> {
     })?;
     let mut out = Vec::new();
     for (i, de) in serde_yaml::Deserializer::from_str(&text).enumerate() {
-        let v = Value::deserialize(de).map_err(|source| Error::Parse {
+        let v = Value::deserialize(de).map_err(|source| Error::ParseKuttl {
             path: path.to_path_buf(),
             document: i + 1,
-            source,
+            source: YamlError::new(source),
         })?;
         if !v.is_null() {
             out.push(v);
@@ -175,17 +113,12 @@ struct StepParts {
     named_by_apply: bool,
 }
 
-fn add_file(
-    parts: &mut StepParts,
-    path: &Path,
-    role: FileRole,
-    max_bytes: u64,
-) -> Result<(), Error> {
+fn add_file(parts: &mut StepParts, path: &Path, role: FileRole, max_bytes: u64) -> Result<()> {
     for doc in read_docs(path, max_bytes)? {
         if is_kuttl(&doc, "TestStep") {
             for key in ["commands", "apply", "assert", "error"] {
                 if doc.get(key).is_some() {
-                    return Err(Error::Unsupported {
+                    return Err(Error::UnsupportedKuttl {
                         path: path.to_path_buf(),
                         what: format!("TestStep `{key}`"),
                     });
@@ -197,12 +130,12 @@ fn add_file(
                     "apiVersion": d["apiVersion"], "kind": d["kind"],
                     "namespace": d.get("namespace"), "name": d["name"].as_str().unwrap_or(""),
                 }))
-                .map_err(|e| Error::Unsupported {
+                .map_err(|e| Error::UnsupportedKuttl {
                     path: path.to_path_buf(),
                     what: format!("TestStep delete entry ({e})"),
                 })?;
                 if r.name.is_empty() {
-                    return Err(Error::Unsupported {
+                    return Err(Error::UnsupportedKuttl {
                         path: path.to_path_buf(),
                         what: "TestStep delete by labels or kind".into(),
                     });
@@ -213,7 +146,7 @@ fn add_file(
         }
         if is_kuttl(&doc, "TestAssert") {
             if doc.get("commands").is_some() {
-                return Err(Error::Unsupported {
+                return Err(Error::UnsupportedKuttl {
                     path: path.to_path_buf(),
                     what: "TestAssert `commands`".into(),
                 });
@@ -238,7 +171,7 @@ fn add_file(
 /// # Errors
 ///
 /// [`Error`] naming the file and, for YAML, the document, line and column.
-pub fn load_test_dir(dir: impl AsRef<Path>) -> Result<Test, Error> {
+pub fn load_test_dir(dir: impl AsRef<Path>) -> Result<Test> {
     Loader::new().load_test_dir(dir)
 }
 
@@ -247,7 +180,7 @@ pub fn load_test_dir(dir: impl AsRef<Path>) -> Result<Test, Error> {
 /// # Errors
 ///
 /// As [`load_test_dir`].
-pub fn load_suite(name: &str, dirs: &[PathBuf]) -> Result<Suite, Error> {
+pub fn load_suite(name: &str, dirs: &[PathBuf]) -> Result<Suite> {
     Loader::new().load_suite(name, dirs)
 }
 
@@ -258,7 +191,7 @@ pub fn load_suite(name: &str, dirs: &[PathBuf]) -> Result<Suite, Error> {
 /// ```no_run
 /// use smi_assert::kuttl::Loader;
 /// let test = Loader::new().max_file_bytes(1 << 20).load_test_dir("tests/e2e/traffic-split")?;
-/// # Ok::<(), smi_assert::kuttl::Error>(())
+/// # Ok::<(), smi_assert::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]
@@ -293,7 +226,7 @@ impl Loader {
     /// # Errors
     ///
     /// [`Error`] naming the file and, for YAML, the document, line and column.
-    pub fn load_test_dir(&self, dir: impl AsRef<Path>) -> Result<Test, Error> {
+    pub fn load_test_dir(&self, dir: impl AsRef<Path>) -> Result<Test> {
         let dir = dir.as_ref();
         let name = dir.file_name().map_or_else(
             || dir.display().to_string(),
@@ -376,16 +309,16 @@ impl Loader {
             if !parts.applies.is_empty() {
                 ops.push(Operation::apply(parts.applies.clone()));
             }
-            let timeout = parts.timeout.map(Dur);
+            let timeout = parts.timeout.and_then(|d| GoDuration::from_std(d).ok());
             for a in &parts.asserts {
                 let mut op = AssertOp::new(a.clone());
-                op.timeout = timeout;
+                op.timeout = timeout.clone();
                 ops.push(Operation::Assert(op));
             }
             for e in &parts.errors {
                 ops.push(Operation::Absent(AbsentOp {
                     object: e.clone(),
-                    timeout,
+                    timeout: timeout.clone(),
                 }));
             }
             if ops.is_empty() && parts.markers > 0 {
@@ -409,7 +342,7 @@ impl Loader {
     /// # Errors
     ///
     /// As [`Loader::load_test_dir`].
-    pub fn load_suite(&self, name: &str, dirs: &[PathBuf]) -> Result<Suite, Error> {
+    pub fn load_suite(&self, name: &str, dirs: &[PathBuf]) -> Result<Suite> {
         let mut tests = Vec::new();
         for d in dirs {
             tests.push(self.load_test_dir(d)?);

@@ -13,11 +13,11 @@
 //! # Example
 //!
 //! ```
+//! # #[cfg(feature = "loopback")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use smi_assert::backend::loopback::{LoopbackConfig, LoopbackMesh};
-//! use smi_assert::report::Status;
-//! use smi_assert::runner::Runner;
-//! use smi_assert::suite::{Expect, Operation, Suite, Test, TrafficOp};
+//! use smi_assert::suite::{Expect, TrafficOp};
+//! use smi_assert::{LoopbackConfig, LoopbackMesh, Operation, Runner, Status, Suite, Test};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
 //! let mesh = Arc::new(LoopbackMesh::start(LoopbackConfig::default()).await?);
@@ -33,10 +33,13 @@
 //!             .build(),
 //!     )
 //!     .build()?;
-//! let report = Runner::builder(mesh.clone(), mesh).build()?.run(&suite).await?;
+//! let report = Runner::builder(mesh.clone()).build()?.run(&suite).await?;
 //! assert_eq!(report.tests[0].status, Status::Passed);
-//! # Ok::<(), Box<dyn std::error::Error>>(()) })?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! mesh.shutdown();
+//! # Ok::<(), smi_assert::Error>(()) })?;
+//! # Ok(()) }
+//! # #[cfg(not(feature = "loopback"))]
+//! # fn main() {}
 //! ```
 //!
 //! # Main types
@@ -47,10 +50,17 @@
 //!   and the spec's non-schema rules, located by JSON Pointer.
 //! - [`suite::Suite`] → [`suite::Test`] → [`suite::Step`] → [`suite::Operation`] (`apply`,
 //!   `delete`, `assert`, `absent`, `traffic`, `distribution`, `metrics`, `custom`, `sleep`); YAML
-//!   or builders.
-//! - [`runner::Runner`]: runs suites; [`runner::CustomCheck`] is the hook for custom operations.
+//!   or builders. Durations are the family's [`GoDuration`] (Go syntax: `500ms`, `1h30m`) and the
+//!   report's date a [`Timestamp`], both owned by smps-model and re-exported here.
+//! - [`runner::Runner`]: runs suites; [`Runner::builder`] takes one mesh that is both backends,
+//!   [`Runner::with_backends`] two; [`runner::CustomCheck`] is the hook for custom operations.
 //! - [`backend::ClusterBackend`] and [`backend::TrafficBackend`]: where objects go and how traffic
-//!   is sent; [`backend::memory::InMemoryCluster`] and [`backend::loopback::LoopbackMesh`] ship.
+//!   is sent; [`backend::memory::InMemoryCluster`] and `backend::loopback::LoopbackMesh` ship.
+//!   Backends outside this crate build [`RequestRecord`]s with [`RequestRecord::new`] and report
+//!   [`Error`]s with the backend variants (`Apply`, `ReadObject`, `Delete`, `Namespace`, `Send`,
+//!   `Start`).
+//! - [`Error`] and [`Result`]: the crate's one error type; `Err` means an operation could not
+//!   happen, never that a mesh failed a check.
 //! - [`features`]: features, Core/Extended levels, profiles, the implementation under test.
 //! - [`report::Report`]: native JSON (ConformanceReport-like), JUnit XML, Meshery `Response` and
 //!   adapter JSON, and a readable summary; capability Full/Partial/None per spec.
@@ -61,6 +71,7 @@
 //!
 //! | feature | default? | what |
 //! |---|---|---|
+//! | `loopback` | yes | `backend::loopback`: the embedded loopback mesh (`LoopbackMesh`, re-exported at the root), on hyper |
 //! | `schema` | no | `Suite::json_schema()` (schemars) for editor support |
 //! | `kube` | no | `backend::kube`: `KubeCluster` and `KubeTraffic` on a real cluster (kube-rs, rustls with ring; needs Rust 1.89, kube 5's minimum, where the crate otherwise needs 1.85); tests that need a cluster are `#[ignore = "needs a cluster"]` |
 //!
@@ -78,6 +89,7 @@
 
 pub mod backend;
 pub mod conformance;
+mod error;
 pub mod features;
 mod input;
 pub mod kuttl;
@@ -89,10 +101,30 @@ pub mod stats;
 pub mod suite;
 pub mod validate;
 
+pub use error::{BoxError, Error, Result, YamlError};
+
+#[cfg(feature = "loopback")]
+#[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
+pub use backend::loopback::{Fault, LoopbackConfig, LoopbackMesh};
+pub use backend::memory::InMemoryCluster;
+pub use backend::{
+    ClusterBackend, ObjectRef, Outcome, RequestRecord, TrafficBackend, TrafficRequest,
+};
+pub use features::{Implementation, Level, Profile};
+pub use report::{Report, Status};
+pub use runner::{CheckContext, CheckOutcome, CustomCheck, Runner, RunnerBuilder};
+pub use suite::{Operation, Step, Suite, SuiteBuilder, Test, Timeouts};
+pub use validate::Validator;
+
 /// Re-export of `serde_json::Value`, which appears in manifests and evidence.
 pub use serde_json::Value;
+/// Re-export of the family's duration type ([`smps_model::GoDuration`]), used for every timeout
+/// of a suite.
+pub use smps_model::GoDuration;
+/// Re-export of the family's RFC 3339 timestamp ([`smps_model::Timestamp`]), the report's date.
+pub use smps_model::Timestamp;
 
 /// The README's examples, compiled and run as doc tests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "loopback"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -23,6 +23,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use smps_model::Timestamp;
 
 use crate::features::{Implementation, Level, Profile};
 
@@ -233,8 +234,8 @@ pub struct Report {
     pub api_version: String,
     /// `ConformanceReport`.
     pub kind: String,
-    /// RFC 3339 UTC date of the run.
-    pub date: String,
+    /// When the run started (RFC 3339 UTC, whole seconds, in JSON).
+    pub date: Timestamp,
     /// The implementation under test.
     pub implementation: Implementation,
     /// SMI spec release the suite targets.
@@ -251,30 +252,12 @@ pub struct Report {
     pub tests: Vec<TestResult>,
 }
 
-/// Formats a `SystemTime` as RFC 3339 UTC (seconds precision).
-#[must_use]
-pub fn rfc3339(t: std::time::SystemTime) -> String {
-    let secs = t
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    // Civil-from-days (proleptic Gregorian).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+/// `now` in whole seconds, as reports and the loopback mesh's TrafficMetrics write it (the Unix
+/// epoch if the clock is outside years 0001 to 9999).
+pub(crate) fn whole_seconds(now: std::time::SystemTime) -> Timestamp {
+    Timestamp::from_system_time(now)
+        .and_then(|t| Timestamp::from_unix(t.unix_seconds(), 0))
+        .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 fn level_report(tests: &[&TestResult]) -> LevelReport {
@@ -305,22 +288,6 @@ fn level_report(tests: &[&TestResult]) -> LevelReport {
     }
 }
 
-fn xml_escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {}
-            c => o.push(c),
-        }
-    }
-    o
-}
-
 fn secs(ms: u64) -> String {
     format!("{:.3}", ms as f64 / 1000.0)
 }
@@ -332,7 +299,7 @@ impl Report {
         suite: &str,
         implementation: Implementation,
         mode: &str,
-        date: String,
+        date: Timestamp,
         duration_ms: u64,
         tests: Vec<TestResult>,
     ) -> Self {
@@ -445,103 +412,68 @@ impl Report {
     /// JUnit XML: one `testsuite` per test, one `testcase` per step.
     #[must_use]
     pub fn to_junit_xml(&self) -> String {
-        // A test skipped before it ran (unsupported feature) is one skipped testcase.
-        let skipped_whole: Vec<&TestResult> = self
-            .tests
-            .iter()
-            .filter(|t| t.steps.is_empty() && t.status == Status::Skipped)
-            .collect();
-        let steps: usize =
-            self.tests.iter().map(|t| t.steps.len()).sum::<usize>() + skipped_whole.len();
-        let count = |s: Status| {
-            self.tests
-                .iter()
-                .flat_map(|t| &t.steps)
-                .filter(|x| x.status == s)
-                .count()
-        };
-        let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        let _ = writeln!(
-            x,
-            "<testsuites name=\"{}\" tests=\"{steps}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",
-            xml_escape(&self.suite),
-            count(Status::Failed),
-            count(Status::Error),
-            count(Status::Skipped) + skipped_whole.len(),
-            secs(self.duration_ms)
-        );
+        use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
+
+        let time = |ms: u64| std::time::Duration::from_millis(ms);
+        let mut report = quick_junit::Report::new(self.suite.as_str());
+        report.set_time(time(self.duration_ms));
         for t in &self.tests {
-            let n = |s: Status| t.steps.iter().filter(|x| x.status == s).count();
+            let mut suite = TestSuite::new(t.name.as_str());
             if t.steps.is_empty() && t.status == Status::Skipped {
-                let _ = writeln!(
-                    x,
-                    "  <testsuite name=\"{0}\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\" time=\"0.000\">\n    <testcase classname=\"{0}\" name=\"{0}\" time=\"0.000\"><skipped message=\"{1}\"/></testcase>\n  </testsuite>",
-                    xml_escape(&t.name),
-                    xml_escape(&t.message)
-                );
+                // A test skipped before it ran (unsupported feature) is one skipped testcase.
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(t.message.as_str());
+                let mut case = TestCase::new(t.name.as_str(), status);
+                case.set_classname(t.name.as_str()).set_time(time(0));
+                suite.set_time(time(0)).add_test_case(case);
+                report.add_test_suite(suite);
                 continue;
             }
-            let _ = writeln!(
-                x,
-                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\">",
-                xml_escape(&t.name),
-                t.steps.len(),
-                n(Status::Failed),
-                n(Status::Error),
-                n(Status::Skipped),
-                secs(t.duration_ms)
-            );
+            suite.set_time(time(t.duration_ms));
             if let Some(p) = t.profile {
-                let _ = writeln!(
-                    x,
-                    "    <properties><property name=\"profile\" value=\"{p}\"/><property name=\"features\" value=\"{}\"/></properties>",
-                    xml_escape(&t.features.join(","))
-                );
+                suite.add_property(Property::new("profile", p.to_string()));
+                suite.add_property(Property::new("features", t.features.join(",")));
             }
             for s in &t.steps {
-                let _ = write!(
-                    x,
-                    "    <testcase classname=\"{}\" name=\"{}\" assertions=\"{}\" time=\"{}\"",
-                    xml_escape(&t.name),
-                    xml_escape(&s.name),
-                    s.operations.len(),
-                    secs(s.duration_ms)
-                );
                 let bad = s
                     .operations
                     .iter()
                     .find(|o| o.status == s.status && s.status != Status::Passed);
                 let msg = bad.map_or(t.message.as_str(), |o| o.message.as_str());
-                match s.status {
-                    Status::Passed => x.push_str("/>\n"),
+                let status = match s.status {
+                    Status::Passed => TestCaseStatus::success(),
                     Status::Skipped => {
-                        let _ =
-                            writeln!(x, "><skipped message=\"{}\"/></testcase>", xml_escape(msg));
+                        let mut st = TestCaseStatus::skipped();
+                        st.set_message(msg);
+                        st
                     }
                     Status::Failed | Status::Error => {
-                        let tag = if s.status == Status::Failed {
-                            "failure"
+                        let kind = if s.status == Status::Failed {
+                            NonSuccessKind::Failure
                         } else {
-                            "error"
+                            NonSuccessKind::Error
                         };
-                        let ty = bad.map_or("step", |o| o.kind.as_str());
-                        let text = bad
-                            .map(|o| serde_json::to_string_pretty(&o.evidence).unwrap_or_default())
-                            .unwrap_or_default();
-                        let _ = writeln!(
-                            x,
-                            "><{tag} message=\"{}\" type=\"{}\">{}</{tag}></testcase>",
-                            xml_escape(msg),
-                            xml_escape(ty),
-                            xml_escape(&text)
-                        );
+                        let mut st = TestCaseStatus::non_success(kind);
+                        st.set_message(msg)
+                            .set_type(bad.map_or("step", |o| o.kind.as_str()));
+                        if let Some(o) = bad {
+                            st.set_description(
+                                serde_json::to_string_pretty(&o.evidence).unwrap_or_default(),
+                            );
+                        }
+                        st
                     }
-                }
+                };
+                let mut case = TestCase::new(s.name.as_str(), status);
+                case.set_classname(t.name.as_str())
+                    .set_assertions(s.operations.len())
+                    .set_time(time(s.duration_ms));
+                suite.add_test_case(case);
             }
-            x.push_str("  </testsuite>\n");
+            report.add_test_suite(suite);
         }
-        x.push_str("</testsuites>\n");
-        x
+        // Writing to memory cannot fail (quick-junit only reports I/O errors of the writer).
+        report.to_string().unwrap_or_default()
     }
 
     fn meshery_details(&self) -> (u64, u64, Vec<Value>) {
@@ -761,14 +693,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_format_as_rfc3339() {
-        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
-        assert_eq!(rfc3339(t), "2023-11-14T22:13:20Z");
-        assert_eq!(rfc3339(std::time::UNIX_EPOCH), "1970-01-01T00:00:00Z");
-    }
-
-    #[test]
-    fn xml_special_characters_are_escaped() {
-        assert_eq!(xml_escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+    fn report_dates_are_whole_seconds_in_rfc_3339() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_250);
+        assert_eq!(whole_seconds(t).to_string(), "2023-11-14T22:13:20Z");
+        assert_eq!(
+            whole_seconds(std::time::UNIX_EPOCH).to_string(),
+            "1970-01-01T00:00:00Z"
+        );
     }
 }

@@ -33,6 +33,16 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::error::{Error, Result};
+
+/// An [`Error::ParseResource`] at `pointer`.
+fn parse_error(pointer: impl Into<String>, message: impl Into<String>) -> Error {
+    Error::ParseResource {
+        pointer: pointer.into(),
+        message: message.into(),
+    }
+}
+
 /// An SMI API group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -140,26 +150,6 @@ pub fn is_known_kind(group: Group, version: Version, kind: &str) -> bool {
     }
 }
 
-/// A problem reading a manifest into a typed SMI resource.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid SMI manifest at {path}: {message}")]
-#[non_exhaustive]
-pub struct ParseError {
-    /// JSON Pointer (RFC 6901) of the offending value inside the manifest.
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl ParseError {
-    fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            message: message.into(),
-        }
-    }
-}
-
 /// The subset of Kubernetes `metadata` the framework uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -194,26 +184,26 @@ impl ObjectMeta {
 ///
 /// # Errors
 ///
-/// Returns a [`ParseError`] if `apiVersion` is missing or not an SMI group/version.
-pub fn group_version(manifest: &Value) -> Result<(Group, Version), ParseError> {
+/// Returns a [`Error::ParseResource`] if `apiVersion` is missing or not an SMI group/version.
+pub fn group_version(manifest: &Value) -> Result<(Group, Version)> {
     let av = manifest
         .get("apiVersion")
         .and_then(Value::as_str)
-        .ok_or_else(|| ParseError::new("/apiVersion", "missing or not a string"))?;
+        .ok_or_else(|| parse_error("/apiVersion", "missing or not a string"))?;
     let (g, v) = av
         .split_once('/')
-        .ok_or_else(|| ParseError::new("/apiVersion", format!("`{av}` is not group/version")))?;
+        .ok_or_else(|| parse_error("/apiVersion", format!("`{av}` is not group/version")))?;
     let group = Group::parse(g)
-        .ok_or_else(|| ParseError::new("/apiVersion", format!("`{g}` is not an SMI group")))?;
+        .ok_or_else(|| parse_error("/apiVersion", format!("`{g}` is not an SMI group")))?;
     let version = Version::parse(v)
-        .ok_or_else(|| ParseError::new("/apiVersion", format!("unknown SMI version `{v}`")))?;
+        .ok_or_else(|| parse_error("/apiVersion", format!("unknown SMI version `{v}`")))?;
     Ok((group, version))
 }
 
-fn expect_kind(manifest: &Value, group: Group, kind: &str) -> Result<Version, ParseError> {
+fn expect_kind(manifest: &Value, group: Group, kind: &str) -> Result<Version> {
     let (g, v) = group_version(manifest)?;
     if g != group {
-        return Err(ParseError::new(
+        return Err(parse_error(
             "/apiVersion",
             format!(
                 "expected group {} for {kind}, found {}",
@@ -224,13 +214,13 @@ fn expect_kind(manifest: &Value, group: Group, kind: &str) -> Result<Version, Pa
     }
     let k = manifest.get("kind").and_then(Value::as_str).unwrap_or("");
     if k != kind {
-        return Err(ParseError::new(
+        return Err(parse_error(
             "/kind",
             format!("expected `{kind}`, found `{k}`"),
         ));
     }
     if !is_known_kind(g, v, kind) {
-        return Err(ParseError::new(
+        return Err(parse_error(
             "/apiVersion",
             format!("{kind} does not exist in {}/{v}", g.as_str()),
         ));
@@ -238,29 +228,21 @@ fn expect_kind(manifest: &Value, group: Group, kind: &str) -> Result<Version, Pa
     Ok(v)
 }
 
-fn field<T: serde::de::DeserializeOwned>(
-    obj: &Value,
-    base: &str,
-    name: &str,
-) -> Result<Option<T>, ParseError> {
+fn field<T: serde::de::DeserializeOwned>(obj: &Value, base: &str, name: &str) -> Result<Option<T>> {
     match obj.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => serde_json::from_value(v.clone())
             .map(Some)
-            .map_err(|e| ParseError::new(format!("{base}/{name}"), e.to_string())),
+            .map_err(|e| parse_error(format!("{base}/{name}"), e.to_string())),
     }
 }
 
-fn required<T: serde::de::DeserializeOwned>(
-    obj: &Value,
-    base: &str,
-    name: &str,
-) -> Result<T, ParseError> {
+fn required<T: serde::de::DeserializeOwned>(obj: &Value, base: &str, name: &str) -> Result<T> {
     field(obj, base, name)?
-        .ok_or_else(|| ParseError::new(format!("{base}/{name}"), "required field is missing"))
+        .ok_or_else(|| parse_error(format!("{base}/{name}"), "required field is missing"))
 }
 
-fn metadata(manifest: &Value) -> Result<ObjectMeta, ParseError> {
+fn metadata(manifest: &Value) -> Result<ObjectMeta> {
     Ok(field(manifest, "", "metadata")?.unwrap_or_default())
 }
 
@@ -358,9 +340,9 @@ impl TrafficTarget {
     ///
     /// # Errors
     ///
-    /// Returns a [`ParseError`] naming the offending path if the manifest is not a TrafficTarget
+    /// Returns a [`Error::ParseResource`] naming the offending path if the manifest is not a TrafficTarget
     /// of a known version or a field has the wrong type.
-    pub fn from_manifest(manifest: &Value) -> Result<Self, ParseError> {
+    pub fn from_manifest(manifest: &Value) -> Result<Self> {
         let version = expect_kind(manifest, Group::Access, "TrafficTarget")?;
         let metadata = metadata(manifest)?;
         let (body, base, rules_key) = if version == Version::V1alpha1 {
@@ -498,9 +480,9 @@ impl HttpRouteGroup {
     ///
     /// # Errors
     ///
-    /// Returns a [`ParseError`] if the manifest is not an HTTPRouteGroup of a known version or
+    /// Returns a [`Error::ParseResource`] if the manifest is not an HTTPRouteGroup of a known version or
     /// `matches` is missing from the place that version requires.
-    pub fn from_manifest(manifest: &Value) -> Result<Self, ParseError> {
+    pub fn from_manifest(manifest: &Value) -> Result<Self> {
         let version = expect_kind(manifest, Group::Specs, "HTTPRouteGroup")?;
         let metadata = metadata(manifest)?;
         let matches = if version <= Version::V1alpha2 {
@@ -508,7 +490,7 @@ impl HttpRouteGroup {
         } else {
             let spec = manifest
                 .get("spec")
-                .ok_or_else(|| ParseError::new("/spec", "required field is missing"))?;
+                .ok_or_else(|| parse_error("/spec", "required field is missing"))?;
             required(spec, "/spec", "matches")?
         };
         Ok(Self {
@@ -563,8 +545,8 @@ macro_rules! l4_route {
             ///
             /// # Errors
             ///
-            /// Returns a [`ParseError`] if the manifest is not this kind in a known version.
-            pub fn from_manifest(manifest: &Value) -> Result<Self, ParseError> {
+            /// Returns a [`Error::ParseResource`] if the manifest is not this kind in a known version.
+            pub fn from_manifest(manifest: &Value) -> Result<Self> {
                 let version = expect_kind(manifest, Group::Specs, $kind)?;
                 let metadata = metadata(manifest)?;
                 let matches = match manifest.get("spec") {
@@ -608,8 +590,8 @@ macro_rules! l4_route {
         }
 
         impl TryFrom<Value> for $ty {
-            type Error = ParseError;
-            fn try_from(v: Value) -> Result<Self, ParseError> {
+            type Error = Error;
+            fn try_from(v: Value) -> Result<Self> {
                 Self::from_manifest(&v)
             }
         }
@@ -754,7 +736,7 @@ impl Weight {
         }
     }
 
-    fn from_value(v: &Value, path: &str) -> Result<Self, ParseError> {
+    fn from_value(v: &Value, path: &str) -> Result<Self> {
         match v {
             Value::Number(n) => {
                 if let Some(i) = n.as_i64() {
@@ -765,8 +747,8 @@ impl Weight {
             }
             Value::String(s) => Quantity::parse(s)
                 .map(Self::Quantity)
-                .map_err(|m| ParseError::new(path, m)),
-            other => Err(ParseError::new(
+                .map_err(|m| parse_error(path, m)),
+            other => Err(parse_error(
                 path,
                 format!("weight must be a number or quantity, found {other}"),
             )),
@@ -847,14 +829,14 @@ impl TrafficSplit {
     ///
     /// # Errors
     ///
-    /// Returns a [`ParseError`] if the manifest is not a TrafficSplit of a known version or a weight
+    /// Returns a [`Error::ParseResource`] if the manifest is not a TrafficSplit of a known version or a weight
     /// is neither a number nor a quantity.
-    pub fn from_manifest(manifest: &Value) -> Result<Self, ParseError> {
+    pub fn from_manifest(manifest: &Value) -> Result<Self> {
         let version = expect_kind(manifest, Group::Split, "TrafficSplit")?;
         let metadata = metadata(manifest)?;
         let spec = manifest
             .get("spec")
-            .ok_or_else(|| ParseError::new("/spec", "required field is missing"))?;
+            .ok_or_else(|| parse_error("/spec", "required field is missing"))?;
         let service: String = required(spec, "/spec", "service")?;
         let raw: Vec<Value> = required(spec, "/spec", "backends")?;
         let mut backends = Vec::with_capacity(raw.len());
@@ -863,7 +845,7 @@ impl TrafficSplit {
             let service: String = required(b, &base, "service")?;
             let w = b
                 .get("weight")
-                .ok_or_else(|| ParseError::new(format!("{base}/weight"), "required"))?;
+                .ok_or_else(|| parse_error(format!("{base}/weight"), "required"))?;
             let weight = Weight::from_value(w, &format!("{base}/weight"))?;
             backends.push(TrafficSplitBackend { service, weight });
         }
@@ -919,8 +901,8 @@ impl TrafficSplit {
 macro_rules! value_conv {
     ($ty:ident) => {
         impl TryFrom<Value> for $ty {
-            type Error = ParseError;
-            fn try_from(v: Value) -> Result<Self, ParseError> {
+            type Error = Error;
+            fn try_from(v: Value) -> Result<Self> {
                 Self::from_manifest(&v)
             }
         }
@@ -1073,8 +1055,8 @@ impl SmiResource {
     ///
     /// # Errors
     ///
-    /// Returns a [`ParseError`] if it is in an SMI group but malformed or of an unknown kind/version.
-    pub fn from_manifest(manifest: &Value) -> Result<Option<Self>, ParseError> {
+    /// Returns a [`Error::ParseResource`] if it is in an SMI group but malformed or of an unknown kind/version.
+    pub fn from_manifest(manifest: &Value) -> Result<Option<Self>> {
         let av = manifest
             .get("apiVersion")
             .and_then(Value::as_str)
@@ -1093,7 +1075,7 @@ impl SmiResource {
             "TrafficMetrics" | "TrafficMetricsList" => {
                 let (g, v) = group_version(manifest)?;
                 if !is_known_kind(g, v, kind) {
-                    return Err(ParseError::new(
+                    return Err(parse_error(
                         "/apiVersion",
                         format!("{kind} does not exist in {av}"),
                     ));
@@ -1101,17 +1083,17 @@ impl SmiResource {
                 if kind == "TrafficMetrics" {
                     Self::TrafficMetrics(
                         serde_json::from_value(manifest.clone())
-                            .map_err(|e| ParseError::new("", e.to_string()))?,
+                            .map_err(|e| parse_error("", e.to_string()))?,
                     )
                 } else {
                     Self::TrafficMetricsList(
                         serde_json::from_value(manifest.clone())
-                            .map_err(|e| ParseError::new("", e.to_string()))?,
+                            .map_err(|e| parse_error("", e.to_string()))?,
                     )
                 }
             }
             other => {
-                return Err(ParseError::new(
+                return Err(parse_error(
                     "/kind",
                     format!("`{other}` is not an SMI kind"),
                 ));

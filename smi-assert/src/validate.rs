@@ -43,6 +43,8 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::error::YamlError;
+use crate::error::{Error, Result};
 use crate::smi::{Group, SmiResource, Version, Weight};
 
 const CRDS: [(&str, &str); 5] = [
@@ -158,33 +160,6 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Error building a [`Validator`] (only possible if the bundled CRDs were corrupted).
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// A bundled CRD file is not valid YAML.
-    #[error("failed to parse bundled CRD {file}")]
-    ParseCrd {
-        /// The file.
-        file: &'static str,
-        /// The cause.
-        #[source]
-        source: serde_yaml::Error,
-    },
-    /// A CRD version schema did not compile.
-    #[error("failed to compile the schema of {kind} {version} from bundled CRD {file}: {message}")]
-    CompileSchema {
-        /// The file.
-        file: &'static str,
-        /// The kind.
-        kind: String,
-        /// The version.
-        version: String,
-        /// The compiler's message.
-        message: String,
-    },
-}
-
 struct Compiled {
     raw: Value,
     validator: jsonschema::Validator,
@@ -207,12 +182,14 @@ impl Validator {
     ///
     /// # Errors
     ///
-    /// Returns [`Error`] only if a bundled CRD is corrupt.
-    pub fn new() -> Result<Self, Error> {
+    /// [`Error::ParseCrd`] or [`Error::CompileSchema`], only if a bundled CRD is corrupt.
+    pub fn new() -> Result<Self> {
         let mut schemas = BTreeMap::new();
         for (file, text) in CRDS {
-            let crd: Value =
-                serde_yaml::from_str(text).map_err(|source| Error::ParseCrd { file, source })?;
+            let crd: Value = serde_yaml::from_str(text).map_err(|source| Error::ParseCrd {
+                file,
+                source: YamlError::new(source),
+            })?;
             let group = crd["spec"]["group"].as_str().unwrap_or("").to_string();
             let kind = crd["spec"]["names"]["kind"]
                 .as_str()
@@ -302,13 +279,17 @@ impl Validator {
         }
         match SmiResource::from_manifest(manifest) {
             Err(e) => {
-                if !out.iter().any(|v| v.instance_path.starts_with(&e.path)) {
+                let (pointer, message) = match e {
+                    Error::ParseResource { pointer, message } => (pointer, message),
+                    other => (String::new(), other.to_string()),
+                };
+                if !out.iter().any(|v| v.instance_path.starts_with(&pointer)) {
                     out.push(Violation {
                         object,
-                        instance_path: e.path,
+                        instance_path: pointer,
                         kind: ViolationKind::Parse,
                         severity: Severity::Error,
-                        message: e.message,
+                        message,
                     });
                 }
             }

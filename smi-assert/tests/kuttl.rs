@@ -152,7 +152,7 @@ fn a_kuttl_file_over_the_limit_is_refused_naming_it_with_its_size() {
         .load_test_dir(&dir)
         .unwrap_err();
     match &e {
-        smi_assert::kuttl::Error::TooLarge {
+        smi_assert::Error::TooLarge {
             path,
             size: s,
             limit,
@@ -184,7 +184,7 @@ fn a_kuttl_file_that_is_not_utf8_is_an_error_with_its_line() {
     assert!(
         matches!(
             e,
-            smi_assert::kuttl::Error::NotUtf8 {
+            smi_assert::Error::NotUtf8 {
                 line: 2,
                 column: 10,
                 ..

@@ -6,14 +6,13 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use smi_assert::backend::loopback::LoopbackMesh;
-use smi_assert::backend::{
-    ClusterBackend, Error, ObjectRef, Outcome, TrafficBackend, TrafficRequest,
-};
+use smi_assert::backend::{ClusterBackend, ObjectRef, Outcome, TrafficBackend, TrafficRequest};
 use smi_assert::report::{Status, TestResult};
 use smi_assert::suite::{
-    CountRange, Dur, EdgeDirection, Expect, MetricsEdge, MetricsOp, MetricsResource, Operation,
-    Suite, Test, TrafficOp,
+    CountRange, EdgeDirection, Expect, MetricsEdge, MetricsOp, MetricsResource, Operation, Suite,
+    Test, TrafficOp,
 };
+use smi_assert::{Error, GoDuration};
 
 use crate::{access_app, mesh_with, runner, tcp_policy};
 
@@ -206,7 +205,7 @@ async fn the_metrics_api_is_read_only_and_answers_only_what_it_serves() {
         ))
         .await
         .unwrap_err();
-    assert!(matches!(e, Error::Read { .. }), "{e:?}");
+    assert!(matches!(e, Error::ReadObject { .. }), "{e:?}");
     let deployments = mesh.list(V1ALPHA1, "Deployment", Some("ro")).await.unwrap();
     let mut names: Vec<&str> = deployments
         .iter()
@@ -245,11 +244,11 @@ async fn metrics_operations_pass_on_real_counts_and_fail_for_the_right_reason() 
     at_least_5.edge = Some(edge_from_a());
     at_least_5.success_count = Some(CountRange::at_least(5));
     at_least_5.failure_count = Some(CountRange::at_most(0));
-    at_least_5.max_latency = Some(Dur(std::time::Duration::from_secs(2)));
+    at_least_5.max_latency = Some(GoDuration::parse("2s").unwrap());
     let mut too_many = b_metrics();
     too_many.success_count = Some(CountRange::at_least(6));
     let mut too_slow = b_metrics();
-    too_slow.max_latency = Some(Dur(std::time::Duration::from_nanos(1)));
+    too_slow.max_latency = Some(GoDuration::parse("1ns").unwrap());
     let mut listed = b_metrics();
     listed.edge = Some(edge_from_a());
     listed.absent = true;

@@ -324,7 +324,7 @@ async fn traffic_converges_when_policy_propagates_late_without_sleeping() {
         .unwrap(),
     );
     let mut op = TrafficOp::new("app-a", "http://app-b:9091/echo", Expect::Allowed);
-    op.timeout = Some(smi_assert::suite::Dur(Duration::from_secs(10)));
+    op.timeout = Some(smi_assert::GoDuration::parse("10s").unwrap());
     let r = run_one(
         &mesh,
         Test::builder("converge")
@@ -601,7 +601,7 @@ async fn precondition_failures_are_errors_and_unsupported_features_are_skipped()
         )
         .build()
         .unwrap();
-    let report = Runner::builder(mesh.clone(), mesh.clone())
+    let report = Runner::builder(mesh.clone())
         .build()
         .unwrap()
         .run(&suite)

@@ -25,11 +25,8 @@ fn public_types_are_send_and_sync() {
     send_sync::<smi_assert::backend::Outcome>();
     send_sync::<std::sync::Arc<dyn ClusterBackend>>();
     send_sync::<std::sync::Arc<dyn TrafficBackend>>();
-    send_sync::<smi_assert::runner::Error>();
-    send_sync::<smi_assert::suite::Error>();
-    send_sync::<smi_assert::kuttl::Error>();
-    send_sync::<smi_assert::backend::Error>();
-    send_sync::<smi_assert::validate::Error>();
+    send_sync::<smi_assert::Error>();
+    send_sync::<smi_assert::YamlError>();
 }
 
 #[test]
@@ -40,7 +37,7 @@ fn the_run_future_is_send() {
         .unwrap();
     rt.block_on(async {
         let mesh = std::sync::Arc::new(LoopbackMesh::start(Default::default()).await.unwrap());
-        let runner = Runner::builder(mesh.clone(), mesh).build().unwrap();
+        let runner = Runner::builder(mesh.clone()).build().unwrap();
         let suite = Suite::default();
         let fut = runner.run(&suite);
         send(&fut);

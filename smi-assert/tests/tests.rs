@@ -7,6 +7,7 @@ mod faults;
 mod kuttl;
 mod metrics;
 mod operations;
+mod outside_backend;
 mod reports;
 mod send_sync;
 mod udp;
@@ -17,10 +18,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use smi_assert::GoDuration;
 use smi_assert::backend::loopback::{Fault, LoopbackConfig, LoopbackMesh};
 use smi_assert::features::{Implementation, Profile};
 use smi_assert::runner::{Runner, RunnerBuilder};
-use smi_assert::suite::{Dur, Timeouts};
+use smi_assert::suite::Timeouts;
 
 /// Path of a test fixture.
 pub(crate) fn fixture(rel: &str) -> PathBuf {
@@ -41,15 +43,15 @@ pub(crate) async fn mesh_with(faults: &[Fault]) -> Arc<LoopbackMesh> {
 /// Short timeouts: the loopback mesh converges instantly.
 pub(crate) fn short_timeouts() -> Timeouts {
     let mut t = Timeouts::default();
-    t.traffic = Some(Dur(Duration::from_secs(1)));
-    t.assert = Some(Dur(Duration::from_millis(600)));
-    t.delete = Some(Dur(Duration::from_secs(2)));
+    t.traffic = Some(GoDuration::parse("1s").unwrap());
+    t.assert = Some(GoDuration::parse("600ms").unwrap());
+    t.delete = Some(GoDuration::parse("2s").unwrap());
     t
 }
 
 /// A runner builder on a mesh, declaring every extended feature.
 pub(crate) fn runner(mesh: &Arc<LoopbackMesh>) -> RunnerBuilder {
-    Runner::builder(mesh.clone(), mesh.clone())
+    Runner::builder(mesh.clone())
         .implementation(
             Implementation::new("test", "loopback", "0").supports_all_extended(&Profile::ALL),
         )

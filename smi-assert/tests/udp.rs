@@ -107,7 +107,7 @@ async fn a_udp_traffic_operation_passes_and_fails_for_the_right_reason() {
     let mesh = mesh_with(&[]).await;
     let op = |from: &str, expect: Expect| {
         let mut t = TrafficOp::new(from, "udp://app-b:9092", expect);
-        t.request_timeout = Some(smi_assert::suite::Dur(Duration::from_millis(150)));
+        t.request_timeout = Some(smi_assert::GoDuration::parse("150ms").unwrap());
         Operation::Traffic(t)
     };
     let run = |steps: Vec<Operation>| {
@@ -145,7 +145,7 @@ async fn a_udp_traffic_operation_passes_and_fails_for_the_right_reason() {
     // Only timeouts are UDP denials by default; other classes can be asked for explicitly.
     let mut refused_only = TrafficOp::new("app-a", "udp://app-b:9092", Expect::Denied);
     refused_only.denied_when = Some(vec![DenialClass::Refused]);
-    refused_only.request_timeout = Some(smi_assert::suite::Dur(Duration::from_millis(150)));
+    refused_only.request_timeout = Some(smi_assert::GoDuration::parse("150ms").unwrap());
     let r = run(vec![Operation::Traffic(refused_only)]).await;
     assert_eq!(
         r.status,

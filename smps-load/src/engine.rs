@@ -16,7 +16,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::collect::{CollectorCtx, collect};
 use crate::error::{Error, Result};
-use crate::model::{BacklogPolicy, LoadModel};
+use crate::model::{BacklogPolicy, LoadModel, Pacing};
 use crate::report::{LatencyBasis, Report, RunSettings, Snapshot};
 use crate::transport::{Endpoint, Http1Client, HttpVersion, Origin, Slot, Transport};
 use crate::worker::{WorkerCtx, WorkerModel, worker};
@@ -48,6 +48,7 @@ pub(crate) struct Inner {
     pub(crate) workers: Option<usize>,
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) dispatch_lag_limit: Duration,
+    pub(crate) pacing: Pacing,
 }
 
 impl Inner {
@@ -315,6 +316,7 @@ impl Engine {
                 stop: token.clone(),
                 tx: tx.clone(),
                 warmup: !inner.warmup.is_zero(),
+                pacing: inner.pacing,
             };
             joins.push(tokio::spawn(worker(ctx, my_slots)));
         }
@@ -357,7 +359,11 @@ impl Engine {
                     } else {
                         "constant"
                     };
-                    format!("open/{shape}/{spacing}/{}", backlog.label())
+                    format!(
+                        "open/{shape}/{spacing}/{}/{}",
+                        backlog.label(),
+                        inner.pacing.name()
+                    )
                 }
             },
         };

@@ -100,7 +100,7 @@ pub use builder::EngineBuilder;
 pub use engine::{Engine, Run, StopHandle};
 pub use error::{Error, ErrorKind, Result};
 pub use hdrhistogram;
-pub use model::{BacklogPolicy, LoadModel};
+pub use model::{BacklogPolicy, LoadModel, Pacing};
 pub use plan::{ArrivalPlan, Arrivals, Spacing, Stage};
 pub use report::{
     DEFAULT_DISPATCH_LAG_LIMIT, GENERATOR, LABEL_GENERATOR, LABEL_HISTOGRAM, LABEL_LATENCY_BASIS,

@@ -75,3 +75,35 @@ impl Default for BacklogPolicy {
 }
 
 const DEFAULT_MAX_QUEUED: usize = 100_000;
+
+/// How an open loop waits for each request's intended send time.
+///
+/// Latency in an open loop counts from the intended send time, so a request that leaves late
+/// reads as slow: the wait is part of what is measured. [`Pacing::Precise`] (the default) keeps
+/// that error to tens of microseconds; [`Pacing::Coarse`] costs less CPU per request at high
+/// rates but lets requests leave up to about a millisecond late. The dispatch lag of either is
+/// in the report (`PhaseReport::dispatch_lag`, and a warning above
+/// `EngineBuilder::dispatch_lag_limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Pacing {
+    /// A high-resolution timer (`timerfd` on Linux; elsewhere the same as `Coarse`): requests
+    /// leave within tens of microseconds of their time. Every wake-up is a timer interrupt,
+    /// which on virtual machines costs several times the CPU per request of `Coarse` at
+    /// 10,000 req/s and more (see `benches/README.md`).
+    #[default]
+    Precise,
+    /// Tokio's timer (1 ms resolution): requests due within the same millisecond leave
+    /// together, up to about a millisecond late, at the least CPU per request.
+    Coarse,
+}
+
+impl Pacing {
+    /// The stable name: `precise` or `coarse`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pacing::Precise => "precise",
+            Pacing::Coarse => "coarse",
+        }
+    }
+}

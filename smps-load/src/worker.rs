@@ -54,6 +54,7 @@ pub(crate) struct WorkerCtx {
     pub(crate) stop: CancellationToken,
     pub(crate) tx: mpsc::UnboundedSender<WorkerMsg>,
     pub(crate) warmup: bool,
+    pub(crate) pacing: crate::model::Pacing,
 }
 
 impl WorkerCtx {
@@ -572,7 +573,7 @@ async fn open(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
     let cancelled = stop.cancelled();
     tokio::pin!(cancelled);
     // Arrivals wake on the precise pacer; interval boundaries and the end on Tokio's timer.
-    let mut pacer = Pacer::new();
+    let mut pacer = Pacer::new(ctx.pacing == crate::model::Pacing::Precise);
     if let Some(at) = next_arrival {
         pacer.arm(at);
     }

@@ -21,10 +21,11 @@ pub(super) async fn run(args: &Args, suite: &Suite) -> Result<Report, Failure> {
     use std::sync::Arc;
     use std::time::Duration;
 
+    use smi_assert::GoDuration;
     use smi_assert::backend::kube::{KubeCluster, KubeTraffic, connect};
     use smi_assert::features::{Implementation, Profile};
     use smi_assert::runner::Runner;
-    use smi_assert::suite::{Dur, Timeouts};
+    use smi_assert::suite::Timeouts;
 
     let client = connect(args.context.as_deref())
         .await
@@ -38,9 +39,11 @@ pub(super) async fn run(args: &Args, suite: &Suite) -> Result<Report, Failure> {
     .supports_all_extended(&Profile::ALL);
     let mut timeouts = Timeouts::default();
     timeouts.traffic = Some(super::traffic_timeout(args, "30s")?);
-    timeouts.assert = Some(Dur(Duration::from_secs(180)));
-    timeouts.distribution = Some(Dur(Duration::from_secs(600)));
-    let mut builder = Runner::builder(
+    timeouts.assert =
+        Some(GoDuration::from_std(Duration::from_secs(180)).map_err(anyhow::Error::from)?);
+    timeouts.distribution =
+        Some(GoDuration::from_std(Duration::from_secs(600)).map_err(anyhow::Error::from)?);
+    let mut builder = Runner::with_backends(
         Arc::new(KubeCluster::new(client.clone())),
         Arc::new(KubeTraffic::new(client)),
     )
@@ -56,6 +59,7 @@ pub(super) async fn run(args: &Args, suite: &Suite) -> Result<Report, Failure> {
     for (k, v) in &args.namespace_annotations {
         builder = builder.namespace_annotation(k.as_str(), v.as_str());
     }
+    let builder = smi_assert::conformance::register_upstream_checks(builder);
     super::run_suite(builder, suite).await
 }
 

@@ -116,6 +116,7 @@ impl InMemoryCluster {
         let err = |reason: &str| Error::Apply {
             object: format!("{r}"),
             reason: reason.into(),
+            source: None,
         };
         if r.api_version.is_empty() || r.kind.is_empty() {
             return Err(err("apiVersion and kind are required"));
@@ -136,6 +137,7 @@ impl InMemoryCluster {
                 return Err(Error::Apply {
                     object: format!("{r}"),
                     reason: format!("namespace `{ns}` does not exist"),
+                    source: None,
                 });
             }
             obj["metadata"]["namespace"] = Value::String(ns.clone());

@@ -16,7 +16,8 @@
 //!   updated with a JSON merge patch (as kuttl does). Objects without `metadata.namespace` land in
 //!   the namespace given by the caller (the runner always sets one).
 //! - "Not found" is not an error: `get` returns `Ok(None)`, `delete` returns `Ok(false)`.
-//! - Errors ([`Error`]) mean the backend could not do the operation (infrastructure trouble). They
+//! - Errors ([`Error`], the backend variants `Apply`, `ReadObject`, `Delete`,
+//!   `Namespace`, `Send` and `Start`) mean the backend could not do the operation (infrastructure trouble). They
 //!   are reported as *errors*, never as conformance failures.
 //! - Backends impose no timeouts of their own beyond what a request needs; the runner wraps every
 //!   call in the operation's timeout.
@@ -31,6 +32,8 @@
 #[cfg(feature = "kube")]
 #[cfg_attr(docsrs, doc(cfg(feature = "kube")))]
 pub mod kube;
+#[cfg(feature = "loopback")]
+#[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
 pub mod loopback;
 pub mod memory;
 
@@ -41,58 +44,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Errors a backend reports when it cannot do an operation.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// Applying an object failed.
-    #[error("failed to apply {object}: {reason}")]
-    Apply {
-        /// `kind/namespace/name`.
-        object: String,
-        /// Why.
-        reason: String,
-    },
-    /// Reading or listing failed.
-    #[error("failed to read {object}: {reason}")]
-    Read {
-        /// What was read.
-        object: String,
-        /// Why.
-        reason: String,
-    },
-    /// Deleting failed.
-    #[error("failed to delete {object}: {reason}")]
-    Delete {
-        /// What was deleted.
-        object: String,
-        /// Why.
-        reason: String,
-    },
-    /// A namespace operation failed.
-    #[error("failed to manage namespace {namespace}: {reason}")]
-    Namespace {
-        /// The namespace.
-        namespace: String,
-        /// Why.
-        reason: String,
-    },
-    /// Sending a request from a source workload failed before it reached the mesh (e.g. the source
-    /// workload does not exist). Denials are *outcomes*, not this error.
-    #[error("failed to send traffic from {source_workload}: {reason}")]
-    Send {
-        /// `namespace/workload`.
-        source_workload: String,
-        /// Why.
-        reason: String,
-    },
-    /// Starting the backend failed.
-    #[error("failed to start backend: {reason}")]
-    Start {
-        /// Why.
-        reason: String,
-    },
-}
+use crate::error::Error;
 
 /// A reference to one object (or, with `name: None`, all objects of a kind).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -296,6 +248,54 @@ pub struct RequestRecord {
     pub served_by: Option<String>,
     /// Latency in microseconds, measured at the source.
     pub latency_us: u64,
+}
+
+impl RequestRecord {
+    /// The record of request `id`: its method, URL, outcome and latency at the source. Nobody
+    /// served it until [`served_by`](Self::served_by) says who did.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use smi_assert::backend::{Outcome, RequestRecord};
+    ///
+    /// let r = RequestRecord::new(7, "GET", "http://app-b:9091/echo", Outcome::Http { status: 200 })
+    ///     .latency(Duration::from_micros(1500))
+    ///     .served_by("app-b-v1");
+    /// assert_eq!(r.latency_us, 1500);
+    /// assert_eq!(r.served_by.as_deref(), Some("app-b-v1"));
+    /// ```
+    #[must_use]
+    pub fn new(
+        id: u64,
+        method: impl Into<String>,
+        url: impl Into<String>,
+        outcome: Outcome,
+    ) -> Self {
+        Self {
+            id,
+            method: method.into(),
+            url: url.into(),
+            outcome,
+            served_by: None,
+            latency_us: 0,
+        }
+    }
+
+    /// The record with the workload that served the request.
+    #[must_use]
+    pub fn served_by(mut self, workload: impl Into<String>) -> Self {
+        self.served_by = Some(workload.into());
+        self
+    }
+
+    /// The record with the latency measured at the source (whole microseconds, saturating).
+    #[must_use]
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        self
+    }
 }
 
 /// Sends traffic from a source workload through the mesh.

@@ -1,11 +1,19 @@
-//! Judging `TrafficMetrics` objects for the `metrics` operation.
+//! The `metrics` operation: reading `TrafficMetrics` through the cluster backend and judging them
+//! (well-formed, fresh, in range).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::Value;
+use serde_json::{Value, json};
+use smps_model::{GoDuration, Timestamp};
 
+use crate::backend::ObjectRef;
+use crate::error::Result;
+use crate::report::{OperationResult, Status};
 use crate::smi::Quantity;
 use crate::suite::{CountRange, MetricsEdge, MetricsOp};
+
+use super::Runner;
+use super::support::{Backoff, TestState, op_result, subst_str};
 
 /// How far a timestamp may be in the future (clock skew) or older than its window.
 const SKEW: Duration = Duration::from_secs(300);
@@ -117,8 +125,12 @@ pub(super) fn problems(obj: &Value, op: &MetricsOp, name: Option<&str>) -> Vec<S
             obj["resource"]["name"]
         ));
     }
-    let window = match obj["window"].as_str().map(parse_go_duration) {
-        Some(Ok(w)) if !w.is_zero() => Some(w),
+    let window = match obj["window"].as_str().map(GoDuration::parse) {
+        Some(Ok(w)) if w.is_negative() => {
+            out.push(format!("window {w} is negative"));
+            None
+        }
+        Some(Ok(w)) if !w.is_zero() => w.to_std(),
         Some(Ok(_)) => {
             out.push("window is zero".into());
             None
@@ -132,12 +144,12 @@ pub(super) fn problems(obj: &Value, op: &MetricsOp, name: Option<&str>) -> Vec<S
             None
         }
     };
-    match obj["timestamp"].as_str().map(parse_rfc3339) {
-        Some(Some(ts)) => {
+    match obj["timestamp"].as_str().map(Timestamp::parse) {
+        Some(Ok(ts)) => {
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-            let age = now - ts;
+            let age = now - ts.unix_seconds();
             let allowed =
                 i64::try_from((window.unwrap_or_default() + SKEW).as_secs()).unwrap_or(i64::MAX);
             if age > allowed {
@@ -153,7 +165,7 @@ pub(super) fn problems(obj: &Value, op: &MetricsOp, name: Option<&str>) -> Vec<S
                 ));
             }
         }
-        Some(None) => out.push(format!("timestamp {} is not RFC 3339", obj["timestamp"])),
+        Some(Err(_)) => out.push(format!("timestamp {} is not RFC 3339", obj["timestamp"])),
         None => out.push("timestamp is missing".into()),
     }
     let mut counts = [0i64; 2];
@@ -189,8 +201,8 @@ pub(super) fn problems(obj: &Value, op: &MetricsOp, name: Option<&str>) -> Vec<S
                 "latencies are not ordered: p50 {p50} µs, p90 {p90} µs, p99 {p99} µs"
             ));
         }
-        if let Some(max) = op.max_latency {
-            let max_us = i64::try_from(max.0.as_micros()).unwrap_or(i64::MAX);
+        if let Some(max) = &op.max_latency {
+            let max_us = max.as_nanos() / 1_000;
             if p99 > max_us {
                 out.push(format!("p99_response_latency is {p99} µs, above {max}"));
             }
@@ -199,89 +211,201 @@ pub(super) fn problems(obj: &Value, op: &MetricsOp, name: Option<&str>) -> Vec<S
     out
 }
 
-/// Seconds since the Unix epoch of an RFC 3339 date-time (`2019-04-08T22:25:55Z`,
-/// fractional seconds and numeric offsets allowed).
-pub(super) fn parse_rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let t = s.get(r)?;
-        t.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| t.parse().ok())?
-    };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let mut rest = &s[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        rest = &frac[digits..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        o if o.len() == 6 && matches!(o.as_bytes()[0], b'+' | b'-') && o.as_bytes()[3] == b':' => {
-            let oh: i64 = o.get(1..3)?.parse().ok()?;
-            let om: i64 = o.get(4..6)?.parse().ok()?;
-            let v = oh * 3600 + om * 60;
-            if o.starts_with('-') { -v } else { v }
-        }
-        _ => return None,
-    };
-    // Days from civil (proleptic Gregorian).
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + h * 3600 + mi * 60 + sec - offset)
-}
-
-/// A Go `time.Duration` string (`30s`, `1m30s`, `1.5s`, `250ms`, `1h0m0s`).
-pub(super) fn parse_go_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("`{s}` is not a duration");
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let mut rest = s;
-    let mut total = 0f64;
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let n = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        let value: f64 = rest[..n].parse().map_err(|_| bad())?;
-        rest = &rest[n..];
-        let u = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let secs = match &rest[..u] {
-            "ns" => 1e-9,
-            "us" | "µs" | "μs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
+impl Runner {
+    /// Reads the candidate TrafficMetrics objects of a `metrics` operation: `Ok(None)` if the
+    /// resource (or, unnamed, any resource of the kind) does not exist.
+    pub(super) async fn read_metrics(
+        &self,
+        m: &MetricsOp,
+        res_ns: Option<&str>,
+        name: Option<&str>,
+        edge: Option<&crate::suite::MetricsEdge>,
+        peer_ns: Option<&str>,
+    ) -> Result<Option<Vec<Value>>, crate::error::Error> {
+        let kind = m.resource.kind.as_str();
+        let get = |name: String| {
+            ObjectRef::new(m.api_version.clone(), kind, res_ns.map(String::from), name)
         };
-        total += value * secs;
-        rest = &rest[u..];
+        let Some(edge) = edge else {
+            return Ok(match name {
+                Some(n) => self
+                    .cluster
+                    .get(&get(n.to_string()))
+                    .await?
+                    .map(|o| vec![o]),
+                None => {
+                    let all = self.cluster.list(&m.api_version, kind, res_ns).await?;
+                    (!all.is_empty()).then_some(all)
+                }
+            });
+        };
+        let names: Vec<String> = match name {
+            Some(n) => vec![n.to_string()],
+            None => self
+                .cluster
+                .list(&m.api_version, kind, res_ns)
+                .await?
+                .iter()
+                .filter_map(|o| resource_name(o).map(String::from))
+                .collect(),
+        };
+        let mut found = false;
+        let mut items = Vec::new();
+        for n in names {
+            if let Some(list) = self.cluster.get(&get(format!("{n}/edges"))).await? {
+                found = true;
+                items.extend(
+                    list["items"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|i| is_edge(i, edge, peer_ns))
+                        .cloned(),
+                );
+            }
+        }
+        Ok(found.then_some(items))
     }
-    Duration::try_from_secs_f64(total).map_err(|_| bad())
+
+    pub(super) async fn metrics(
+        &self,
+        m: &MetricsOp,
+        state: &mut TestState,
+        timeout: Duration,
+    ) -> OperationResult {
+        let started = Instant::now();
+        let deadline = started + timeout;
+        let ns = state.namespace.clone();
+        let scoped = |kind: &str, explicit: Option<&String>| {
+            (kind != "Namespace").then(|| subst_str(explicit.map_or(&ns, |n| n), &ns))
+        };
+        let res_ns = scoped(&m.resource.kind, m.resource.namespace.as_ref());
+        let name = m.resource.name.as_deref().map(|n| subst_str(n, &ns));
+        let edge = m.edge.as_ref().map(|e| {
+            let mut e = e.clone();
+            e.resource.name = e.resource.name.as_deref().map(|n| subst_str(n, &ns));
+            e
+        });
+        let peer_ns = m
+            .edge
+            .as_ref()
+            .and_then(|e| scoped(&e.resource.kind, e.resource.namespace.as_ref()));
+        let mut what = match &name {
+            Some(n) => format!("{} {n}", m.resource.kind),
+            None => format!("any {}", m.resource.kind),
+        };
+        if let Some(e) = &edge {
+            what = format!(
+                "{what}, edge {} {} {}",
+                e.direction.as_str(),
+                e.resource.kind,
+                e.resource.name.as_deref().unwrap_or("")
+            );
+        }
+        let mut backoff = Backoff::new(self.poll);
+        let mut polls = 0u32;
+        loop {
+            polls += 1;
+            let read = self
+                .read_metrics(
+                    m,
+                    res_ns.as_deref(),
+                    name.as_deref(),
+                    edge.as_ref(),
+                    peer_ns.as_deref(),
+                )
+                .await;
+            let cands = match read {
+                Ok(c) => c,
+                Err(e) => {
+                    return op_result(
+                        "metrics",
+                        started,
+                        Status::Error,
+                        e.to_string(),
+                        Value::Null,
+                    );
+                }
+            };
+            if cands.is_some() {
+                state.api_versions.insert(m.api_version.clone());
+            }
+            let (passed, message, evidence) = match &cands {
+                None => (false, format!("{what}: not found"), json!({"polls": polls})),
+                Some(items) if m.absent => {
+                    if items.is_empty() {
+                        (true, format!("{what}: not listed"), json!({"polls": polls}))
+                    } else {
+                        (
+                            false,
+                            format!("{what}: still listed"),
+                            json!({"polls": polls, "object": items[0]}),
+                        )
+                    }
+                }
+                Some(items) if items.is_empty() => (
+                    false,
+                    format!("{what}: no such edge is listed"),
+                    json!({"polls": polls}),
+                ),
+                Some(items) => {
+                    let judged: Vec<(Vec<String>, &Value)> = items
+                        .iter()
+                        .map(|o| (problems(o, m, name.as_deref()), o))
+                        .collect();
+                    let best = judged
+                        .iter()
+                        .min_by_key(|(p, _)| p.len())
+                        .map(|(p, o)| (p.clone(), *o));
+                    match best {
+                        Some((p, o)) if p.is_empty() => {
+                            let metric = |n: &str| {
+                                let x = o["metrics"]
+                                    .as_array()
+                                    .into_iter()
+                                    .flatten()
+                                    .find(|x| x["name"] == n);
+                                let part = |k: &str| {
+                                    x.and_then(|x| x[k].as_str()).unwrap_or("").to_string()
+                                };
+                                format!("{} {}", part("value"), part("unit"))
+                                    .trim_end()
+                                    .to_string()
+                            };
+                            (
+                                true,
+                                format!(
+                                    "{what}: success_count {}, failure_count {}, p99 {}",
+                                    metric("success_count"),
+                                    metric("failure_count"),
+                                    metric("p99_response_latency"),
+                                ),
+                                json!({"polls": polls, "object": o}),
+                            )
+                        }
+                        Some((p, o)) => (
+                            false,
+                            format!("{what}: {}", p.join("; ")),
+                            json!({"polls": polls, "problems": p, "object": o}),
+                        ),
+                        None => (false, format!("{what}: nothing to judge"), Value::Null),
+                    }
+                }
+            };
+            if passed {
+                return op_result("metrics", started, Status::Passed, message, evidence);
+            }
+            if !backoff.wait(deadline).await {
+                return op_result(
+                    "metrics",
+                    started,
+                    Status::Failed,
+                    format!("{message} (after {timeout:?})"),
+                    evidence,
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -291,45 +415,32 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn rfc3339_dates_parse_with_fractions_and_offsets() {
-        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339("2019-04-08T22:25:55Z"), Some(1_554_762_355));
-        assert_eq!(
-            parse_rfc3339("2019-04-09T00:25:55.123+02:00"),
-            Some(1_554_762_355)
+    fn timestamps_and_windows_are_read_with_the_model_types() {
+        // Fractions and offsets are RFC 3339; `1h30m` is a Go duration (issue 13: one owner).
+        let op = MetricsOp::new(MetricsResource::new("Deployment", "b"));
+        let mut o = object("1", "1", "2", "ms");
+        let now = Timestamp::from_system_time(SystemTime::now()).unwrap();
+        let local = now.to_string().replace('Z', "+00:00");
+        o["timestamp"] = json!(local);
+        o["window"] = json!("1h30m");
+        assert!(
+            problems(&o, &op, Some("b")).is_empty(),
+            "{:?}",
+            problems(&o, &op, Some("b"))
         );
-        assert_eq!(parse_rfc3339("2000-02-29T12:00:00Z"), Some(951_825_600));
-        for bad in [
-            "2019-04-08",
-            "2019-13-08T22:25:55Z",
-            "2019-04-08T22:25:55",
-            "x",
-        ] {
-            assert_eq!(parse_rfc3339(bad), None, "{bad}");
-        }
-        let now = SystemTime::now();
-        let t = parse_rfc3339(&crate::report::rfc3339(now)).unwrap();
-        let secs = now.duration_since(UNIX_EPOCH).unwrap().as_secs();
-        assert_eq!(t, i64::try_from(secs).unwrap());
-    }
-
-    #[test]
-    fn go_durations_parse() {
-        assert_eq!(parse_go_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_go_duration("1m30s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_go_duration("1h0m0s"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_go_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_go_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_go_duration("0"), Ok(Duration::ZERO));
-        for bad in ["", "30", "s", "5x", "1m30"] {
-            assert!(parse_go_duration(bad).is_err(), "{bad}");
-        }
+        o["window"] = json!("0s");
+        assert_eq!(problems(&o, &op, Some("b")), ["window is zero"]);
+        o["window"] = json!("-30s");
+        assert_eq!(problems(&o, &op, Some("b")), ["window -30s is negative"]);
+        o["window"] = json!("30s");
+        o["timestamp"] = json!("2019-04-08");
+        assert!(problems(&o, &op, Some("b"))[0].contains("not RFC 3339"));
     }
 
     fn object(success: &str, p50: &str, p99: &str, unit: &str) -> Value {
         json!({
             "apiVersion": "metrics.smi-spec.io/v1alpha1", "kind": "TrafficMetrics",
-            "timestamp": crate::report::rfc3339(SystemTime::now()), "window": "30s",
+            "timestamp": Timestamp::from_system_time(SystemTime::now()).unwrap().to_string(), "window": "30s",
             "resource": {"kind": "Deployment", "namespace": "t", "name": "b"},
             "edge": {"direction": "from", "resource": {"kind": "Deployment", "namespace": "t", "name": "a"}},
             "metrics": [
@@ -346,7 +457,7 @@ mod tests {
     fn a_well_formed_object_passes_and_each_defect_is_named() {
         let mut op = MetricsOp::new(MetricsResource::new("Deployment", "b"));
         op.success_count = Some(CountRange::at_least(10));
-        op.max_latency = Some(crate::suite::Dur(Duration::from_millis(50)));
+        op.max_latency = Some(GoDuration::parse("50ms").unwrap());
         let ok = object("12", "1500m", "20", "ms");
         assert!(
             problems(&ok, &op, Some("b")).is_empty(),

@@ -21,7 +21,7 @@ use self::endpoint::parse_url;
 use self::field::{Setting, Source};
 use crate::engine::{Engine, Inner, OriginSpec};
 use crate::error::{Error, Result};
-use crate::model::{BacklogPolicy, LoadModel};
+use crate::model::{BacklogPolicy, LoadModel, Pacing};
 use crate::plan::ArrivalPlan;
 use crate::transport::{Endpoint, Http1Client, HttpVersion};
 
@@ -52,6 +52,7 @@ pub struct EngineBuilder {
     extra_ca_pem: Vec<(String, String)>,
     labels: BTreeMap<String, String>,
     dispatch_lag_limit: Duration,
+    pacing: Pacing,
     deferred: Option<(String, String)>,
 }
 
@@ -79,6 +80,7 @@ impl Default for EngineBuilder {
             extra_ca_pem: Vec::new(),
             labels: BTreeMap::new(),
             dispatch_lag_limit: crate::report::DEFAULT_DISPATCH_LAG_LIMIT,
+            pacing: Pacing::default(),
             deferred: None,
         }
     }
@@ -186,6 +188,13 @@ impl EngineBuilder {
     /// Length of the progress intervals (default 1 s).
     pub fn interval(mut self, interval: Duration) -> Self {
         self.interval = interval;
+        self
+    }
+
+    /// How an open loop waits for each request's intended time (default
+    /// [`Pacing::Precise`]; see [`Pacing`] for the CPU it costs).
+    pub fn pacing(mut self, pacing: Pacing) -> Self {
+        self.pacing = pacing;
         self
     }
 
@@ -496,6 +505,7 @@ impl EngineBuilder {
             workers: self.workers,
             labels: self.labels,
             dispatch_lag_limit: self.dispatch_lag_limit,
+            pacing: self.pacing,
         }))
     }
 }

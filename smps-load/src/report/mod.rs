@@ -36,8 +36,9 @@ pub const LABEL_LATENCY_BASIS: &str = smps_model::labels::LATENCY_BASIS;
 /// Label key naming the generator (shared with smps-model's converters).
 pub const LABEL_GENERATOR: &str = smps_model::labels::LOAD_GENERATOR;
 /// Label key describing the load model: `closed`, or
-/// `open/{constant|stages}/{uniform|poisson(seed=N)}/{backlog}` with the backlog policy's
-/// [`label`](crate::BacklogPolicy::label) (`open/constant/uniform/queue(max_queued=100000)`).
+/// `open/{constant|stages}/{uniform|poisson(seed=N)}/{backlog}/{pacing}` with the backlog
+/// policy's [`label`](crate::BacklogPolicy::label) and the [`Pacing`](crate::Pacing)'s name
+/// (`open/constant/uniform/queue(max_queued=100000)/precise`).
 pub const LABEL_LOAD_MODEL: &str = "smps-load/load-model";
 /// Label key giving the histogram resolution.
 pub const LABEL_HISTOGRAM: &str = "smps-load/histogram";

@@ -209,18 +209,21 @@ impl ClusterBackend for KubeCluster {
                 reason: "metrics.smi-spec.io is a read-only API: TrafficMetrics are computed by \
                          the mesh and cannot be applied"
                     .into(),
+                source: None,
             });
         }
         if r.api_version.is_empty() || r.kind.is_empty() {
             return Err(Error::Apply {
                 object: r.to_string(),
                 reason: "apiVersion and kind are required".into(),
+                source: None,
             });
         }
         if r.name.is_empty() {
             return Err(Error::Apply {
                 object: r.to_string(),
                 reason: "metadata.name is required".into(),
+                source: None,
             });
         }
         let resolved = self
@@ -229,6 +232,7 @@ impl ClusterBackend for KubeCluster {
             .map_err(|reason| Error::Apply {
                 object: r.to_string(),
                 reason,
+                source: None,
             })?
             .ok_or_else(|| Error::Apply {
                 object: r.to_string(),
@@ -236,6 +240,7 @@ impl ClusterBackend for KubeCluster {
                     "the cluster does not serve kind {} in {} (is its CRD installed?)",
                     r.kind, r.api_version
                 ),
+                source: None,
             })?;
         let mut obj = manifest.clone();
         if resolved.namespaced {
@@ -252,6 +257,7 @@ impl ClusterBackend for KubeCluster {
         let fail = |reason: String| Error::Apply {
             object: object.clone(),
             reason,
+            source: None,
         };
         let dynamic: DynamicObject = serde_json::from_value(obj.clone())
             .map_err(|e| fail(format!("not a Kubernetes object: {e}")))?;
@@ -268,9 +274,10 @@ impl ClusterBackend for KubeCluster {
     }
 
     async fn get(&self, object: &ObjectRef) -> Result<Option<Value>, Error> {
-        let fail = |reason: String| Error::Read {
+        let fail = |reason: String| Error::ReadObject {
             object: object.to_string(),
             reason,
+            source: None,
         };
         if is_metrics(&object.api_version) {
             let ns = object
@@ -310,9 +317,10 @@ impl ClusterBackend for KubeCluster {
             Some(ns) => format!("{kind} list in {ns}"),
             None => format!("{kind} list"),
         };
-        let fail = |reason: String| Error::Read {
+        let fail = |reason: String| Error::ReadObject {
             object: what.clone(),
             reason,
+            source: None,
         };
         if is_metrics(api_version) {
             let path = metrics_path(api_version, kind, namespace, None);
@@ -347,6 +355,7 @@ impl ClusterBackend for KubeCluster {
         let fail = |reason: String| Error::Delete {
             object: object.to_string(),
             reason,
+            source: None,
         };
         if is_metrics(&object.api_version) {
             return Err(fail("metrics.smi-spec.io is a read-only API".into()));
@@ -375,6 +384,7 @@ impl ClusterBackend for KubeCluster {
         let fail = |reason: String| Error::Namespace {
             namespace: name.to_string(),
             reason,
+            source: None,
         };
         let api = self.namespaces_api();
         let ns: Namespace = serde_json::from_value(json!({
@@ -430,6 +440,7 @@ impl ClusterBackend for KubeCluster {
             Err(e) => Err(Error::Namespace {
                 namespace: name.to_string(),
                 reason: format!("delete: {}", reason(&e)),
+                source: None,
             }),
         }
     }
@@ -439,9 +450,10 @@ impl ClusterBackend for KubeCluster {
             .namespaces_api()
             .list(&ListParams::default())
             .await
-            .map_err(|e| Error::Read {
+            .map_err(|e| Error::ReadObject {
                 object: "Namespace list".into(),
                 reason: reason(&e),
+                source: None,
             })?;
         Ok(list.items.iter().map(ResourceExt::name_any).collect())
     }

@@ -90,7 +90,7 @@
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
 //! let client = smi_assert::backend::kube::connect(None).await?;
-//! let runner = Runner::builder(
+//! let runner = Runner::with_backends(
 //!     Arc::new(KubeCluster::new(client.clone())),
 //!     Arc::new(KubeTraffic::new(client)),
 //! )
@@ -144,19 +144,23 @@ pub async fn connect(context: Option<&str>) -> Result<Client, Error> {
             Config::from_kubeconfig(&options)
                 .await
                 .map_err(|e| Error::Start {
-                    reason: format!("cannot use kubeconfig context `{ctx}`: {}", chain(&e)),
+                    reason: format!("cannot use kubeconfig context `{ctx}`"),
+                    source: Some(Box::new(e)),
                 })?
         }
         None => Config::infer().await.map_err(|e| Error::Start {
-            reason: format!("no usable Kubernetes configuration: {}", chain(&e)),
+            reason: "no usable Kubernetes configuration".into(),
+            source: Some(Box::new(e)),
         })?,
     };
     let url = config.cluster_url.to_string();
     let client = Client::try_from(config).map_err(|e| Error::Start {
-        reason: format!("cannot build a client for {url}: {}", chain(&e)),
+        reason: format!("cannot build a client for {url}"),
+        source: Some(Box::new(e)),
     })?;
     client.apiserver_version().await.map_err(|e| Error::Start {
-        reason: format!("cannot reach the API server at {url}: {}", chain(&e)),
+        reason: format!("cannot reach the API server at {url}"),
+        source: Some(Box::new(e)),
     })?;
     Ok(client)
 }
@@ -165,7 +169,8 @@ pub async fn connect(context: Option<&str>) -> Result<Client, Error> {
 /// API server.
 async fn default_client() -> Result<Client, Error> {
     Client::try_default().await.map_err(|e| Error::Start {
-        reason: format!("no usable Kubernetes configuration: {}", chain(&e)),
+        reason: "no usable Kubernetes configuration".into(),
+        source: Some(Box::new(e)),
     })
 }
 

@@ -761,7 +761,12 @@ async fn kinds_the_server_does_not_serve_are_not_found_and_cannot_be_applied() {
         )
         .await
         .unwrap_err();
-    let Error::Apply { object, reason } = &err else {
+    let Error::Apply {
+        object,
+        reason,
+        source: None,
+    } = &err
+    else {
         panic!("{err:?}")
     };
     // The scope of an unserved kind is unknown, so the namespace is not named.
@@ -852,15 +857,17 @@ async fn server_errors_name_the_object_and_the_servers_answer() {
     fake.set_override("DELETE", obj, 500, boom.clone(), Duration::ZERO);
     let err = cluster.get(&tt_ref("ns", "t1")).await.unwrap_err();
     assert_eq!(
-        err,
-        Error::Read {
+        err.to_string(),
+        Error::ReadObject {
             object: "TrafficTarget ns/t1".into(),
-            reason: "HTTP 500 InternalError: etcd is on fire".into()
+            reason: "HTTP 500 InternalError: etcd is on fire".into(),
+            source: None,
         }
+        .to_string()
     );
     let err = cluster.delete(&tt_ref("ns", "t1")).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Delete { object, reason } if object == "TrafficTarget ns/t1" && reason.contains("etcd is on fire")),
+        matches!(&err, Error::Delete { object, reason, source: None } if object == "TrafficTarget ns/t1" && reason.contains("etcd is on fire")),
         "{err:?}"
     );
     // A conflict other than AlreadyExists is an error, not a patch.
@@ -874,11 +881,13 @@ async fn server_errors_name_the_object_and_the_servers_answer() {
     );
     let err = cluster.apply(&tt("t2"), "ns").await.unwrap_err();
     assert_eq!(
-        err,
+        err.to_string(),
         Error::Apply {
             object: "TrafficTarget ns/t2".into(),
-            reason: "create: HTTP 409 Conflict: the object has been modified".into()
+            reason: "create: HTTP 409 Conflict: the object has been modified".into(),
+            source: None,
         }
+        .to_string()
     );
     fake.set_override("GET", coll, 500, boom.clone(), Duration::ZERO);
     let err = cluster
@@ -886,7 +895,7 @@ async fn server_errors_name_the_object_and_the_servers_answer() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Read { object, .. } if object == "TrafficTarget list in ns"),
+        matches!(&err, Error::ReadObject { object, .. } if object == "TrafficTarget list in ns"),
         "{err:?}"
     );
     // Discovery failing is an error too (not "not found").
@@ -901,7 +910,7 @@ async fn server_errors_name_the_object_and_the_servers_answer() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Read { reason, .. } if reason.contains("cannot discover Deployment in apps/v1: HTTP 500")),
+        matches!(&err, Error::ReadObject { reason, .. } if reason.contains("cannot discover Deployment in apps/v1: HTTP 500")),
         "{err:?}"
     );
 }
@@ -1091,7 +1100,7 @@ async fn a_namespace_still_terminating_cannot_be_created_again() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Namespace { namespace, reason } if namespace == "smi-old" && reason.contains("being deleted")),
+        matches!(&err, Error::Namespace { namespace, reason, source: None } if namespace == "smi-old" && reason.contains("being deleted")),
         "{err:?}"
     );
 }
@@ -1120,11 +1129,13 @@ async fn delete_namespace_reports_whether_it_existed() {
     );
     let err = cluster.delete_namespace("kube-system").await.unwrap_err();
     assert_eq!(
-        err,
+        err.to_string(),
         Error::Namespace {
             namespace: "kube-system".into(),
-            reason: "delete: HTTP 403 Forbidden: namespaces \"kube-system\" is forbidden".into()
+            reason: "delete: HTTP 403 Forbidden: namespaces \"kube-system\" is forbidden".into(),
+            source: None,
         }
+        .to_string()
     );
 }
 
@@ -1138,7 +1149,12 @@ async fn an_unreachable_api_server_is_an_error_not_a_missing_object() {
     let config = Config::new(format!("http://127.0.0.1:{port}").parse().unwrap());
     let cluster = KubeCluster::new(Client::try_from(config).unwrap());
     let err = cluster.get(&tt_ref("ns", "t1")).await.unwrap_err();
-    let Error::Read { object, reason } = &err else {
+    let Error::ReadObject {
+        object,
+        reason,
+        source: None,
+    } = &err
+    else {
         panic!("{err:?}")
     };
     assert_eq!(object, "TrafficTarget ns/t1");
@@ -1338,11 +1354,13 @@ async fn a_missing_or_unready_source_is_a_send_error() {
         .await
         .unwrap_err();
     assert_eq!(
-        err,
+        err.to_string(),
         Error::Send {
             source_workload: "t/nobody".into(),
-            reason: "no Deployment or Service named nobody".into()
+            reason: "no Deployment or Service named nobody".into(),
+            source: None,
         }
+        .to_string()
     );
     let mut pod = fake
         .object("/api/v1/namespaces/t/pods/app-a-7d9-x1")
@@ -1368,13 +1386,15 @@ async fn udp_traffic_is_a_send_error_because_the_sample_app_speaks_http_only() {
         .await
         .unwrap_err();
     assert_eq!(
-        err,
+        err.to_string(),
         Error::Send {
             source_workload: "t/app-a-deployment".into(),
             reason: "cannot send udp://app-b:9092: the learn-layer5 sample app makes HTTP \
                      requests only"
-                .into()
+                .into(),
+            source: None,
         }
+        .to_string()
     );
     assert!(fake.requests().is_empty());
 }
@@ -1491,15 +1511,15 @@ async fn cluster_objects_round_trip_through_a_real_api_server() {
 #[ignore = "needs a cluster"]
 async fn the_bundled_suite_runs_on_a_real_cluster_without_infrastructure_errors() {
     let client = super::connect(None).await.unwrap();
-    let mut builder = crate::runner::Runner::builder(
+    let mut builder = crate::runner::Runner::with_backends(
         Arc::new(KubeCluster::new(client.clone())),
         Arc::new(KubeTraffic::new(client)),
     )
     .namespace_prefix("smi-assert-it-")
     // Deployments pull images; every request costs several API calls.
     .timeouts(crate::suite::Timeouts {
-        assert: Some(crate::suite::Dur(Duration::from_secs(180))),
-        distribution: Some(crate::suite::Dur(Duration::from_secs(600))),
+        assert: Some(crate::GoDuration::from_std(Duration::from_secs(180)).unwrap()),
+        distribution: Some(crate::GoDuration::from_std(Duration::from_secs(600)).unwrap()),
         ..crate::suite::Timeouts::default()
     });
     // Sidecar injection of the mesh under test, e.g. `istio-injection=enabled`.

@@ -215,7 +215,7 @@ fn find_call_record(log: &str, token: &str) -> Option<CallRecord> {
 /// Classifies the text of a Go `net/http` client error.
 fn classify_go_error(text: &str) -> Outcome {
     let l = text.to_ascii_lowercase();
-    if l.contains("connection reset by peer") {
+    if l.contains("connection reset by peer") || l.contains("broken pipe") {
         Outcome::Reset
     } else if l.contains("connection refused") {
         Outcome::Refused
@@ -486,6 +486,7 @@ impl TrafficBackend for KubeTraffic {
         let fail = |reason: String| Error::Send {
             source_workload: format!("{}/{}", request.namespace, request.source),
             reason,
+            source: None,
         };
         let scheme = request
             .url
@@ -648,6 +649,11 @@ mod unit {
         let cases = [
             (
                 r#"Get "http://b:9091/echo": read tcp 1.2.3.4:5->1.2.3.5:9091: read: connection reset by peer"#,
+                Outcome::Reset,
+            ),
+            // As in smps-load and the loopback mesh, a broken pipe is a reset (issue 13).
+            (
+                r#"Post "http://b:9091/echo": write tcp 1.2.3.4:5->1.2.3.5:9091: write: broken pipe"#,
                 Outcome::Reset,
             ),
             (r#"Get "http://b:9091/echo": EOF"#, Outcome::Eof),

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
-use super::lock;
+use super::sync::lock;
 
 /// One end of an edge: a pod of a Deployment in a namespace.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -349,7 +349,7 @@ impl Recorder {
     }
 
     fn object(&self, r: &Resource, self_link: &str, edge: Value, t: &Totals) -> Value {
-        let now = crate::report::rfc3339(SystemTime::now());
+        let now = crate::report::whole_seconds(SystemTime::now()).to_string();
         let mut metadata = json!({"name": r.name, "selfLink": self_link, "creationTimestamp": now});
         if r.kind != ResourceKind::Namespace {
             metadata["namespace"] = json!(r.namespace);

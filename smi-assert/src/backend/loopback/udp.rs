@@ -18,7 +18,9 @@ use http::HeaderMap;
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
 
-use super::{Decision, Inner, Protocol, RequestView, Workload, authorize, classify, parse_host};
+use super::net::{classify, parse_host};
+use super::policy::{Decision, Protocol, RequestView, authorize};
+use super::workload::{Inner, Workload};
 use crate::backend::Outcome;
 
 /// Largest datagram read.

@@ -1,0 +1,114 @@
+//! A backend written outside this crate, as a user of another mesh would: it builds its
+//! `RequestRecord`s with the public constructor and reports `Error`s with the backend variants
+//! (issue 13: `RequestRecord` was non-exhaustive with no constructor, so nobody could).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use smi_assert::suite::{Expect, TrafficOp};
+use smi_assert::{
+    Error, InMemoryCluster, Operation, Outcome, RequestRecord, Runner, Status, Suite, Test,
+    TrafficBackend, TrafficRequest,
+};
+
+/// Answers every request to `app-b` with HTTP 200 from `app-b-v1` and resets everything else.
+#[derive(Debug, Default)]
+struct FixedMesh {
+    next: AtomicU64,
+}
+
+#[async_trait]
+impl TrafficBackend for FixedMesh {
+    async fn send(&self, request: &TrafficRequest) -> smi_assert::Result<RequestRecord> {
+        if request.source != "app-a" {
+            return Err(Error::Send {
+                source_workload: format!("{}/{}", request.namespace, request.source),
+                reason: "no such workload".into(),
+                // A backend chains its own client's error as the cause.
+                source: Some(Box::new(std::io::Error::other("lookup refused"))),
+            });
+        }
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let record = if request.url.contains("app-b") {
+            RequestRecord::new(
+                id,
+                &request.method,
+                &request.url,
+                Outcome::Http { status: 200 },
+            )
+            .served_by("app-b-v1")
+            .latency(Duration::from_micros(250))
+        } else {
+            RequestRecord::new(id, &request.method, &request.url, Outcome::Reset)
+        };
+        Ok(record)
+    }
+}
+
+#[tokio::test]
+async fn a_traffic_backend_from_outside_the_crate_runs_suites() {
+    let mut served = TrafficOp::new("app-a", "http://app-b:9091/echo", Expect::Allowed);
+    served.served_by = Some("app-b-v1".into());
+    let suite = Suite::builder("outside")
+        .test(
+            Test::builder("served-and-reset")
+                .step("b-serves", vec![Operation::Traffic(served)])
+                .step(
+                    "c-is-reset",
+                    vec![Operation::Traffic(TrafficOp::new(
+                        "app-a",
+                        "http://app-c:9091/echo",
+                        Expect::Denied,
+                    ))],
+                )
+                .build(),
+        )
+        .test(
+            Test::builder("unknown-source")
+                .step(
+                    "send",
+                    vec![Operation::Traffic(TrafficOp::new(
+                        "nobody",
+                        "http://app-b:9091/echo",
+                        Expect::Allowed,
+                    ))],
+                )
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let report = Runner::with_backends(
+        Arc::new(InMemoryCluster::new()),
+        Arc::new(FixedMesh::default()),
+    )
+    .build()
+    .unwrap()
+    .run(&suite)
+    .await
+    .unwrap();
+    assert_eq!(
+        report.tests[0].status,
+        Status::Passed,
+        "{}",
+        report.tests[0].message
+    );
+    // A backend error is infrastructure trouble: an error, not a conformance failure.
+    assert_eq!(report.tests[1].status, Status::Error);
+    assert!(
+        report.tests[1].message.contains("no such workload"),
+        "{}",
+        report.tests[1].message
+    );
+    let e = FixedMesh::default()
+        .send(&TrafficRequest::get("ns", "nobody", "http://app-b:9091/"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "failed to send traffic from ns/nobody: no such workload"
+    );
+    let cause = std::error::Error::source(&e).expect("the backend's cause is chained");
+    assert_eq!(cause.to_string(), "lookup refused");
+}
