@@ -10,8 +10,9 @@
 #            hyper (`loadgen --hyper`), each beside wrk, at c = 1 16 64 256
 #   pacing   open-loop precision at 1k, 10k and 50k req/s (c = 64) beside oha -q
 #            --latency-correction: reported latency, service time and dispatch lag p50/p99, and
-#            client CPU per request. With GEN_BEFORE=path/to/an/older/loadgen, the same runs
-#            of that binary too (before/after a change). Not part of `all`.
+#            client CPU per request. With GEN_BEFORE="path/to/an/older/loadgen [args]", the
+#            same runs of that command too (before/after a change, or
+#            GEN_BEFORE="target/release/examples/loadgen --coarse-pacing"). Not part of `all`.
 #   all      closed, open, rss and transport (default)
 #
 # Usage: benches/loadbench-smps-load.sh [closed|open|rss|transport|all] [-r REPS] [-d SECS] [--out DIR]
@@ -94,7 +95,7 @@ if [ "$PART" = pacing ]; then
       "$GEN" -c '{c}' -d '{d}' -q '{q}' '{url}' > "$OUT/pacing-$q.summary.md"
     if [ -n "${GEN_BEFORE:-}" ]; then
       bash "$LB" --out "$OUT/pacing-before-$q" "${IDLE[@]}" compare -c 64 -q "$q" -d "$DUR" -r "$REPS" -b oha -- \
-        "$GEN_BEFORE" -c '{c}' -d '{d}' -q '{q}' '{url}' > "$OUT/pacing-before-$q.summary.md"
+        $GEN_BEFORE -c '{c}' -d '{d}' -q '{q}' '{url}' > "$OUT/pacing-before-$q.summary.md"
     fi
   done
   python3 "$HERE/pacing-summary.py" "$OUT" | tee "$OUT/pacing.md"

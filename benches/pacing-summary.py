@@ -36,7 +36,10 @@ def fmt(v):
 
 print("| tool | rate | latency p50 / p99 µs | service time p50 / p99 µs | dispatch lag p50 / p99 µs | client CPU µs/req | runs |")
 print("|---|---:|---|---|---|---:|---:|")
-for label, prefix in [("smps-load", "pacing-"), ("smps-load (before)", "pacing-before-")]:
+import os
+
+before_label = sys.argv[2] if len(sys.argv) > 2 else "smps-load (before)"
+for label, prefix in [("smps-load", "pacing-"), (before_label, "pacing-before-")]:
     for q in (1000, 10000, 50000):
         d = out / f"{prefix}{q}"
         tsv = d / "runs.tsv"
