@@ -23,7 +23,6 @@ use examples::run_support::{
     PLACEHOLDER_HOST, is_loopback_host, percentile_table, point_at_reference_server, progress_line,
     url_host,
 };
-use futures_util::StreamExt;
 use smps_load::EngineBuilder;
 use smps_load::reference::{Delay, ReferenceServer, Stall};
 use smps_model::{Dialect, Format, PerformanceTestConfig, Protocol, ReadOptions};
@@ -190,7 +189,7 @@ async fn main() -> anyhow::Result<()> {
     let mut stderr = std::io::stderr();
     loop {
         tokio::select! {
-            s = run.next() => {
+            s = run.next_snapshot() => {
                 let Some(s) = s else { break };
                 let _ = write!(stderr, "{}", progress_line(&s, total.as_secs_f64()));
                 let _ = stderr.flush();

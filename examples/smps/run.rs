@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use clap::ValueEnum;
 use examples::run_support::{self, PLACEHOLDER_HOST};
-use futures_util::StreamExt as _;
 use smps_load::EngineBuilder;
 use smps_load::reference::ReferenceServer;
 use smps_model::{Dialect, ReadOptions};
@@ -240,7 +239,7 @@ async fn run_async(
         let second = termination().await;
         std::process::exit(i32::from(second.exit_code()));
     });
-    while let Some(s) = run.next().await {
+    while let Some(s) = run.next_snapshot().await {
         if show {
             let _ = write!(
                 stderr,

@@ -166,6 +166,16 @@ pub struct Run {
 }
 
 impl Run {
+    /// The next per-interval snapshot, or `None` once the run has ended (the same items as
+    /// the [`Stream`] implementation, without needing a stream extension trait).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a snapshot is never lost by dropping this future.
+    pub async fn next_snapshot(&mut self) -> Option<Snapshot> {
+        self.snapshots.recv().await
+    }
+
     /// A handle that stops this run; it can be cloned and moved to other tasks.
     pub fn stop_handle(&self) -> StopHandle {
         self.stop.clone()

@@ -25,7 +25,6 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use futures_util::StreamExt;
 //! use smps_load::Engine;
 //!
 //! # #[tokio::main]
@@ -38,7 +37,7 @@
 //!     .duration(Duration::from_secs(10))
 //!     .build()?;
 //! let mut run = engine.start().await?;
-//! while let Some(s) = run.next().await {
+//! while let Some(s) = run.next_snapshot().await {
 //!     // One snapshot per second: s.rate, s.latency.p99, ...
 //!     let _ = s;
 //! }
@@ -100,6 +99,8 @@ pub use builder::EngineBuilder;
 pub use engine::{Engine, Run, StopHandle};
 pub use error::{Error, ErrorKind, Result};
 pub use hdrhistogram;
+/// The `http` crate, whose [`Method`](http::Method) [`EngineBuilder::method`] takes.
+pub use http;
 pub use model::{BacklogPolicy, LoadModel, Pacing};
 pub use plan::{ArrivalPlan, Arrivals, Spacing, Stage};
 pub use report::{

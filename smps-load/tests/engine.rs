@@ -415,3 +415,25 @@ async fn the_hyper_http1_client_gives_the_same_counts_as_the_lean_one() {
         assert_eq!(m.connections_opened, 2, "{client:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn next_snapshot_gives_the_stream_items_without_an_extension_trait() {
+    let _serial = crate::serial().await;
+    let server = ReferenceServer::builder().start().await.unwrap();
+    let mut run = Engine::builder()
+        .url(server.url("/"))
+        .max_requests(200)
+        .interval(Duration::from_millis(20))
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    while let Some(s) = run.next_snapshot().await {
+        seen.push(s);
+    }
+    let report = run.finish().await.unwrap();
+    assert!(!seen.is_empty());
+    assert_eq!(seen, report.intervals);
+}
