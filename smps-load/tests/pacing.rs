@@ -65,19 +65,21 @@ async fn p50s_at_a_low_rate() -> (u64, u64, u64) {
     (p50(&m.latency), service, p50(&m.dispatch_lag))
 }
 
-// A 1 ms timer adds about half a millisecond or more at the median (1.5 ms measured before
-// the precise pacer); a precise one, tens of microseconds. The bounds are loose for a busy CI
-// machine and still fail at a millisecond timer.
+// A 1 ms timer adds about half a millisecond or more at the median (0.8 ms with a
+// current-thread runtime and 1.5 ms with a multi-thread one, measured before the precise
+// pacer); a precise one, tens of microseconds on a busy machine and up to ~220 µs on an idle VM
+// (waking from idle between arrivals 5 ms apart; seen on a fresh-clone CI run). The bounds
+// are loose for that and still fail at a millisecond timer.
 
 #[tokio::test(flavor = "current_thread")]
 async fn at_a_low_rate_corrected_latency_is_the_service_time_plus_microseconds() {
     let _serial = crate::serial().await;
     let (latency, service, lag) = p50s_at_a_low_rate().await;
     assert!(
-        latency <= service + 250,
+        latency <= service + 400,
         "corrected p50 {latency} µs vs service-time p50 {service} µs (dispatch lag p50 {lag} µs)"
     );
-    assert!(lag <= 200, "dispatch lag p50 {lag} µs");
+    assert!(lag <= 350, "dispatch lag p50 {lag} µs");
 }
 
 /// On a multi-thread runtime a wake-up may have to reach a parked worker thread first, which
