@@ -1,0 +1,157 @@
+//! The reader checks: a document the schema and rules accept must also be readable by
+//! smps-model (and, for YAML, by libyaml-compatible readers).
+
+use serde_json::{Map, Value};
+use smps_model::Kind;
+
+use super::*;
+use crate::Format;
+use crate::canon;
+use crate::doc::{Pointer, Target};
+use crate::schema::RawFinding;
+use crate::violation::{Rule, ViolationKind};
+
+pub(super) fn with_converted_path(kind: ViolationKind, pointer: &Pointer) -> ViolationKind {
+    match kind {
+        ViolationKind::Unreadable { message } => ViolationKind::Unreadable {
+            message: format!("{message} (converted field {pointer})"),
+        },
+        other => other,
+    }
+}
+
+/// Runs serde_yaml's parser (no values built) over the input; its first error becomes a
+/// finding on the document it stopped in.
+#[cfg(feature = "yaml")]
+pub(super) fn yaml_syntax_gate(text: &str, units: &[Unit]) -> Option<Pending> {
+    use serde::Deserialize as _;
+    for (index, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        if let Err(e) = serde::de::IgnoredAny::deserialize(doc) {
+            let unit = units.iter().position(|u| u.document == index).unwrap_or(0);
+            return Some(Pending {
+                unit,
+                rule: Rule::ModelRead,
+                target: Target {
+                    pointer: units.get(unit).map(|u| u.base.clone()).unwrap_or_default(),
+                    at_key: false,
+                    root: None,
+                },
+                kind: ViolationKind::Unreadable {
+                    message: format!("smps-model's YAML parser rejects the document: {e}"),
+                },
+            });
+        }
+    }
+    None
+}
+
+#[cfg(not(feature = "yaml"))]
+pub(super) fn yaml_syntax_gate(_text: &str, _units: &[Unit]) -> Option<Pending> {
+    None
+}
+
+/// Runs smps-model's own reader over the whole input; its first error becomes a finding.
+pub(super) fn reader_gate(
+    text: &str,
+    format: Format,
+    forced: Option<Kind>,
+    units: &[Unit],
+) -> Option<Pending> {
+    let mut options = smps_model::ReadOptions::default().with_format(match format {
+        Format::Json => smps_model::Format::Json,
+        Format::Yaml => smps_model::Format::Yaml,
+    });
+    if let Some(k) = forced {
+        options = options.with_kind(k);
+    }
+    let e = smps_model::read_all(text, &options).err()?;
+    let (document, pointer) = match &e {
+        smps_model::Error::InvalidField {
+            document, pointer, ..
+        } => (*document, Pointer::parse(pointer)),
+        smps_model::Error::UnknownKind { document, .. } => (*document, Pointer::root()),
+        _ => (units.first().map_or(0, |u| u.document), Pointer::root()),
+    };
+    let unit = units
+        .iter()
+        .position(|u| u.document == document)
+        .unwrap_or(0);
+    // The model names fields as written; the locator matches canonical names.
+    let canonical = Pointer(
+        pointer
+            .0
+            .iter()
+            .map(|s| canon::key(s).into_owned())
+            .collect(),
+    );
+    let mut message = e.to_string();
+    if let smps_model::Error::ParseYaml { line, column, .. }
+    | smps_model::Error::ParseJson { line, column, .. } = &e
+    {
+        message = format!("{message} (smps-model's parser, at {line}:{column})");
+    }
+    Some(Pending {
+        unit,
+        rule: Rule::ModelRead,
+        target: Target {
+            pointer: canonical.under(&units.get(unit).map(|u| u.base.clone()).unwrap_or_default()),
+            at_key: false,
+            root: None,
+        },
+        kind: ViolationKind::Unreadable { message },
+    })
+}
+
+/// Applies kind-specific root aliases (`sidecars` → `sidecar`, `kubernetes` →
+/// `kubernetesVersion`); `None` when nothing changes.
+pub(super) fn root_renamed(kind: Kind, value: &Value) -> Option<Value> {
+    let Value::Object(m) = value else { return None };
+    if !m.keys().any(|k| canon::root_alias(kind, k).is_some()) {
+        return None;
+    }
+    let mut out = Map::new();
+    for (k, v) in m {
+        let key = canon::root_alias(kind, k).map_or_else(|| k.clone(), str::to_owned);
+        out.insert(key, v.clone());
+    }
+    Some(Value::Object(out))
+}
+
+/// Reads the document with smps-model's serde types; a failure is a finding.
+pub(super) fn model_read(kind: Kind, value: &Value) -> Option<RawFinding> {
+    fn try_read<T: serde::de::DeserializeOwned>(value: &Value) -> Option<RawFinding> {
+        // Fast path without path tracking; re-run with it only to name the failing field.
+        if T::deserialize(value).is_ok() {
+            return None;
+        }
+        match serde_path_to_error::deserialize::<_, T>(value) {
+            Ok(_) => None,
+            Err(e) => {
+                let mut segs = Vec::new();
+                for seg in e.path().iter() {
+                    match seg {
+                        serde_path_to_error::Segment::Seq { index } => segs.push(index.to_string()),
+                        serde_path_to_error::Segment::Map { key } => segs.push(key.clone()),
+                        _ => {}
+                    }
+                }
+                Some(RawFinding {
+                    rule: Rule::ModelRead,
+                    pointer: Pointer(segs),
+                    at_key: false,
+                    kind: ViolationKind::Unreadable {
+                        message: e.into_inner().to_string(),
+                    },
+                })
+            }
+        }
+    }
+    match kind {
+        Kind::PerformanceTestConfig => try_read::<smps_model::PerformanceTestConfig>(value),
+        Kind::PerformanceTestResult => try_read::<smps_model::PerformanceTestResult>(value),
+        Kind::ServiceMeshConfig => try_read::<smps_model::ServiceMeshConfig>(value),
+        Kind::EnvironmentConfig => try_read::<smps_model::EnvironmentConfig>(value),
+        Kind::ServiceMesh => try_read::<smps_model::ServiceMesh>(value),
+        _ => None,
+    }
+}
