@@ -620,8 +620,8 @@ async fn open(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
         }
         // Send what is due, whichever event woke the worker: under load a completion comes
         // before the pacer would, and the arrival leaves without a timer wake-up of its own.
-        if !ending && next_arrival.is_some_and(|at| at <= Instant::now()) {
-            let now = Instant::now();
+        let now = Instant::now();
+        if !ending && next_arrival.is_some_and(|at| at <= now) {
             let mut handled = 0;
             while let Some(at) = next_arrival {
                 if at > now || handled == ARRIVAL_BATCH {
