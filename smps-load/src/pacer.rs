@@ -12,8 +12,9 @@
 //! that **wake-up delay** from the wake-ups it sees (a smoothed mean plus twice the smoothed
 //! deviation, as TCP estimates a round trip) and arms the timer that much *before* the
 //! intended time; a wake-up that comes early then spins for the remaining few microseconds.
-//! The lead is capped by a third of the time left until the arrival, so spinning never takes
-//! more than a fraction of the time between arrivals, and by [`MAX_LEAD`].
+//! The lead is capped by an eighth of the time left until the arrival ([`LEAD_SHARE`]), so
+//! spinning takes at most that share of a worker's time however busy it is (at 50,000 req/s a
+//! larger share left a CPU-starved worker too little time to keep up), and by [`MAX_LEAD`].
 //!
 //! Wake-ups are coalesced: the next one is never intended less than [`COALESCE`] after the
 //! previous one. At high rates each wake-up then sends the arrivals due by then (a bounded
@@ -30,6 +31,9 @@ pub(crate) const COALESCE: Duration = Duration::from_micros(40);
 
 /// The most the timer is armed ahead of an arrival (see the module docs).
 pub(crate) const MAX_LEAD: Duration = Duration::from_micros(250);
+
+/// The lead is at most the time until the arrival divided by this (see the module docs).
+pub(crate) const LEAD_SHARE: u32 = 8;
 
 /// A re-armable timer for the next arrival.
 pub(crate) struct Pacer {
@@ -87,7 +91,10 @@ impl Pacer {
         #[cfg(target_os = "linux")]
         if let Some(t) = &mut self.precise {
             let now = Instant::now();
-            let lead = self.delay.lead().min(at.saturating_duration_since(now) / 3);
+            let lead = self
+                .delay
+                .lead()
+                .min(at.saturating_duration_since(now) / LEAD_SHARE);
             let fire_at = at - lead;
             if t.arm(fire_at.saturating_duration_since(now)) {
                 self.fire_at = Some(fire_at);
