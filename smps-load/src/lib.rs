@@ -86,7 +86,6 @@ mod limits;
 mod model;
 mod pacer;
 mod plan;
-mod raw;
 mod recorder;
 #[cfg(feature = "reference-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reference-server")))]
@@ -108,7 +107,7 @@ pub use report::{
     LABEL_LOAD_MODEL, LatencyBasis, LatencySummary, Phase, PhaseReport, PortablePhase,
     PortableReport, Report, RunId, RunSettings, Snapshot, merge,
 };
-pub use transport::{Http1Client, HttpVersion};
+pub use transport::{Http1Client, HttpVersion, Protocol};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -4,8 +4,26 @@ use http::Uri;
 
 use crate::engine::OriginSpec;
 use crate::error::{Error, Result};
+use crate::transport::Protocol;
 
-pub(crate) fn parse_url(url: &str, field: &str) -> Result<(OriginSpec, Uri, Uri, String)> {
+/// A parsed endpoint URL.
+pub(crate) struct ParsedUrl {
+    pub(crate) origin: OriginSpec,
+    /// Origin-form target (`/path?query`).
+    pub(crate) path: Uri,
+    /// Absolute `http(s)://` form (HTTP/2 and gRPC).
+    pub(crate) absolute: Uri,
+    /// `host:port` as written.
+    pub(crate) authority: String,
+    /// The protocol the scheme stands for.
+    pub(crate) protocol: Protocol,
+    /// The scheme, lower-case.
+    pub(crate) scheme: String,
+}
+
+/// Parses an absolute URL of any scheme the engine speaks (`http`, `https`, `tcp`, `udp`,
+/// `grpc`, `grpcs`).
+pub(crate) fn parse_url(url: &str, field: &str) -> Result<ParsedUrl> {
     let bad = |reason: &str| Error::InvalidEndpoint {
         url: smps_model::redact::url(url).into_owned(),
         field: field.to_string(),
@@ -15,12 +33,20 @@ pub(crate) fn parse_url(url: &str, field: &str) -> Result<(OriginSpec, Uri, Uri,
         .trim()
         .parse()
         .map_err(|e: http::uri::InvalidUri| bad(&e.to_string()))?;
-    let https = match uri.scheme_str() {
-        Some("http") => false,
-        Some("https") => true,
-        Some(other) => return Err(bad(&format!("scheme `{other}` is not http or https"))),
-        None => return Err(bad("an absolute URL with http:// or https:// is needed")),
+    let scheme = match uri.scheme_str() {
+        Some(s) => s.to_ascii_lowercase(),
+        None => {
+            return Err(bad(
+                "an absolute URL is needed (http://, https://, tcp://, udp://, grpc:// or grpcs://)",
+            ));
+        }
     };
+    let Some(protocol) = Protocol::from_scheme(&scheme) else {
+        return Err(bad(&format!(
+            "scheme `{scheme}` is not one of http, https, tcp, udp, grpc, grpcs"
+        )));
+    };
+    let https = scheme == "https" || scheme == "grpcs";
     let authority = uri.authority().ok_or_else(|| bad("the URL has no host"))?;
     if authority.as_str().contains('@') {
         return Err(bad("user information in URLs is not supported"));
@@ -33,7 +59,19 @@ pub(crate) fn parse_url(url: &str, field: &str) -> Result<(OriginSpec, Uri, Uri,
     if host.is_empty() {
         return Err(bad("the URL has no host"));
     }
-    let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+    let port = match (authority.port_u16(), protocol) {
+        (Some(p), _) => p,
+        (None, Protocol::Tcp | Protocol::Udp) => {
+            return Err(bad(&format!("a {scheme}:// URL needs a port")));
+        }
+        (None, _) => {
+            if https {
+                443
+            } else {
+                80
+            }
+        }
+    };
     let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let pq = if pq.is_empty() { "/" } else { pq };
     let path: Uri = pq
@@ -47,10 +85,12 @@ pub(crate) fn parse_url(url: &str, field: &str) -> Result<(OriginSpec, Uri, Uri,
     )
     .parse()
     .map_err(|e: http::uri::InvalidUri| bad(&e.to_string()))?;
-    Ok((
-        OriginSpec { https, host, port },
+    Ok(ParsedUrl {
+        origin: OriginSpec { https, host, port },
         path,
         absolute,
-        authority.as_str().to_string(),
-    ))
+        authority: authority.as_str().to_string(),
+        protocol,
+        scheme,
+    })
 }
