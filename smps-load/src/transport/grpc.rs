@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use super::classify::classify_hyper;
 use super::h2::Handle;
-use super::http1::{head_bytes, request};
+use super::http1::head_bytes;
 use super::{Endpoint, Outcome, Transport};
 use crate::ErrorKind;
 
@@ -181,15 +181,9 @@ fn decode_message(v: &[u8]) -> String {
 impl Transport {
     /// One unary call on a stream of `h`.
     pub(crate) async fn grpc_exchange(&self, h: &mut Handle, ep: &Endpoint) -> Outcome {
-        let req = request(ep, true);
         let sent_at = Instant::now();
-        let sender = h.sender();
         let result = Box::pin(async {
-            sender.ready().await.map_err(|e| classify_hyper(&e))?;
-            let resp = sender
-                .send_request(req)
-                .await
-                .map_err(|e| classify_hyper(&e))?;
+            let resp = h.send(ep).await?;
             let status = resp.status().as_u16();
             let mut bytes = head_bytes(resp.headers());
             let (parts, mut body) = resp.into_parts();

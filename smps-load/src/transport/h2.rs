@@ -64,15 +64,9 @@ impl Handle {
 
     /// Sends one request on a new stream and reads the whole response.
     pub(crate) async fn exchange(&mut self, ep: &Endpoint) -> Outcome {
-        let req = request(ep, true);
         let sent_at = Instant::now();
-        let sender = &mut self.sender;
         let result = Box::pin(async {
-            sender.ready().await.map_err(|e| classify_hyper(&e))?;
-            let resp = sender
-                .send_request(req)
-                .await
-                .map_err(|e| classify_hyper(&e))?;
+            let resp = self.send(ep).await?;
             read_response(resp).await
         })
         .await;
@@ -83,9 +77,27 @@ impl Handle {
         }
     }
 
-    /// The sender, for protocols carried over HTTP/2 (gRPC).
-    pub(crate) fn sender(&mut self) -> &mut SendRequest<Body> {
-        &mut self.sender
+    /// Sends the request of `ep` on a new stream and waits for the response head.
+    ///
+    /// A stream the server refuses (RST_STREAM with REFUSED_STREAM) was not processed, so
+    /// it is sent once more (RFC 9113, section 8.7): this covers the start of a connection,
+    /// before the server's SETTINGS (and its stream limit) have arrived. A second refusal
+    /// is counted as [`ErrorKind::Http2RefusedStream`].
+    pub(crate) async fn send(
+        &mut self,
+        ep: &Endpoint,
+    ) -> Result<http::Response<hyper::body::Incoming>, ErrorKind> {
+        let mut refused = false;
+        loop {
+            self.sender.ready().await.map_err(|e| classify_hyper(&e))?;
+            match self.sender.send_request(request(ep, true)).await {
+                Ok(resp) => return Ok(resp),
+                Err(e) => match classify_hyper(&e) {
+                    ErrorKind::Http2RefusedStream if !refused => refused = true,
+                    kind => return Err(kind),
+                },
+            }
+        }
     }
 }
 
