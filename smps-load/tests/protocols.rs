@@ -49,7 +49,11 @@ async fn tcp_echo_runs_closed_and_open_from_an_smp_config_on_reused_connections(
     assert_eq!(m.bytes_out, m.bytes_in);
     assert_eq!(m.bytes_out, 100 * m.requests());
     let open = run_client(
-        &format!("{{protocol: PROTOCOL_TCP, connections: 2, rps: 200, endpoint_urls: ['{url}']}}"),
+        // SMP writes TCP endpoints as bare `host:port`.
+        &format!(
+            "{{protocol: PROTOCOL_TCP, connections: 2, rps: 200, endpoint_urls: ['{}']}}",
+            server.addr()
+        ),
         "500ms",
         Duration::from_secs(3),
     )
@@ -58,7 +62,7 @@ async fn tcp_echo_runs_closed_and_open_from_an_smp_config_on_reused_connections(
     let fortio = open.to_fortio_json();
     assert_eq!(fortio["RunType"], "TCP");
     assert_eq!(fortio["RetCodes"]["OK"], 100);
-    assert_eq!(fortio["Destination"], url.as_str());
+    assert_eq!(fortio["Destination"], server.addr().to_string());
     assert_eq!(fortio["BytesSent"], 24 * 100);
 }
 
@@ -191,7 +195,7 @@ async fn grpc_health_checks_and_echo_calls_run_from_an_smp_config() {
     assert_eq!(fortio["Streams"], 4);
     // Any method, with the request message as base64 protobuf bytes; open loop.
     let echo = run_client(
-        &format!("{{protocol: 4, connections: 1, rps: 200, endpoint_urls: ['grpc://{addr}/smps.Echo/Say'], additional_options: '{{\"message_base64\": \"CgVoZWxsbw==\"}}'}}"),
+        &format!("{{protocol: 4, connections: 1, rps: 200, endpoint_urls: ['dns:///{addr}/smps.Echo/Say'], additional_options: '{{\"message_base64\": \"CgVoZWxsbw==\"}}'}}"),
         "500ms",
         Duration::from_secs(3),
     )

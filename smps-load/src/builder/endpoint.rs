@@ -21,6 +21,28 @@ pub(crate) struct ParsedUrl {
     pub(crate) scheme: String,
 }
 
+/// The URL with a scheme: SMP configs give TCP, UDP and gRPC endpoints as bare `host:port`
+/// (and gRPC also as `dns:///host:port`), so when the protocol is known such a target gets
+/// its protocol's scheme. Anything else is returned as given.
+pub(crate) fn with_scheme(url: &str, protocol: Option<Protocol>) -> std::borrow::Cow<'_, str> {
+    let t = url.trim();
+    let scheme = match protocol {
+        Some(Protocol::Tcp) => "tcp",
+        Some(Protocol::Udp) => "udp",
+        Some(Protocol::Grpc) => {
+            if let Some(rest) = t.strip_prefix("dns:///") {
+                return format!("grpc://{rest}").into();
+            }
+            "grpc"
+        }
+        _ => return url.into(),
+    };
+    if t.contains("://") || t.is_empty() {
+        return url.into();
+    }
+    format!("{scheme}://{t}").into()
+}
+
 /// Parses an absolute URL of any scheme the engine speaks (`http`, `https`, `tcp`, `udp`,
 /// `grpc`, `grpcs`).
 pub(crate) fn parse_url(url: &str, field: &str) -> Result<ParsedUrl> {

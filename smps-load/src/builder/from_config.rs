@@ -131,7 +131,10 @@ impl EngineBuilder {
             let parsed: Vec<_> = b
                 .urls
                 .iter()
-                .filter_map(|(u, f)| super::endpoint::parse_url(u, f).ok().map(|p| (p, f)))
+                .filter_map(|(u, f)| {
+                    let u = super::endpoint::with_scheme(u, b.protocol);
+                    super::endpoint::parse_url(&u, f).ok().map(|p| (p, f))
+                })
                 .collect();
             b.resolve_protocol(&parsed)?;
         }

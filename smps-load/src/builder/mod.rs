@@ -452,7 +452,10 @@ impl EngineBuilder {
 
         let mut parsed = Vec::with_capacity(self.urls.len());
         for (url, field) in &self.urls {
-            parsed.push((parse_url(url, field)?, field));
+            parsed.push((
+                parse_url(&endpoint::with_scheme(url, self.protocol), field)?,
+                field,
+            ));
         }
         let protocol = self.resolve_protocol(&parsed)?;
         self.check_protocol_settings(protocol, &parsed)?;
