@@ -316,3 +316,87 @@ fn settings_a_protocol_cannot_carry_are_named() {
         .unwrap_err();
     assert!(e.to_string().contains("payload_size"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_and_grpc_multiplex_over_tls_with_alpn() {
+    let _serial = crate::serial().await;
+    let (ca, cert, key) = crate::errors::test_pki();
+    let server = ReferenceServer::builder()
+        .tls(cert, key)
+        .start()
+        .await
+        .unwrap();
+    for url in [server.url("/hello"), format!("grpcs://{}", server.addr())] {
+        let report = EngineBuilder::default()
+            .url(&url)
+            .http_version(smps_load::HttpVersion::Http2)
+            .connections(1)
+            .streams_per_connection(4)
+            .trust_pem(ca.clone())
+            .max_requests(40)
+            .build()
+            .unwrap()
+            .run()
+            .await
+            .unwrap();
+        let m = &report.measured;
+        assert_eq!(
+            m.ok(),
+            40,
+            "{url}: {:?} {:?}",
+            m.errors,
+            report.error_reasons
+        );
+        assert_eq!(
+            m.connections_opened, 1,
+            "{url}: 4 streams share one TLS connection"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_and_grpc_run_on_stages_poisson_growth_and_warm_up() {
+    use smps_load::{ArrivalPlan, BacklogPolicy, LoadModel, Stage};
+    let _serial = crate::serial().await;
+    let tcp = EchoServer::tcp().start().await.unwrap();
+    let udp = EchoServer::udp().start().await.unwrap();
+    let http = ReferenceServer::builder().start().await.unwrap();
+    let models = [
+        LoadModel::Open {
+            plan: ArrivalPlan::stages(0.0, vec![Stage::new(400.0, Duration::from_millis(500))])
+                .unwrap(),
+            backlog: BacklogPolicy::Drop,
+        },
+        LoadModel::Open {
+            plan: ArrivalPlan::poisson(300.0, 3).unwrap(),
+            backlog: BacklogPolicy::Grow {
+                max_connections: 8,
+                max_queued: 100,
+            },
+        },
+    ];
+    for url in [tcp.url(), udp.url(), format!("grpc://{}", http.addr())] {
+        for model in models.clone() {
+            let report = EngineBuilder::default()
+                .url(&url)
+                .connections(2)
+                .load_model(model.clone())
+                .warmup(Duration::from_millis(100))
+                .duration(Duration::from_millis(400))
+                .build()
+                .unwrap()
+                .run()
+                .await
+                .unwrap();
+            let m = &report.measured;
+            assert!(
+                m.ok() > 40,
+                "{url} {model:?}: {:?} {:?}",
+                m.status_codes,
+                m.errors
+            );
+            assert!(m.errors.is_empty(), "{url} {model:?}: {:?}", m.errors);
+            assert!(report.warmup.as_ref().is_some_and(|w| w.ok() > 0), "{url}");
+        }
+    }
+}
