@@ -54,6 +54,9 @@ impl Pool {
 /// A slot's stream handle on a shared connection.
 pub(crate) struct Handle {
     sender: SendRequest<Body>,
+    /// The last request failed before its stream was opened (the connection had gone
+    /// away underneath), so it may be sent again on a new connection.
+    pub(crate) unsent: bool,
 }
 
 impl Handle {
@@ -77,7 +80,8 @@ impl Handle {
         }
     }
 
-    /// Sends the request of `ep` on a new stream and waits for the response head.
+    /// Sends the request of `ep` on a new stream and waits for the response head. When it
+    /// fails before the stream was opened, [`Handle::unsent`] is set.
     ///
     /// A stream the server refuses (RST_STREAM with REFUSED_STREAM) was not processed, so
     /// it is sent once more (RFC 9113, section 8.7): this covers the start of a connection,
@@ -122,7 +126,13 @@ impl Transport {
         let mut current = entry.current.lock().await;
         if let Some(s) = current.as_ref() {
             if !s.is_closed() {
-                return Ok(Got::Handle(Handle { sender: s.clone() }, false));
+                return Ok(Got::Handle(
+                    Handle {
+                        sender: s.clone(),
+                        unsent: false,
+                    },
+                    false,
+                ));
             }
         }
         *current = None;
@@ -140,7 +150,13 @@ impl Transport {
         }
         let sender = self.h2_handshake(&self.origins[origin], stream).await?;
         *current = Some(sender.clone());
-        Ok(Got::Handle(Handle { sender }, true))
+        Ok(Got::Handle(
+            Handle {
+                sender,
+                unsent: false,
+            },
+            true,
+        ))
     }
 
     async fn h2_handshake(

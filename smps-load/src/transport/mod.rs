@@ -402,6 +402,16 @@ impl Transport {
         Ok((self.http1(stream).await?, true))
     }
 
+    /// One request or gRPC call on an HTTP/2 stream handle.
+    #[cfg(feature = "http2")]
+    async fn h2_call(&self, h: &mut h2::Handle, ep: &Endpoint) -> Outcome {
+        if self.protocol == Protocol::Grpc {
+            Box::pin(self.grpc_exchange(h, ep)).await
+        } else {
+            Box::pin(h.exchange(ep)).await
+        }
+    }
+
     async fn http1(&self, stream: stream::Stream) -> Result<Conn, ErrorKind> {
         Ok(match self.h1_client {
             Http1Client::Lean => Conn::Raw(raw::RawConn::new(stream)),
@@ -476,7 +486,11 @@ impl Transport {
                 connected,
             };
         };
-        let out = match conn {
+        // HTTP/2: the shared connection went away before the stream was opened.
+        #[cfg_attr(not(feature = "http2"), allow(unused_mut))]
+        let mut retry = false;
+        #[cfg_attr(not(feature = "http2"), allow(unused_mut))]
+        let mut out = match conn {
             Conn::Raw(raw) => {
                 let sent_at = Instant::now();
                 match raw.exchange(&ep.raw, ep.is_head).await {
@@ -497,11 +511,9 @@ impl Transport {
             Conn::H1(h) => Box::pin(h.exchange(ep)).await,
             #[cfg(feature = "http2")]
             Conn::H2(h) => {
-                if self.protocol == Protocol::Grpc {
-                    Box::pin(self.grpc_exchange(h, ep)).await
-                } else {
-                    Box::pin(h.exchange(ep)).await
-                }
+                let out = self.h2_call(h, ep).await;
+                retry = out.result.is_err() && h.unsent;
+                out
             }
             Conn::Tcp(c) => {
                 slot.seq += 1;
@@ -512,6 +524,24 @@ impl Transport {
                 Box::pin(c.exchange(id as u64, slot.seq, self.udp_timeout)).await
             }
         };
+        #[cfg(feature = "http2")]
+        if retry {
+            // Nothing was sent: open (or join) a new connection and send once more; the
+            // latency still counts from the first attempt.
+            *entry = None;
+            if let Ok((mut c, opened)) = Box::pin(self.open(ep.origin, id)).await {
+                connected |= opened;
+                if let Conn::H2(h) = &mut c {
+                    let again = self.h2_call(h, ep).await;
+                    out = Outcome {
+                        sent_at: out.sent_at,
+                        ..again
+                    };
+                }
+                *entry = Some(c);
+            }
+        }
+        let _ = retry;
         let done_at = Instant::now();
         match out.result {
             Ok((status, bytes_in, bytes_out)) => {
