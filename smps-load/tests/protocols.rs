@@ -400,3 +400,91 @@ async fn echo_and_grpc_run_on_stages_poisson_growth_and_warm_up() {
         }
     }
 }
+
+/// A gRPC server (h2 crate) that answers OK only when the call carries gRPC's header fields,
+/// the `grpc-timeout` deadline and the metadata `x-tenant: blue`; otherwise status 3 with a
+/// message saying what was missing.
+async fn strict_grpc_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut conn) = h2::server::handshake(s).await else {
+                    return;
+                };
+                while let Some(Ok((req, mut respond))) = conn.accept().await {
+                    let h = req.headers();
+                    let has = |k: &str, v: &str| h.get(k).is_some_and(|x| x == v);
+                    let mut missing = Vec::new();
+                    if req.method() != http::Method::POST || req.uri().path() != "/smps.Echo/Say" {
+                        missing.push("POST /smps.Echo/Say");
+                    }
+                    if !has("content-type", "application/grpc") {
+                        missing.push("content-type");
+                    }
+                    if !has("te", "trailers") {
+                        missing.push("te");
+                    }
+                    if !has("grpc-timeout", "1500m") {
+                        missing.push("grpc-timeout");
+                    }
+                    if !has("x-tenant", "blue") {
+                        missing.push("metadata");
+                    }
+                    let resp = http::Response::builder()
+                        .header("content-type", "application/grpc")
+                        .body(())
+                        .unwrap();
+                    let Ok(mut stream) = respond.send_response(resp, false) else {
+                        continue;
+                    };
+                    let mut trailers = http::HeaderMap::new();
+                    if missing.is_empty() {
+                        let _ =
+                            stream.send_data(bytes::Bytes::from_static(&[0, 0, 0, 0, 0]), false);
+                        trailers.insert("grpc-status", "0".parse().unwrap());
+                    } else {
+                        trailers.insert("grpc-status", "3".parse().unwrap());
+                        let msg = format!("missing%20{}", missing.join(","));
+                        trailers.insert("grpc-message", msg.parse().unwrap());
+                    }
+                    let _ = stream.send_trailers(trailers);
+                }
+            });
+        }
+    });
+    (addr, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_calls_carry_their_header_fields_deadline_and_metadata() {
+    let _serial = crate::serial().await;
+    let (addr, task) = strict_grpc_server().await;
+    let run = |metadata: bool| {
+        let mut b = EngineBuilder::default()
+            .url(format!("grpc://{addr}/smps.Echo/Say"))
+            .request_timeout(Duration::from_millis(1500))
+            .max_requests(5);
+        if metadata {
+            b = b.header("x-tenant", "blue");
+        }
+        async move { b.build().unwrap().run().await.unwrap() }
+    };
+    let ok = run(true).await;
+    assert_eq!(
+        ok.measured.ok(),
+        5,
+        "{:?} {:?}",
+        ok.measured.errors,
+        ok.error_reasons
+    );
+    let without = run(false).await;
+    assert_eq!(
+        without.measured.errors.get(&ErrorKind::GrpcInvalidArgument),
+        Some(&5)
+    );
+    let reason = &without.error_reasons[&ErrorKind::GrpcInvalidArgument];
+    assert!(reason.contains("missing metadata"), "{reason}");
+    task.abort();
+}
