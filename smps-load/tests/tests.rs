@@ -4,7 +4,9 @@ mod config;
 mod deadline;
 mod engine;
 mod errors;
+mod faults;
 mod pacing;
+mod protocols;
 mod results;
 
 /// Serializes the tests that measure time: run side by side on a 2-core machine, they would
