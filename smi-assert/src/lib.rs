@@ -89,8 +89,11 @@
 
 pub mod backend;
 pub mod conformance;
+pub mod echo;
 mod error;
 pub mod features;
+pub mod gamma_suite;
+pub mod gateway;
 mod input;
 pub mod kuttl;
 pub mod matcher;
@@ -100,6 +103,7 @@ pub mod smi;
 pub mod stats;
 pub mod suite;
 pub mod validate;
+mod validate_gamma;
 
 pub use error::{BoxError, Error, Result, YamlError};
 

@@ -69,7 +69,9 @@ impl Runner {
                 }
                 Ok(Ok(stored)) => {
                     let sr = ObjectRef::of(&stored);
-                    if r.api_version.contains(".smi-spec.io/") {
+                    if r.api_version.contains(".smi-spec.io/")
+                        || r.api_version.starts_with("gateway.networking.k8s.io/")
+                    {
                         state.api_versions.insert(r.api_version.clone());
                     }
                     if !state.applied.contains(&sr) {

@@ -140,13 +140,24 @@ pub(super) async fn app_call(inner: &Arc<Inner>, me: &Arc<Workload>, call: CallB
         .unwrap_or_default();
     let pq = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
     let target = format!("http://{}{pq}", me.sidecar_addr);
+    // The Host header is the URL's authority unless the caller sets one; the authority itself
+    // travels as the connection's original destination (what a real sidecar reads from the
+    // socket), so routing can tell the frontend from the Host header.
+    let host = call
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+        .map_or(authority.clone(), |(_, v)| v.clone());
     let mut builder = Request::builder()
         .method(call.method.as_str())
         .uri(target)
-        .header("host", authority)
+        .header("host", host)
+        .header(super::sidecar::DST_HEADER, authority)
         .header("servicename", me.service_name.as_str());
     for (k, v) in &call.headers {
-        builder = builder.header(k.as_str(), v.as_str());
+        if !k.eq_ignore_ascii_case("host") {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
     }
     let req = match builder.body(Full::new(Bytes::from(call.body.unwrap_or_default()))) {
         Ok(r) => r,
@@ -167,6 +178,13 @@ pub(super) async fn app_call(inner: &Arc<Inner>, me: &Arc<Workload>, call: CallB
         .get("x-served-by")
         .and_then(|v| v.to_str().ok())
         .map(String::from);
+    let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, v) in resp.headers() {
+        headers
+            .entry(k.as_str().to_string())
+            .or_default()
+            .push(v.to_str().unwrap_or("").to_string());
+    }
     let body = match tokio::time::timeout(timeout, resp.into_body().collect()).await {
         Err(_) => return err(Outcome::Timeout),
         Ok(Err(e)) => return err(classify(&e)),
@@ -177,6 +195,6 @@ pub(super) async fn app_call(inner: &Arc<Inner>, me: &Arc<Workload>, call: CallB
     } else {
         lock(&me.metrics).resp_failed.push(record);
     }
-    json!({"outcome": Outcome::Http { status }, "servedBy": served_by,
+    json!({"outcome": Outcome::Http { status }, "servedBy": served_by, "headers": headers,
            "body": String::from_utf8_lossy(&body)})
 }
