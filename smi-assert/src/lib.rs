@@ -94,6 +94,7 @@ mod error;
 pub mod features;
 pub mod gamma_suite;
 pub mod gateway;
+pub mod gateway_report;
 mod input;
 pub mod kuttl;
 pub mod matcher;
