@@ -50,6 +50,9 @@ pub(super) async fn run(args: &Args, suite: &Suite) -> Result<Report, Failure> {
     .implementation(implementation)
     .timeouts(timeouts)
     .mode(format!("cluster: {context}"));
+    if !args.profiles.is_empty() {
+        builder = builder.profiles(args.profiles.iter().copied());
+    }
     if let Some(prefix) = &args.namespace_prefix {
         builder = builder.namespace_prefix(prefix.as_str());
     }
