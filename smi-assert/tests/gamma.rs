@@ -190,6 +190,14 @@ async fn fault_fails(fault: Fault, victim: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ignoring_weights_fails_the_weight_test() {
     fault_fails(Fault::IgnoreWeights, "MeshHTTPRouteWeight").await;
+    let r = run_gamma(&[Fault::IgnoreWeights], Some(&["MeshGRPCRouteWeight"])).await;
+    assert_eq!(
+        r.test("MeshGRPCRouteWeight").unwrap().status,
+        Status::Failed
+    );
+    let g = ConformanceReport::from_report(&r, implementation()).unwrap();
+    let grpc = g.profiles.iter().find(|p| p.name == "MESH-GRPC").unwrap();
+    assert_eq!(grpc.core.result, GatewayResult::Failure);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,6 +220,15 @@ async fn skipping_filters_fails_the_filter_tests() {
     fault_fails(Fault::SkipFilters, "MeshHTTPRouteRequestHeaderModifier").await;
     fault_fails(Fault::SkipFilters, "MeshHTTPRouteRedirectHostAndStatus").await;
     fault_fails(Fault::SkipFilters, "MeshHTTPRouteRewritePath").await;
+    let r = run_gamma(
+        &[Fault::SkipFilters],
+        Some(&["MeshGRPCRouteRequestHeaderModifier"]),
+    )
+    .await;
+    assert_eq!(
+        r.test("MeshGRPCRouteRequestHeaderModifier").unwrap().status,
+        Status::Failed
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

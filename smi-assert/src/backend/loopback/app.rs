@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::net::classify;
-use super::server::json_response;
+use super::server::{RespBody, json_response};
 use super::sync::lock;
 use super::udp;
 use super::workload::{AppMetrics, Inner, Workload};
@@ -39,7 +39,7 @@ pub(super) async fn app_handle(
     inner: Arc<Inner>,
     me: Arc<Workload>,
     req: Request<Incoming>,
-) -> Response<Full<Bytes>> {
+) -> Response<RespBody> {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     if path == "/call" || path == "/echo" {
@@ -125,6 +125,17 @@ pub(super) async fn app_call(inner: &Arc<Inner>, me: &Arc<Workload>, call: CallB
             lock(&me.metrics).resp_errored.push(record);
         }
         return json!({"outcome": outcome, "servedBy": served_by});
+    }
+    if let Some(rest) = call.url.strip_prefix("grpc://") {
+        let authority = rest.split('/').next().unwrap_or_default();
+        let v = super::grpc::call(inner, me, authority, &call.headers, timeout).await;
+        let ok = v["outcome"]["class"] == "http" && v["outcome"]["status"] == 200;
+        if ok {
+            lock(&me.metrics).resp_succeeded.push(record);
+        } else {
+            lock(&me.metrics).resp_errored.push(record);
+        }
+        return v;
     }
     let uri: http::Uri = match call.url.parse() {
         Ok(u) => u,

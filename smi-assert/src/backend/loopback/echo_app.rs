@@ -8,13 +8,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use super::app::{CallBody, app_call};
-use super::server::json_response;
+use super::server::{RespBody, full, json_response};
 use super::workload::{Inner, Workload};
 use crate::echo::EchoReport;
 
@@ -74,7 +73,7 @@ pub(super) async fn echo_handle(
     inner: Arc<Inner>,
     me: Arc<Workload>,
     req: Request<Incoming>,
-) -> Response<Full<Bytes>> {
+) -> Response<RespBody> {
     if req.method() == http::Method::POST
         && req.uri().path() == "/call"
         && req.headers().contains_key(CALL_HEADER)
@@ -97,9 +96,12 @@ pub(super) async fn echo_handle(
             ),
         };
     }
+    if super::grpc::is_grpc(req.headers()) {
+        return super::grpc::echo(&me, &req);
+    }
     let proto = format!("{:?}", req.version());
     let text = report(&me, &req, &proto).to_text();
-    let mut r = Response::new(Full::new(Bytes::from(text)));
+    let mut r = Response::new(full(text));
     r.headers_mut()
         .insert("content-type", HeaderValue::from_static("text/plain"));
     if let Ok(v) = HeaderValue::from_str(&me.service_name) {

@@ -9,12 +9,11 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderValue, Response, StatusCode};
-use http_body_util::Full;
 use hyper::body::Incoming;
 
 use super::config::Fault;
 use super::gamma::{Backend, modify_headers, modify_path, redirect};
-use super::server::Denied;
+use super::server::{Denied, RespBody, full};
 use super::sidecar::{Outbound, forward, proxy_error};
 use super::workload::{Inner, Workload};
 use crate::gateway::Filter;
@@ -65,7 +64,7 @@ pub(super) async fn handle(
     body: Incoming,
     received: Instant,
     plan: Plan,
-) -> Result<Response<Full<Bytes>>, Denied> {
+) -> Result<Response<RespBody>, Denied> {
     let skip = inner.config.faults.contains(&Fault::SkipFilters);
     let mut out = Outbound::new(&parts, plan.port);
     let path = parts.uri.path().to_string();
@@ -93,7 +92,7 @@ pub(super) async fn handle(
                     query.as_deref(),
                     plan.prefix.as_deref(),
                 );
-                let mut resp = Response::new(Full::new(Bytes::new()));
+                let mut resp = Response::new(full(Bytes::new()));
                 *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::FOUND);
                 if let Ok(v) = HeaderValue::from_str(&location) {
                     resp.headers_mut().insert("location", v);

@@ -93,6 +93,7 @@ mod config;
 mod echo_app;
 mod gamma;
 mod gamma_proxy;
+mod grpc;
 mod metrics;
 mod net;
 mod policy;
@@ -155,6 +156,10 @@ impl LoopbackMesh {
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector.clone());
+        let h2_client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .http2_only(true)
             .build(connector);
         let seed = config.seed;
         let metrics_window = config.metrics_window;
@@ -166,6 +171,7 @@ impl LoopbackMesh {
                 policy: Mutex::new(VecDeque::new()),
                 rng: Mutex::new(fastrand::Rng::with_seed(seed)),
                 client,
+                h2_client,
                 next_id: AtomicU64::new(1),
                 next_pod: AtomicU64::new(1),
                 next_ip: AtomicU64::new(1),

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -19,14 +18,14 @@ use super::gamma::{GammaRequest, Routed, route};
 use super::metrics;
 use super::net::parse_host;
 use super::policy::{Decision, Protocol, RequestView, authorize};
-use super::server::{Denied, json_response};
+use super::server::{Denied, RespBody, full, json_response, with_trailers};
 use super::workload::{Inner, Workload};
 
 /// The original destination (`host:port`) of the client's connection, as a real sidecar reads
 /// it from the socket; the sample apps send it with every request and the sidecar strips it.
 pub(super) const DST_HEADER: &str = "x-smi-assert-dst";
 
-pub(super) fn proxy_error(status: StatusCode, msg: &str) -> Response<Full<Bytes>> {
+pub(super) fn proxy_error(status: StatusCode, msg: &str) -> Response<RespBody> {
     let mut r = json_response(status, &json!({"error": msg}), "");
     r.headers_mut().remove("x-served-by");
     if let Ok(v) = HeaderValue::from_str(msg) {
@@ -61,7 +60,7 @@ pub(super) async fn sidecar_handle(
     inner: Arc<Inner>,
     me: Arc<Workload>,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Denied> {
+) -> Result<Response<RespBody>, Denied> {
     let received = Instant::now();
     let (mut parts, body) = req.into_parts();
     let original_dst = parts
@@ -79,12 +78,14 @@ pub(super) async fn sidecar_handle(
             .collect();
         parts.headers = keep;
     }
+    // HTTP/2 carries the host as the request's authority.
     let host = parts
         .headers
         .get("host")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+        .map(String::from)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+        .unwrap_or_default();
     let target = match original_dst {
         Some(d) if !inner.config.faults.contains(&Fault::RouteByHost) => d,
         _ => host.clone(),
@@ -110,11 +111,7 @@ pub(super) async fn sidecar_handle(
     }
     let policy = inner.current_policy();
     if !policy.routes.is_empty() {
-        let grpc = parts
-            .headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|c| c.starts_with("application/grpc"));
+        let grpc = super::grpc::is_grpc(&parts.headers);
         let path = parts.uri.path().to_string();
         let greq = GammaRequest {
             client_namespace: &me.namespace,
@@ -220,7 +217,7 @@ pub(super) async fn forward(
     out: Outbound,
     body: Incoming,
     received: Instant,
-) -> Result<Response<Full<Bytes>>, Denied> {
+) -> Result<Response<RespBody>, Denied> {
     let record = |class| inner.record(me, dst, class, received.elapsed());
     let path = out
         .path_and_query
@@ -275,7 +272,12 @@ pub(super) async fn forward(
     let Ok(fwd) = fwd.body(Full::new(body)) else {
         return Ok(proxy_error(StatusCode::BAD_REQUEST, "cannot build request"));
     };
-    match inner.client.request(fwd).await {
+    let client = if super::grpc::is_grpc(&out.headers) {
+        &inner.h2_client
+    } else {
+        &inner.client
+    };
+    match client.request(fwd).await {
         Ok(resp) => {
             let (mut parts, body) = resp.into_parts();
             match body.collect().await {
@@ -288,7 +290,11 @@ pub(super) async fn forward(
                     for m in &out.response_modifiers {
                         super::gamma::modify_headers(&mut parts.headers, m);
                     }
-                    Ok(Response::from_parts(parts, Full::new(b.to_bytes())))
+                    let body = match b.trailers().cloned() {
+                        Some(t) => with_trailers(b.to_bytes(), t),
+                        None => full(b.to_bytes()),
+                    };
+                    Ok(Response::from_parts(parts, body))
                 }
                 Err(_) => {
                     record(metrics::Class::Failure);

@@ -82,10 +82,7 @@ impl TrafficBackend for LoopbackMesh {
             let headers: BTreeMap<String, Vec<String>> =
                 serde_json::from_value(h.clone()).unwrap_or_default();
             let body = v["body"].as_str().unwrap_or("");
-            let echo = (headers.get("content-type").map(Vec::as_slice)
-                == Some(&["text/plain".to_string()][..])
-                && body.contains("Hostname="))
-            .then(|| crate::echo::EchoReport::parse(body));
+            let echo = super::grpc::echo_in(body);
             ResponseDetails::new(headers, echo)
         });
         Ok(RequestRecord {

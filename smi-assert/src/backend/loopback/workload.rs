@@ -83,6 +83,8 @@ pub(super) struct Inner {
     pub(super) policy: Mutex<VecDeque<(Instant, Arc<SmiPolicy>)>>,
     pub(super) rng: Mutex<fastrand::Rng>,
     pub(super) client: HttpClient,
+    /// HTTP/2 with prior knowledge (h2c), for gRPC.
+    pub(super) h2_client: HttpClient,
     pub(super) next_id: AtomicU64,
     pub(super) next_pod: AtomicU64,
     /// Counter of virtual addresses (pod IPs and cluster IPs).
