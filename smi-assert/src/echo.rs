@@ -78,7 +78,14 @@ impl EchoReport {
         for line in text.lines() {
             let line = line.trim();
             let (index, rest) = match line.strip_prefix('[').and_then(|l| l.split_once(']')) {
-                Some((n, rest)) => (n.trim().parse().unwrap_or(0), rest.trim_start()),
+                // `[3]` or `[3 body]`, as the echo client prints them.
+                Some((n, rest)) => (
+                    n.split_whitespace()
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0),
+                    rest.trim_start(),
+                ),
                 None => (0, line),
             };
             let Some((key, value)) = rest.split_once('=') else {
@@ -183,7 +190,8 @@ mod tests {
 
     #[test]
     fn counted_output_splits_per_request() {
-        let all = EchoReport::parse_all("[0] Hostname=a\n[1] Hostname=b\n[1] StatusCode=200\n");
+        let all =
+            EchoReport::parse_all("[0] Hostname=a\n[1 body] Hostname=b\n[1] StatusCode=200\n");
         assert_eq!(all.len(), 2);
         assert_eq!(all[1].hostname.as_deref(), Some("b"));
         assert_eq!(all[1].status_code, Some(200));
