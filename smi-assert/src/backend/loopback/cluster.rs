@@ -196,6 +196,8 @@ impl ClusterBackend for LoopbackMesh {
         }
         let manifest = if manifest["kind"] == "Service" && manifest["apiVersion"] == "v1" {
             &self.with_cluster_ip(manifest, namespace)
+        } else if super::gamma::is_gateway(manifest) {
+            &self.with_creation_time(manifest, namespace)
         } else {
             manifest
         };

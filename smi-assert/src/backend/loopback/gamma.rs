@@ -73,6 +73,8 @@ struct CompiledRule {
 
 #[derive(Debug)]
 pub(super) struct CompiledRoute {
+    /// `metadata.creationTimestamp` (RFC 3339 UTC, so text order is time order).
+    created: String,
     namespace: String,
     name: String,
     grpc: bool,
@@ -133,6 +135,7 @@ fn compile_http(ns: &str, r: &HttpRoute) -> Option<CompiledRoute> {
         });
     }
     Some(CompiledRoute {
+        created: r.metadata.creation_timestamp.clone().unwrap_or_default(),
         namespace: ns.to_string(),
         name: r.metadata.name.clone(),
         grpc: false,
@@ -183,6 +186,7 @@ fn compile_grpc(ns: &str, r: &GrpcRoute) -> Option<CompiledRoute> {
         });
     }
     Some(CompiledRoute {
+        created: r.metadata.creation_timestamp.clone().unwrap_or_default(),
         namespace: ns.to_string(),
         name: r.metadata.name.clone(),
         grpc: true,
@@ -221,7 +225,10 @@ pub(super) fn compile_routes(cluster: &InMemoryCluster) -> Vec<CompiledRoute> {
             }
         }
     }
-    out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    // Gateway API's tie-break between routes: the oldest first, then by namespace/name.
+    out.sort_by(|a, b| {
+        (&a.created, &a.namespace, &a.name).cmp(&(&b.created, &b.namespace, &b.name))
+    });
     out
 }
 
@@ -404,7 +411,8 @@ pub(super) fn route(
         return Routed::Unrouted;
     }
     let mut best: Option<(Key, &CompiledRoute, &CompiledRule, &CompiledMatch)> = None;
-    // `in_effect` is sorted by namespace/name and rules by index, so the first of equal keys wins.
+    // `in_effect` is sorted by age and namespace/name, rules by index: the first of equal keys
+    // wins.
     for r in &in_effect {
         for rule in &r.rules {
             for m in &rule.matches {
@@ -541,6 +549,109 @@ pub(super) fn is_gateway(manifest: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn routes(manifests: &[serde_json::Value]) -> Vec<CompiledRoute> {
+        let cluster = InMemoryCluster::new();
+        for ns in ["p", "c"] {
+            cluster.create_namespace_sync(ns, &Default::default(), &Default::default());
+        }
+        for m in manifests {
+            cluster.apply_sync(m, "p").unwrap();
+        }
+        compile_routes(&cluster)
+    }
+
+    fn http_route(
+        name: &str,
+        ns: &str,
+        created: &str,
+        rules: serde_json::Value,
+    ) -> serde_json::Value {
+        serde_json::json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": name, "namespace": ns, "creationTimestamp": created},
+            "spec": {"parentRefs": [{"group": "", "kind": "Service", "name": "echo", "namespace": "p"}],
+                     "rules": rules}})
+    }
+
+    fn backend(r: &Routed) -> String {
+        match r {
+            Routed::Rule { backends, .. } => backends[0].0.service.clone(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn precedence_follows_gateway_api_across_routes() {
+        let rs = routes(&[
+            http_route(
+                "b-old",
+                "p",
+                "2026-01-01T00:00:00Z",
+                serde_json::json!([
+                    {"matches": [{"path": {"type": "PathPrefix", "value": "/a"}}], "backendRefs": [{"name": "old-prefix"}]},
+                    {"matches": [{"path": {"type": "PathPrefix", "value": "/a"}, "method": "POST"}], "backendRefs": [{"name": "method"}]}
+                ]),
+            ),
+            http_route(
+                "a-new",
+                "p",
+                "2026-02-01T00:00:00Z",
+                serde_json::json!([
+                    {"matches": [{"path": {"type": "PathPrefix", "value": "/a"}}], "backendRefs": [{"name": "new-prefix"}]},
+                    {"matches": [{"path": {"type": "Exact", "value": "/a/b"}}], "backendRefs": [{"name": "exact"}]},
+                    {"matches": [{"path": {"type": "PathPrefix", "value": "/a/b"}}], "backendRefs": [{"name": "longer"}]},
+                    {"matches": [{"path": {"type": "PathPrefix", "value": "/a"}, "headers": [{"name": "x", "value": "1"}]}], "backendRefs": [{"name": "header"}]}
+                ]),
+            ),
+            http_route(
+                "consumer",
+                "c",
+                "2026-03-01T00:00:00Z",
+                serde_json::json!([
+                    {"backendRefs": [{"name": "consumer"}]}
+                ]),
+            ),
+        ]);
+        let headers = HeaderMap::new();
+        let mut with_x = HeaderMap::new();
+        with_x.insert("x", http::HeaderValue::from_static("1"));
+        let faults = BTreeSet::new();
+        let go = |ns: &str, method: &str, path: &str, h: &HeaderMap| {
+            backend(&route(
+                &rs,
+                &GammaRequest {
+                    client_namespace: ns,
+                    service: ("p", "echo", 80),
+                    grpc: false,
+                    method,
+                    path,
+                    query: None,
+                    headers: h,
+                },
+                &faults,
+            ))
+        };
+        assert_eq!(go("p", "GET", "/a/b", &headers), "exact");
+        assert_eq!(go("p", "GET", "/a/b/c", &headers), "longer");
+        assert_eq!(
+            go("p", "POST", "/a/x", &with_x),
+            "method",
+            "method before headers"
+        );
+        assert_eq!(go("p", "GET", "/a/x", &with_x), "header");
+        assert_eq!(
+            go("p", "GET", "/a/x", &headers),
+            "old-prefix",
+            "the older route wins a tie"
+        );
+        assert_eq!(go("p", "GET", "/z", &headers), "NoMatch");
+        assert_eq!(
+            go("c", "GET", "/a/b", &headers),
+            "consumer",
+            "consumer routes replace producer routes"
+        );
+        assert_eq!(go("other", "GET", "/a/b", &headers), "exact");
+    }
 
     fn pm(kind: &str, full: Option<&str>, prefix: Option<&str>) -> PathModifier {
         serde_json::from_value(serde_json::json!({

@@ -235,6 +235,32 @@ impl LoopbackMesh {
         format!("10.{block}.{}.{}", (n >> 8) & 0xff, n & 0xff)
     }
 
+    /// Gives a new object `metadata.creationTimestamp` (now, whole seconds; route precedence
+    /// ties go to the oldest route), keeping the stored one of an existing object.
+    fn with_creation_time(&self, manifest: &Value, namespace: &str) -> Value {
+        let mut m = manifest.clone();
+        let mut r = ObjectRef::of(manifest);
+        if r.namespace.is_none() {
+            r.namespace = Some(namespace.to_string());
+        }
+        let created = self
+            .inner
+            .cluster
+            .get_sync(&r)
+            .and_then(|o| {
+                o["metadata"]["creationTimestamp"]
+                    .as_str()
+                    .map(String::from)
+            })
+            .unwrap_or_else(|| {
+                crate::report::whole_seconds(std::time::SystemTime::now()).to_string()
+            });
+        if let Some(md) = m.get_mut("metadata").and_then(Value::as_object_mut) {
+            md.insert("creationTimestamp".into(), Value::String(created));
+        }
+        m
+    }
+
     /// Gives a Service manifest a virtual `spec.clusterIP` (`10.96.x.y`) unless it or the stored
     /// Service has one.
     fn with_cluster_ip(&self, manifest: &Value, namespace: &str) -> Value {
