@@ -296,3 +296,27 @@ tests:
     );
     mesh.shutdown();
 }
+
+#[tokio::test]
+async fn namespaces_a_test_creates_get_the_runners_labels() {
+    let mesh = gamma_mesh(&[]).await;
+    let mut suite = smi_assert::gamma_suite::suite().unwrap();
+    suite.tests.retain(|t| t.name == "MeshConsumerRoute");
+    suite.tests[0].steps[0]
+        .operations
+        .push(smi_assert::Operation::assert(serde_json::json!({
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": "$NAMESPACE-consumer", "labels": {"istio-injection": "enabled"}}
+        })));
+    let r = gamma_runner(&mesh)
+        .namespace_label("istio-injection", "enabled")
+        .build()
+        .unwrap()
+        .run(&suite)
+        .await
+        .unwrap();
+    assert!(not_passed(&r).is_empty(), "{:#?}", not_passed(&r));
+    // Cleanup deleted the consumer namespace with the test's other objects.
+    assert_eq!(mesh.workload_addresses().len(), 0);
+    mesh.shutdown();
+}

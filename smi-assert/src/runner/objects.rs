@@ -31,7 +31,19 @@ impl Runner {
             .cloned()
             .unwrap_or_default();
         objects.extend(a.objects.iter().cloned());
-        let objects: Vec<Value> = objects.iter().map(|o| substitute(o, &ns)).collect();
+        let mut objects: Vec<Value> = objects.iter().map(|o| substitute(o, &ns)).collect();
+        // Namespaces a test creates (GAMMA's consumer namespace) get the runner's labels and
+        // annotations too, so the mesh injects its sidecars there as in the test namespace.
+        for o in objects
+            .iter_mut()
+            .filter(|o| o["apiVersion"] == "v1" && o["kind"] == "Namespace")
+        {
+            for (key, extra) in [("labels", &self.labels), ("annotations", &self.annotations)] {
+                for (k, v) in extra {
+                    o["metadata"][key][k] = Value::String(v.clone());
+                }
+            }
+        }
         let mut warnings = Vec::new();
         if a.validate {
             let findings = self.validator.report_set(&objects, &ns);
