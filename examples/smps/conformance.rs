@@ -1,6 +1,7 @@
-//! `smps conformance`: the SMI suite of smi-assert (or a user's suite with `--suite FILE|DIR`: a
-//! YAML suite or kuttl test directories) against the embedded loopback mesh, or with `--cluster`
-//! against a Kubernetes cluster (needs the examples crate's `kube` feature).
+//! `smps conformance`: the SMI suite of smi-assert (`--suite smi`, the default), its Gateway API
+//! mesh (GAMMA) suite (`--suite gamma`), or a user's suite (`--suite FILE|DIR`: a YAML suite or
+//! kuttl test directories) against the embedded loopback mesh, or with `--cluster` against a
+//! Kubernetes cluster (needs the examples crate's `kube` feature).
 
 mod cluster;
 
@@ -10,8 +11,9 @@ use std::time::Duration;
 
 use clap::ValueEnum;
 use smi_assert::GoDuration;
-use smi_assert::backend::loopback::{Fault, LoopbackConfig, LoopbackMesh};
+use smi_assert::backend::loopback::{AccessDefault, Fault, LoopbackConfig, LoopbackMesh};
 use smi_assert::features::{Implementation, Profile};
+use smi_assert::gateway_report::{ConformanceReport, ReportImplementation};
 use smi_assert::report::Report;
 use smi_assert::runner::{Runner, RunnerBuilder};
 use smi_assert::suite::{Suite, Timeouts};
@@ -21,14 +23,26 @@ use crate::{Failure, Outcome};
 /// Arguments of `smps conformance`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Run this suite instead of the bundled SMI conformance suite: a YAML suite file (the format
-    /// of smi-assert's schema/suite.schema.json), a kuttl test directory (NN-*.yaml steps), or a
-    /// directory of kuttl test directories. kuttl marker steps of the upstream SMI suite run as
-    /// smi-assert's upstream checks.
-    #[arg(long, value_name = "FILE|DIR")]
+    /// The suite: `smi` (the bundled SMI conformance suite, the default), `gamma` (the bundled
+    /// Gateway API mesh conformance suite, profiles MESH-HTTP and MESH-GRPC), a YAML suite file
+    /// (the format of smi-assert's schema/suite.schema.json), a kuttl test directory (NN-*.yaml
+    /// steps), or a directory of kuttl test directories. kuttl marker steps of the upstream SMI
+    /// suite run as smi-assert's upstream checks.
+    #[arg(long, value_name = "smi|gamma|FILE|DIR")]
     suite: Option<PathBuf>,
+    /// Run only the tests of this profile (repeatable), e.g. MESH-HTTP, MESH-GRPC, SMI-SPLIT;
+    /// the report then holds exactly these profiles.
+    #[arg(long = "profile", value_name = "NAME", value_parser = parse_profile)]
+    profiles: Vec<Profile>,
+    /// The implementation block of `--format gateway-report`: a YAML or JSON file with
+    /// organization, project, url, version and contact (a list). Without it the loopback mesh
+    /// describes itself.
+    #[arg(long, value_name = "FILE")]
+    implementation: Option<PathBuf>,
     /// Make the loopback mesh non-conformant (repeatable): allow-all, ignore-weights,
-    /// ignore-route-matches, drop-headers, drop-metrics, stale-metrics. Shows the suite catching it.
+    /// ignore-route-matches, drop-headers, drop-metrics, stale-metrics (SMI), and
+    /// ignore-header-matches, ignore-consumer-routes, skip-filters, route-by-host (GAMMA). Shows
+    /// the suite catching it.
     #[arg(long = "fault", value_parser = parse_fault, conflicts_with = "cluster")]
     faults: Vec<Fault>,
     /// Run against the Kubernetes cluster of the kubeconfig (KUBECONFIG or ~/.kube/config) instead
@@ -77,13 +91,25 @@ enum ConformanceFormat {
     Junit,
     /// Meshery-compatible conformance response.
     Meshery,
+    /// Gateway API ConformanceReport (gateway.networking.k8s.io/v1) as YAML, for the mesh
+    /// profiles of a GAMMA run.
+    GatewayReport,
 }
 
 fn parse_fault(name: &str) -> Result<Fault, String> {
     Fault::parse(name).ok_or_else(|| {
         format!(
-            "unknown fault `{name}`: use allow-all, ignore-weights, ignore-route-matches, drop-headers, drop-metrics or stale-metrics"
+            "unknown fault `{name}`: use allow-all, ignore-weights, ignore-route-matches, \
+             drop-headers, drop-metrics or stale-metrics (SMI), or ignore-header-matches, \
+             ignore-consumer-routes, skip-filters or route-by-host (GAMMA)"
         )
+    })
+}
+
+fn parse_profile(name: &str) -> Result<Profile, String> {
+    Profile::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Profile::ALL.iter().map(|p| p.as_str()).collect();
+        format!("unknown profile `{name}`: use one of {}", names.join(", "))
     })
 }
 
@@ -110,17 +136,67 @@ pub(crate) fn run(args: &Args) -> Outcome {
 }
 
 async fn run_async(args: &Args) -> Outcome {
-    let suite = match &args.suite {
-        None => smi_assert::conformance::suite()
+    // Read the implementation block first: a missing field is an error before any test runs.
+    let implementation = match &args.implementation {
+        Some(path) => Some(read_implementation(path)?),
+        None => None,
+    };
+    let suite = match args.suite.as_deref().and_then(Path::to_str) {
+        None | Some("smi") => smi_assert::conformance::suite()
             .map_err(|e| anyhow::Error::from(e).context("cannot load the conformance suite"))?,
-        Some(path) => load_suite(path)?,
+        Some("gamma") => smi_assert::gamma_suite::suite().map_err(|e| {
+            anyhow::Error::from(e).context("cannot load the GAMMA conformance suite")
+        })?,
+        Some(_) => load_suite(args.suite.as_deref().unwrap_or(Path::new("")))?,
     };
     let report = if args.cluster {
         cluster::run(args, &suite).await?
     } else {
         loopback(args, &suite).await?
     };
-    print_report(args, &report)
+    print_report(args, &report, implementation)
+}
+
+/// `--implementation FILE`: the ConformanceReport's implementation block.
+fn read_implementation(path: &Path) -> Result<ReportImplementation, Failure> {
+    let text = smps_read(path)?;
+    ReportImplementation::from_text(&text).map_err(|e| {
+        Failure::Unusable(anyhow::Error::from(e).context(format!(
+            "the implementation file {} is unusable",
+            path.display()
+        )))
+    })
+}
+
+/// Reads a small text file (at most 1 MiB).
+fn smps_read(path: &Path) -> Result<String, Failure> {
+    use std::io::Read as _;
+    let unusable = |e: std::io::Error| {
+        Failure::Unusable(anyhow::anyhow!("cannot read {}: {e}", path.display()))
+    };
+    let file = std::fs::File::open(path).map_err(unusable)?;
+    let mut text = String::new();
+    file.take((1 << 20) + 1)
+        .read_to_string(&mut text)
+        .map_err(unusable)?;
+    if text.len() > 1 << 20 {
+        return Err(Failure::Unusable(anyhow::anyhow!(
+            "{} is larger than 1 MiB",
+            path.display()
+        )));
+    }
+    Ok(text)
+}
+
+/// Whether every test of the suite counts in a GAMMA profile (such suites expect a mesh that
+/// allows traffic no policy speaks about).
+fn is_gamma(suite: &Suite) -> bool {
+    !suite.tests.is_empty()
+        && suite.tests.iter().all(|t| {
+            smi_assert::features::test_profiles(t.features.iter().map(String::as_str))
+                .iter()
+                .any(|p| p.is_gamma())
+        })
 }
 
 /// `--suite`: a YAML suite file, a kuttl test directory, or a directory of them.
@@ -182,6 +258,9 @@ fn kuttl_test_dirs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 async fn loopback(args: &Args, suite: &Suite) -> Result<Report, Failure> {
     let mut config = LoopbackConfig::builder().seed(args.seed);
+    if is_gamma(suite) {
+        config = config.access_default(AccessDefault::Allow);
+    }
     for fault in &args.faults {
         config = config.fault(*fault);
     }
@@ -207,10 +286,13 @@ async fn loopback(args: &Args, suite: &Suite) -> Result<Report, Failure> {
         let names: Vec<&str> = args.faults.iter().map(|f| f.as_str()).collect();
         format!("faults: {}", names.join(","))
     };
-    let builder = Runner::builder(mesh.clone())
+    let mut builder = Runner::builder(mesh.clone())
         .implementation(implementation)
         .timeouts(timeouts)
         .mode(mode);
+    if !args.profiles.is_empty() {
+        builder = builder.profiles(args.profiles.iter().copied());
+    }
     let builder = smi_assert::conformance::register_upstream_checks(builder);
     let report = run_suite(builder, suite).await?;
     mesh.shutdown();
@@ -228,8 +310,30 @@ async fn run_suite(builder: RunnerBuilder, suite: &Suite) -> Result<Report, Fail
         .map_err(|e| anyhow::Error::from(e).context("cannot run the suite"))?)
 }
 
-fn print_report(args: &Args, report: &Report) -> Outcome {
+fn print_report(
+    args: &Args,
+    report: &Report,
+    implementation: Option<ReportImplementation>,
+) -> Outcome {
     let out = match args.format {
+        ConformanceFormat::GatewayReport => {
+            let implementation = implementation.unwrap_or_else(|| {
+                ReportImplementation::new(
+                    "smps-rs",
+                    report.implementation.project.clone(),
+                    "https://github.com/smps-rs/smps-rs",
+                    report.implementation.version.clone(),
+                    vec!["https://github.com/smps-rs/smps-rs/issues".into()],
+                )
+            });
+            ConformanceReport::from_report(report, implementation)
+                .and_then(|g| g.to_yaml())
+                .map_err(|e| {
+                    Failure::Unusable(
+                        anyhow::Error::from(e).context("cannot write the ConformanceReport"),
+                    )
+                })?
+        }
         ConformanceFormat::Text => report.summary(),
         ConformanceFormat::Json => {
             serde_json::to_string_pretty(&report.to_json()).map_err(anyhow::Error::from)? + "\n"

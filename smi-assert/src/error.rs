@@ -209,6 +209,25 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
+    /// A Gateway API ConformanceReport could not be built, read or written: a required field
+    /// is missing or the document breaks the report's rules.
+    #[error("invalid ConformanceReport: {field}: {message}")]
+    InvalidReport {
+        /// The field, e.g. `implementation.url`.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A Gateway API ConformanceReport (or its implementation block) is not valid YAML or JSON of
+    /// that shape.
+    #[error("failed to parse {what}")]
+    ParseReport {
+        /// What was read, e.g. `the implementation file`.
+        what: String,
+        /// The cause, with line and column.
+        #[source]
+        source: YamlError,
+    },
     /// A backend could not start or connect.
     #[error("failed to start backend: {reason}")]
     Start {

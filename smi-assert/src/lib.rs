@@ -1,10 +1,13 @@
-//! `smi_assert`: declarative, statistically sound SMI (Service Mesh Interface) conformance tests.
+//! `smi_assert`: declarative, statistically sound mesh conformance tests: Gateway API mesh
+//! conformance (GAMMA) and SMI (Service Mesh Interface).
 //!
 //! Write conformance suites that compose like kuttl or chainsaw, with Gateway-API-grade rigour,
-//! and run them against any mesh through two object-safe backend traits. The crate ships the SMI
-//! conformance suite as data and an embedded **loopback mesh**: a real L7 proxy on 127.0.0.1 that
-//! enforces SMI (HTTP and UDP) and serves TrafficMetrics computed from the traffic it handled, so
-//! suites (and this crate) are testable without a cluster.
+//! and run them against any mesh through two object-safe backend traits. The crate ships the
+//! GAMMA mesh conformance suite and the SMI conformance suite as data, and an embedded **loopback
+//! mesh**: a real L7 proxy on 127.0.0.1 that routes by HTTPRoutes and GRPCRoutes attached to
+//! Services (HTTP/1.1 and gRPC over h2c), enforces SMI (HTTP and UDP) and serves TrafficMetrics
+//! computed from the traffic it handled, so suites (and this crate) are testable without a
+//! cluster.
 //!
 //! A Kubernetes backend (`kube` feature, `backend::kube`) runs the same suites against a real
 //! cluster through kube-rs. Non-goals: it does not install meshes or sample apps on a cluster,
@@ -44,10 +47,15 @@
 //!
 //! # Main types
 //!
+//! - [`gateway`]: Gateway API `HTTPRoute` and `GRPCRoute` types for mesh use (Service
+//!   `parentRefs`); [`gamma_suite`]: the GAMMA suite (profiles `MESH-HTTP`, `MESH-GRPC`);
+//!   [`gateway_report`]: Gateway API's `ConformanceReport`; [`echo`]: the echo backend's
+//!   `Key=Value` report of the request it saw.
 //! - [`smi`]: SMI resource types for access v1alpha1–3, specs v1alpha1–4, split v1alpha1–4 and
 //!   metrics, in each version's layout, with Quantity weights normalised to milli-units.
-//! - [`validate::Validator`]: manifest validation against the bundled CRD schemas, unknown fields
-//!   and the spec's non-schema rules, located by JSON Pointer.
+//! - [`validate::Validator`]: manifest validation against the bundled CRD schemas (SMI, and the
+//!   standard-channel HTTPRoute and GRPCRoute), unknown fields and the specs' non-schema rules,
+//!   located by JSON Pointer.
 //! - [`suite::Suite`] → [`suite::Test`] → [`suite::Step`] → [`suite::Operation`] (`apply`,
 //!   `delete`, `assert`, `absent`, `traffic`, `distribution`, `metrics`, `custom`, `sleep`); YAML
 //!   or builders. Durations are the family's [`GoDuration`] (Go syntax: `500ms`, `1h30m`) and the
@@ -65,6 +73,7 @@
 //! - [`report::Report`]: native JSON (ConformanceReport-like), JUnit XML, Meshery `Response` and
 //!   adapter JSON, and a readable summary; capability Full/Partial/None per spec.
 //! - [`conformance`]: the SMI conformance suite; [`kuttl`]: a loader for kuttl directories.
+//! - [`features`]: SMI and GAMMA features (upstream names for GAMMA), levels and profiles.
 //! - [`matcher`], [`stats`]: assertion semantics and the χ² test, usable on their own.
 //!
 //! # Features
@@ -89,8 +98,12 @@
 
 pub mod backend;
 pub mod conformance;
+pub mod echo;
 mod error;
 pub mod features;
+pub mod gamma_suite;
+pub mod gateway;
+pub mod gateway_report;
 mod input;
 pub mod kuttl;
 pub mod matcher;
@@ -100,6 +113,7 @@ pub mod smi;
 pub mod stats;
 pub mod suite;
 pub mod validate;
+mod validate_gamma;
 
 pub use error::{BoxError, Error, Result, YamlError};
 

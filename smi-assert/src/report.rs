@@ -99,8 +99,15 @@ pub struct TestResult {
     pub name: String,
     /// Features exercised.
     pub features: Vec<String>,
-    /// Profile (from the features), if any.
+    /// Profile (the first the features share), if any.
     pub profile: Option<Profile>,
+    /// Every profile the test counts in (a GAMMA test declaring only `Mesh` counts in both mesh
+    /// profiles).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<Profile>,
+    /// A provisional test.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub provisional: bool,
     /// Highest level among the features.
     pub level: Option<Level>,
     /// Namespace it ran in.
@@ -112,13 +119,21 @@ pub struct TestResult {
     pub message: String,
     /// Duration in milliseconds.
     pub duration_ms: u64,
-    /// SMI `group/version`s applied by the test.
+    /// SMI and Gateway API `group/version`s applied by the test.
     pub api_versions: BTreeSet<String>,
     /// Steps.
     pub steps: Vec<StepResult>,
     /// Results of `finally` operations and cleanup.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cleanup: Vec<OperationResult>,
+}
+
+impl TestResult {
+    /// Whether the test counts in profile `p`.
+    #[must_use]
+    pub fn in_profile(&self, p: Profile) -> bool {
+        self.profile == Some(p) || self.profiles.contains(&p)
+    }
 }
 
 /// Test counts.
@@ -174,6 +189,9 @@ pub struct LevelReport {
     /// Tests that failed or errored.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed_tests: Vec<String>,
+    /// Tests that were skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_tests: Vec<String>,
     /// Extended features declared and tested (extended only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub supported_features: Vec<String>,
@@ -246,7 +264,8 @@ pub struct Report {
     pub mode: String,
     /// Total duration in milliseconds.
     pub duration_ms: u64,
-    /// Profiles in the order ACCESS, SPECS, SPLIT, METRICS.
+    /// Profiles in the order ACCESS, SPECS, SPLIT, METRICS (SMI suites) or MESH-HTTP,
+    /// MESH-GRPC (GAMMA suites).
     pub profiles: Vec<ProfileReport>,
     /// Test results.
     pub tests: Vec<TestResult>,
@@ -263,10 +282,14 @@ pub(crate) fn whole_seconds(now: std::time::SystemTime) -> Timestamp {
 fn level_report(tests: &[&TestResult]) -> LevelReport {
     let mut st = Statistics::default();
     let mut failed = Vec::new();
+    let mut skipped = Vec::new();
     for t in tests {
         st.add(t.status);
         if matches!(t.status, Status::Failed | Status::Error) {
             failed.push(t.name.clone());
+        }
+        if t.status == Status::Skipped {
+            skipped.push(t.name.clone());
         }
     }
     let ran = st.passed + st.failed + st.errors;
@@ -283,6 +306,7 @@ fn level_report(tests: &[&TestResult]) -> LevelReport {
         result,
         statistics: st,
         failed_tests: failed,
+        skipped_tests: skipped,
         supported_features: Vec::new(),
         unsupported_features: Vec::new(),
     }
@@ -293,7 +317,9 @@ fn secs(ms: u64) -> String {
 }
 
 impl Report {
-    /// Builds a report from test results.
+    /// Builds a report from test results, with the profiles of the suite's family: the GAMMA
+    /// profiles if a test counts in one of them, and the SMI profiles if a test counts in one of
+    /// them or none does.
     #[must_use]
     pub fn new(
         suite: &str,
@@ -303,9 +329,41 @@ impl Report {
         duration_ms: u64,
         tests: Vec<TestResult>,
     ) -> Self {
+        let counted = |p: &Profile| tests.iter().any(|t| t.in_profile(*p));
+        let gamma = Profile::GAMMA.iter().any(counted);
+        let smi = Profile::SMI.iter().any(counted) || !gamma;
+        let mut selected = Vec::new();
+        if smi {
+            selected.extend(Profile::SMI);
+        }
+        if gamma {
+            selected.extend(Profile::GAMMA);
+        }
+        Self::with_profiles(
+            suite,
+            implementation,
+            mode,
+            date,
+            duration_ms,
+            tests,
+            &selected,
+        )
+    }
+
+    /// Builds a report from test results with exactly these profiles, in this order.
+    #[must_use]
+    pub fn with_profiles(
+        suite: &str,
+        implementation: Implementation,
+        mode: &str,
+        date: Timestamp,
+        duration_ms: u64,
+        tests: Vec<TestResult>,
+        selected: &[Profile],
+    ) -> Self {
         let mut profiles = Vec::new();
-        for p in Profile::ALL {
-            let of: Vec<&TestResult> = tests.iter().filter(|t| t.profile == Some(p)).collect();
+        for &p in selected {
+            let of: Vec<&TestResult> = tests.iter().filter(|t| t.in_profile(p)).collect();
             let core: Vec<&TestResult> = of
                 .iter()
                 .copied()
@@ -319,7 +377,7 @@ impl Report {
             let core_r = level_report(&core);
             let mut ext_r = level_report(&ext);
             for f in crate::features::FEATURES {
-                if f.profile == p && f.level == Level::Extended {
+                if f.profiles.contains(&p) && f.level == Level::Extended {
                     if implementation.supported_features.contains(f.id) {
                         ext_r.supported_features.push(f.id.to_string());
                     } else {
@@ -339,7 +397,7 @@ impl Report {
             } else {
                 Capability::Partial
             };
-            let prefix = format!("{}/", p.group().as_str());
+            let prefix = format!("{}/", p.group_name());
             let api_version = of
                 .iter()
                 .flat_map(|t| t.api_versions.iter())
@@ -431,7 +489,12 @@ impl Report {
             }
             suite.set_time(time(t.duration_ms));
             if let Some(p) = t.profile {
-                suite.add_property(Property::new("profile", p.to_string()));
+                let names: Vec<&str> = if t.profiles.is_empty() {
+                    vec![p.as_str()]
+                } else {
+                    t.profiles.iter().map(|p| p.as_str()).collect()
+                };
+                suite.add_property(Property::new("profile", names.join(",")));
                 suite.add_property(Property::new("features", t.features.join(",")));
             }
             for s in &t.steps {
@@ -589,8 +652,18 @@ impl Report {
         let impl_ = &self.implementation;
         let _ = writeln!(
             s,
-            "SMI conformance report: {} {} ({}), suite {}, mode {}, {}",
-            impl_.project, impl_.version, impl_.organization, self.suite, self.mode, self.date
+            "{} conformance report: {} {} ({}), suite {}, mode {}, {}",
+            if self.profiles.iter().all(|p| p.name.is_gamma()) && !self.profiles.is_empty() {
+                "Gateway API mesh"
+            } else {
+                "SMI"
+            },
+            impl_.project,
+            impl_.version,
+            impl_.organization,
+            self.suite,
+            self.mode,
+            self.date
         );
         let st = self.statistics();
         let _ = writeln!(

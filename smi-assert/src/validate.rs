@@ -1,7 +1,9 @@
-//! Manifest validation: the bundled SMI CRD schemas plus the spec's non-schema rules.
+//! Manifest validation: the bundled SMI and Gateway API CRD schemas plus the specs' non-schema
+//! rules.
 //!
-//! A [`Validator`] is compiled once from the five CRDs of `servicemeshinterface/smi-sdk-go` (bundled
-//! with the crate) and reused. It offers the three usual tiers: [`Validator::is_valid`],
+//! A [`Validator`] is compiled once from the five CRDs of `servicemeshinterface/smi-sdk-go` and the
+//! standard-channel HTTPRoute and GRPCRoute CRDs of `kubernetes-sigs/gateway-api` (bundled with the
+//! crate) and reused. It offers the three usual tiers: [`Validator::is_valid`],
 //! [`Validator::validate`] (first error) and [`Validator::report`] (all findings). Findings are
 //! [`Violation`]s, not errors.
 //!
@@ -15,6 +17,14 @@
 //!   and a source; methods are in the enum; `pathRegex` and header regexes compile; weights are
 //!   whole and non-negative (v1alpha2+; Quantity weights of v1alpha1 are normalised to milli-units);
 //!   a backend should not be the root service.
+//!
+//! For Gateway API routes (`gateway.networking.k8s.io`), the schema and unknown-field checks apply
+//! as above; the CRDs' CEL rules are not evaluated, and these rules stand in for the ones a mesh
+//! route relies on (rule ids `gamma.*`): a `Service` parentRef has group `""`; path values of
+//! `Exact` and `PathPrefix` matches start with `/`; `RegularExpression` path, header and query
+//! matches compile; a rule with a `RequestRedirect` has no `backendRefs`; `RequestRedirect` and
+//! `URLRewrite` are not both in one rule; a `ReplacePrefixMatch` path modifier needs exactly one
+//! `PathPrefix` match per match of its rule; a rule name is unique in its route.
 //!
 //! [`Validator::report_set`] adds the cross-object rules: matches named by a TrafficTarget rule
 //! exist in the HTTPRouteGroup, and every TrafficSplit backend Service shares a port with the root
@@ -47,7 +57,7 @@ use crate::error::YamlError;
 use crate::error::{Error, Result};
 use crate::smi::{Group, SmiResource, Version, Weight};
 
-const CRDS: [(&str, &str); 5] = [
+const CRDS: [(&str, &str); 7] = [
     ("access.yaml", include_str!("../crds/access.yaml")),
     (
         "httproutegroup.yaml",
@@ -56,6 +66,14 @@ const CRDS: [(&str, &str); 5] = [
     ("split.yaml", include_str!("../crds/split.yaml")),
     ("tcproute.yaml", include_str!("../crds/tcproute.yaml")),
     ("udproute.yaml", include_str!("../crds/udproute.yaml")),
+    (
+        "gateway/gateway.networking.k8s.io_httproutes.yaml",
+        include_str!("../crds/gateway/gateway.networking.k8s.io_httproutes.yaml"),
+    ),
+    (
+        "gateway/gateway.networking.k8s.io_grpcroutes.yaml",
+        include_str!("../crds/gateway/gateway.networking.k8s.io_grpcroutes.yaml"),
+    ),
 ];
 
 /// The bundled CRD files as `(file name, YAML text)`.
@@ -97,7 +115,7 @@ pub enum ViolationKind {
     },
     /// The manifest could not be read as its kind/version at all.
     Parse,
-    /// A rule from the SMI spec text (research §1.6).
+    /// A rule from the SMI spec text (research §1.6), or a Gateway API CEL rule (`gamma.*`).
     Rule {
         /// Rule id, e.g. `access.rules-required`.
         rule: String,
@@ -134,7 +152,13 @@ impl Violation {
         self.severity == Severity::Error
     }
 
-    fn rule(object: &str, path: impl Into<String>, rule: &str, sev: Severity, msg: String) -> Self {
+    pub(crate) fn rule(
+        object: &str,
+        path: impl Into<String>,
+        rule: &str,
+        sev: Severity,
+        msg: String,
+    ) -> Self {
         Self {
             object: object.to_string(),
             instance_path: path.into(),
@@ -250,7 +274,8 @@ impl Validator {
             .and_then(Value::as_str)
             .unwrap_or("");
         let (group, version) = av.split_once('/').unwrap_or((av, ""));
-        if Group::parse(group).is_none() {
+        let gateway = group == crate::gateway::GROUP;
+        if Group::parse(group).is_none() && !gateway {
             return out;
         }
         let kind = manifest.get("kind").and_then(Value::as_str).unwrap_or("");
@@ -259,7 +284,11 @@ impl Validator {
             .and_then(Value::as_str)
             .unwrap_or("<unnamed>");
         let object = format!("{kind}/{name}");
-        let normalised = normalise_headers(manifest);
+        let normalised = if gateway {
+            manifest.clone()
+        } else {
+            normalise_headers(manifest)
+        };
         if let Some(c) =
             self.schemas
                 .get(&(group.to_string(), version.to_string(), kind.to_string()))
@@ -276,6 +305,22 @@ impl Validator {
                 });
             }
             unknown_fields(&c.raw, &normalised, String::new(), &object, &mut out);
+        } else if gateway {
+            out.push(Violation {
+                object: object.clone(),
+                instance_path: String::new(),
+                kind: ViolationKind::Parse,
+                severity: Severity::Error,
+                message: format!(
+                    "`{kind}` of `{av}` is not a bundled standard-channel kind (HTTPRoute and \
+                     GRPCRoute of gateway.networking.k8s.io/v1 are)"
+                ),
+            });
+            return out;
+        }
+        if gateway {
+            crate::validate_gamma::rules(manifest, &object, &mut out);
+            return out;
         }
         match SmiResource::from_manifest(manifest) {
             Err(e) => {

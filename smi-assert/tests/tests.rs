@@ -4,6 +4,7 @@
 
 mod conformance;
 mod faults;
+mod gamma;
 mod kuttl;
 mod metrics;
 mod operations;

@@ -333,3 +333,103 @@ fn mutated_manifests_never_panic_the_validator_or_the_types() {
     }
     assert!(checked > 300, "{checked}");
 }
+
+/// Every route manifest of the GAMMA suite (upstream's mesh test routes).
+fn gamma_routes() -> Vec<Value> {
+    let suite = smi_assert::gamma_suite::suite().unwrap();
+    let mut out = Vec::new();
+    for t in &suite.tests {
+        for s in &t.steps {
+            for op in &s.operations {
+                if let Operation::Apply(a) = op {
+                    out.extend(a.objects.iter().cloned());
+                }
+            }
+        }
+    }
+    out.into_iter()
+        .map(|m| smi_assert::runner::substitute(&m, "t"))
+        .filter(|m| {
+            m["apiVersion"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("gateway.networking.k8s.io/"))
+        })
+        .collect()
+}
+
+#[test]
+fn upstream_mesh_routes_are_valid_against_the_bundled_gateway_crds() {
+    let v = Validator::new().unwrap();
+    let routes = gamma_routes();
+    assert!(routes.len() >= 20, "{}", routes.len());
+    for r in &routes {
+        let findings = v.report(r);
+        assert!(
+            findings.is_empty(),
+            "{}: {findings:?}",
+            r["metadata"]["name"]
+        );
+        assert!(
+            smi_assert::gateway::Route::from_manifest(r)
+                .unwrap()
+                .is_some()
+        );
+    }
+}
+
+#[test]
+fn gateway_routes_get_schema_unknown_field_and_rule_findings_at_their_pointer() {
+    let v = Validator::new().unwrap();
+    let route = json!({
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "metadata": {"name": "r"},
+        "spec": {
+            "parentRefs": [{"group": "", "kind": "Service", "name": "echo", "port": 80}],
+            "rules": [{
+                "name": "a",
+                "matches": [{"path": {"type": "Prefix", "value": "/x"}, "bogus": 1}],
+                "backendRefs": [{"name": "echo-v1", "port": 8080, "weight": -1}]
+            }, {
+                "name": "a",
+                "matches": [{"path": {"type": "Exact", "value": "/y"},
+                             "headers": [{"type": "RegularExpression", "name": "v", "value": "("}]}],
+                "filters": [{"type": "URLRewrite",
+                             "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/z"}}}],
+                "backendRefs": [{"name": "echo-v1", "port": 8080}]
+            }]
+        }
+    });
+    let f = v.report(&route);
+    let at = |p: &str| f.iter().any(|x| x.instance_path() == p && x.is_error());
+    assert!(at("/spec/rules/0/matches/0/path/type"), "{f:#?}");
+    assert!(at("/spec/rules/0/matches/0/bogus"), "{f:#?}");
+    assert!(at("/spec/rules/0/backendRefs/0/weight"), "{f:#?}");
+    let r = rules(&f);
+    for want in [
+        "gamma.rule-name-unique",
+        "gamma.regex",
+        "gamma.replace-prefix-needs-prefix-match",
+    ] {
+        assert!(r.contains(&want.to_string()), "{want}: {r:?}");
+    }
+    // A Gateway API kind that is not bundled is refused, not waved through.
+    let gw = json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+                    "metadata": {"name": "g"}, "spec": {}});
+    assert!(v.report(&gw).iter().any(|x| x.is_error()));
+    // GRPCRoute too.
+    let grpc = json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GRPCRoute",
+                      "metadata": {"name": "g"},
+                      "spec": {"parentRefs": [{"kind": "Service", "name": "echo"}],
+                               "rules": [{"matches": [{"method": {"service": "a.B", "method": "C"}}]}]}});
+    let f = v.report(&grpc);
+    assert!(
+        f.iter()
+            .any(|x| x.instance_path() == "/spec/parentRefs/0/group"),
+        "{f:#?}"
+    );
+    assert_eq!(
+        f.iter().filter(|x| x.severity == Severity::Error).count(),
+        1,
+        "{f:#?}"
+    );
+}

@@ -1,5 +1,5 @@
 //! `smps conformance --cluster`: the suite against a Kubernetes cluster through smi-assert's
-//! `kube` backend. Without the examples crate's `kube` feature, `--cluster` exits with code 2 and
+//! `kube` backend (GAMMA suites send traffic by exec into the echo pods). Without the examples crate's `kube` feature, `--cluster` exits with code 2 and
 //! says how to rebuild.
 
 use smi_assert::report::Report;
@@ -22,7 +22,8 @@ pub(super) async fn run(args: &Args, suite: &Suite) -> Result<Report, Failure> {
     use std::time::Duration;
 
     use smi_assert::GoDuration;
-    use smi_assert::backend::kube::{KubeCluster, KubeTraffic, connect};
+    use smi_assert::backend::TrafficBackend;
+    use smi_assert::backend::kube::{KubeCluster, KubeEchoTraffic, KubeTraffic, connect};
     use smi_assert::features::{Implementation, Profile};
     use smi_assert::runner::Runner;
     use smi_assert::suite::Timeouts;
@@ -43,13 +44,19 @@ pub(super) async fn run(args: &Args, suite: &Suite) -> Result<Report, Failure> {
         Some(GoDuration::from_std(Duration::from_secs(180)).map_err(anyhow::Error::from)?);
     timeouts.distribution =
         Some(GoDuration::from_std(Duration::from_secs(600)).map_err(anyhow::Error::from)?);
-    let mut builder = Runner::with_backends(
-        Arc::new(KubeCluster::new(client.clone())),
-        Arc::new(KubeTraffic::new(client)),
-    )
-    .implementation(implementation)
-    .timeouts(timeouts)
-    .mode(format!("cluster: {context}"));
+    // GAMMA suites send traffic by exec into the echo pods, as Gateway API's mesh suite does.
+    let traffic: Arc<dyn TrafficBackend> = if super::is_gamma(suite) {
+        Arc::new(KubeEchoTraffic::new(client.clone()))
+    } else {
+        Arc::new(KubeTraffic::new(client.clone()))
+    };
+    let mut builder = Runner::with_backends(Arc::new(KubeCluster::new(client)), traffic)
+        .implementation(implementation)
+        .timeouts(timeouts)
+        .mode(format!("cluster: {context}"));
+    if !args.profiles.is_empty() {
+        builder = builder.profiles(args.profiles.iter().copied());
+    }
     if let Some(prefix) = &args.namespace_prefix {
         builder = builder.namespace_prefix(prefix.as_str());
     }

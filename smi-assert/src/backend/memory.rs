@@ -161,6 +161,9 @@ impl InMemoryCluster {
     #[must_use]
     pub fn get_sync(&self, r: &ObjectRef) -> Option<Value> {
         let st = self.lock();
+        if r.kind == "Namespace" && r.api_version == "v1" {
+            return st.namespaces.get(&r.name).cloned();
+        }
         st.objects
             .get(&Self::key(r))
             .filter(|o| o["apiVersion"].as_str() == Some(r.api_version.as_str()))

@@ -248,6 +248,42 @@ pub struct RequestRecord {
     pub served_by: Option<String>,
     /// Latency in microseconds, measured at the source.
     pub latency_us: u64,
+    /// What the response said beyond its status, when the backend reports it: response
+    /// headers and the echo backend's report of the request it saw (GAMMA checks need them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<ResponseDetails>,
+}
+
+/// Response headers and, from an echo backend, the request it saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ResponseDetails {
+    /// Response headers by lowercase name, values in order.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub headers: std::collections::BTreeMap<String, Vec<String>>,
+    /// The echo backend's report (path, method, protocol and headers it saw), if it sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub echo: Option<crate::echo::EchoReport>,
+}
+
+impl ResponseDetails {
+    /// Details with these response headers and echo report.
+    #[must_use]
+    pub fn new(
+        headers: std::collections::BTreeMap<String, Vec<String>>,
+        echo: Option<crate::echo::EchoReport>,
+    ) -> Self {
+        Self { headers, echo }
+    }
+
+    /// A response header's values joined by `,`, by any-case name.
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(|v| v.join(","))
+    }
 }
 
 impl RequestRecord {
@@ -280,7 +316,15 @@ impl RequestRecord {
             outcome,
             served_by: None,
             latency_us: 0,
+            response: None,
         }
+    }
+
+    /// The record with response details (headers, echo report).
+    #[must_use]
+    pub fn response(mut self, details: ResponseDetails) -> Self {
+        self.response = Some(details);
+        self
     }
 
     /// The record with the workload that served the request.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::backend::{ClusterBackend, TrafficBackend};
 use crate::error::Result;
-use crate::features::Implementation;
+use crate::features::{Implementation, Profile};
 use crate::suite::Timeouts;
 use crate::validate::Validator;
 
@@ -27,6 +27,7 @@ pub struct RunnerBuilder {
     annotations: BTreeMap<String, String>,
     mode: String,
     timeouts: Timeouts,
+    profiles: Option<Vec<Profile>>,
 }
 
 impl RunnerBuilder {
@@ -83,6 +84,20 @@ impl RunnerBuilder {
         self
     }
 
+    /// Runs only the tests that count in one of `profiles`, and reports exactly those profiles
+    /// (Gateway API's `--conformance-profiles`). By default every test runs and the report holds
+    /// the profiles of the suite's family.
+    pub fn profiles(mut self, profiles: impl IntoIterator<Item = Profile>) -> Self {
+        let mut list: Vec<Profile> = Vec::new();
+        for p in profiles {
+            if !list.contains(&p) {
+                list.push(p);
+            }
+        }
+        self.profiles = Some(list);
+        self
+    }
+
     /// Builds the runner (compiles the manifest validator).
     ///
     /// # Errors
@@ -102,6 +117,7 @@ impl RunnerBuilder {
             annotations: self.annotations,
             mode: self.mode,
             timeouts: self.timeouts,
+            profiles: self.profiles,
         })
     }
 }
@@ -157,6 +173,7 @@ impl Runner {
             annotations: BTreeMap::new(),
             mode: "default".into(),
             timeouts: Timeouts::default(),
+            profiles: None,
         }
     }
 }

@@ -42,6 +42,7 @@ use crate::suite::{CustomOp, Operation, Suite, Test, Timeouts};
 use crate::validate::Validator;
 
 mod builder;
+mod expect;
 mod metrics;
 mod objects;
 mod support;
@@ -213,6 +214,7 @@ pub struct Runner {
     annotations: BTreeMap<String, String>,
     mode: String,
     timeouts: Timeouts,
+    profiles: Option<Vec<Profile>>,
 }
 
 impl Runner {
@@ -228,16 +230,33 @@ impl Runner {
         let date = crate::report::whole_seconds(SystemTime::now());
         let mut results = Vec::with_capacity(suite.tests.len());
         for (i, t) in suite.tests.iter().enumerate() {
+            if let Some(only) = &self.profiles {
+                let of = crate::features::test_profiles(t.features.iter().map(String::as_str));
+                if !of.iter().any(|p| only.contains(p)) {
+                    continue;
+                }
+            }
             results.push(self.run_test(suite, t, i).await);
         }
-        Ok(Report::new(
-            &suite.name,
-            self.implementation.clone(),
-            &self.mode,
-            date,
-            ms(started.elapsed()),
-            results,
-        ))
+        Ok(match &self.profiles {
+            None => Report::new(
+                &suite.name,
+                self.implementation.clone(),
+                &self.mode,
+                date,
+                ms(started.elapsed()),
+                results,
+            ),
+            Some(only) => Report::with_profiles(
+                &suite.name,
+                self.implementation.clone(),
+                &self.mode,
+                date,
+                ms(started.elapsed()),
+                results,
+                only,
+            ),
+        })
     }
 
     async fn run_test(&self, suite: &Suite, test: &Test, index: usize) -> TestResult {
@@ -247,13 +266,23 @@ impl Runner {
             .iter()
             .filter_map(|f| crate::features::feature(f))
             .collect();
-        let profile: Option<Profile> = feats.first().map(|f| f.profile);
+        let mut profiles = crate::features::test_profiles(test.features.iter().map(String::as_str));
+        if let Some(only) = &self.profiles {
+            profiles.retain(|p| only.contains(p));
+        }
+        let profile: Option<Profile> = profiles.first().copied();
         let level = feats.iter().map(|f| f.level).max();
         let namespace = format!("{}{}-{index}", self.prefix, slug(&test.name));
         let mut result = TestResult {
             name: test.name.clone(),
             features: test.features.clone(),
             profile,
+            profiles: if profiles.len() > 1 {
+                profiles
+            } else {
+                Vec::new()
+            },
+            provisional: test.provisional,
             level,
             namespace: namespace.clone(),
             status: Status::Passed,

@@ -31,7 +31,19 @@ impl Runner {
             .cloned()
             .unwrap_or_default();
         objects.extend(a.objects.iter().cloned());
-        let objects: Vec<Value> = objects.iter().map(|o| substitute(o, &ns)).collect();
+        let mut objects: Vec<Value> = objects.iter().map(|o| substitute(o, &ns)).collect();
+        // Namespaces a test creates (GAMMA's consumer namespace) get the runner's labels and
+        // annotations too, so the mesh injects its sidecars there as in the test namespace.
+        for o in objects
+            .iter_mut()
+            .filter(|o| o["apiVersion"] == "v1" && o["kind"] == "Namespace")
+        {
+            for (key, extra) in [("labels", &self.labels), ("annotations", &self.annotations)] {
+                for (k, v) in extra {
+                    o["metadata"][key][k] = Value::String(v.clone());
+                }
+            }
+        }
         let mut warnings = Vec::new();
         if a.validate {
             let findings = self.validator.report_set(&objects, &ns);
@@ -69,7 +81,9 @@ impl Runner {
                 }
                 Ok(Ok(stored)) => {
                     let sr = ObjectRef::of(&stored);
-                    if r.api_version.contains(".smi-spec.io/") {
+                    if r.api_version.contains(".smi-spec.io/")
+                        || r.api_version.starts_with("gateway.networking.k8s.io/")
+                    {
                         state.api_versions.insert(r.api_version.clone());
                     }
                     if !state.applied.contains(&sr) {

@@ -33,6 +33,68 @@ pub(super) fn describe(req: &TrafficRequest) -> String {
 }
 
 impl Runner {
+    /// Replaces `${podIP:DEPLOYMENT}` (the `status.podIP` of the first Pod the Deployment's
+    /// selector matches) and `${clusterIP:SERVICE}` (the Service's `spec.clusterIP`) in `text`.
+    pub(super) async fn resolve_addresses(&self, ns: &str, text: &str) -> Result<String, String> {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            let Some(len) = rest[start..].find('}') else {
+                break;
+            };
+            let inner = &rest[start + 2..start + len];
+            let Some((what, name)) = inner.split_once(':') else {
+                out.push_str(&rest[..start + len + 1]);
+                rest = &rest[start + len + 1..];
+                continue;
+            };
+            let get = |kind: &str, api: &str| {
+                crate::backend::ObjectRef::new(api, kind, Some(ns.to_string()), name)
+            };
+            let value = match what {
+                "clusterIP" => self
+                    .cluster
+                    .get(&get("Service", "v1"))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .and_then(|s| s["spec"]["clusterIP"].as_str().map(String::from))
+                    .ok_or_else(|| format!("Service {ns}/{name} has no spec.clusterIP"))?,
+                "podIP" => {
+                    let d = self
+                        .cluster
+                        .get(&get("Deployment", "apps/v1"))
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .ok_or_else(|| format!("no Deployment {ns}/{name}"))?;
+                    let selector = d["spec"]["selector"]["matchLabels"].clone();
+                    let pods = self
+                        .cluster
+                        .list("v1", "Pod", Some(ns))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    pods.iter()
+                        .filter(|p| {
+                            selector.as_object().is_some_and(|m| {
+                                m.iter().all(|(k, v)| p["metadata"]["labels"][k] == *v)
+                            })
+                        })
+                        .find_map(|p| p["status"]["podIP"].as_str().map(String::from))
+                        .ok_or_else(|| format!("no Pod of Deployment {ns}/{name} has a podIP"))?
+                }
+                _ => {
+                    out.push_str(&rest[..start + len + 1]);
+                    rest = &rest[start + len + 1..];
+                    continue;
+                }
+            };
+            out.push_str(&rest[..start]);
+            out.push_str(&value);
+            rest = &rest[start + len + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
     pub(super) fn request(
         &self,
         ns: &str,
@@ -42,7 +104,13 @@ impl Runner {
         headers: &BTreeMap<String, String>,
         rt: Option<&GoDuration>,
     ) -> TrafficRequest {
-        let mut req = TrafficRequest::get(ns, subst_str(from, ns), subst_str(to, ns));
+        let from = subst_str(from, ns);
+        // `namespace/workload` sends from a workload in another namespace.
+        let (src_ns, source) = match from.split_once('/') {
+            Some((n, w)) => (n.to_string(), w.to_string()),
+            None => (ns.to_string(), from),
+        };
+        let mut req = TrafficRequest::get(src_ns, source, subst_str(to, ns));
         req.method = method.to_string();
         req.headers = headers
             .iter()
@@ -62,10 +130,22 @@ impl Runner {
     ) -> OperationResult {
         let started = Instant::now();
         let deadline = started + timeout;
+        let to = match self.resolve_addresses(&state.namespace, &t.to).await {
+            Ok(to) => to,
+            Err(e) => {
+                return op_result(
+                    "traffic",
+                    started,
+                    Status::Error,
+                    format!("cannot resolve an address in `{}`: {e}", t.to),
+                    Value::Null,
+                );
+            }
+        };
         let req = self.request(
             &state.namespace,
             &t.from,
-            &t.to,
+            &to,
             &t.method,
             &t.headers,
             t.request_timeout.as_ref(),
@@ -86,6 +166,7 @@ impl Runner {
         let mut sent = 0u32;
         let mut counts: BTreeMap<String, u32> = BTreeMap::new();
         let mut last: Vec<RequestRecord> = Vec::new();
+        let mut mismatch: Option<String> = None;
         let mut backoff = Backoff::new(self.poll);
         loop {
             let rec = match self.traffic.send(&req).await {
@@ -104,10 +185,25 @@ impl Runner {
             *counts.entry(outcome_key(&rec)).or_default() += 1;
             let ok = match t.expect {
                 Expect::Allowed => {
-                    rec.outcome.is_served()
-                        && t.served_by
-                            .as_ref()
-                            .is_none_or(|b| rec.served_by.as_ref() == Some(b))
+                    let shape = match &t.response {
+                        Some(exp) => super::expect::check(exp, &rec),
+                        None if rec.outcome.is_served() => Ok(()),
+                        None => Err(format!("{} is not allowed", rec.outcome)),
+                    };
+                    let by = match &t.served_by {
+                        Some(b) if rec.served_by.as_ref() != Some(b) => Err(format!(
+                            "served by {}, expected {b}",
+                            rec.served_by.as_deref().unwrap_or("nobody")
+                        )),
+                        _ => Ok(()),
+                    };
+                    match shape.and(by) {
+                        Ok(()) => true,
+                        Err(why) => {
+                            mismatch = Some(why);
+                            false
+                        }
+                    }
                 }
                 Expect::Denied => denied.iter().any(|c| c.covers(&rec.outcome)),
             };
@@ -117,7 +213,7 @@ impl Runner {
             }
             let evidence = |counts: &BTreeMap<String, u32>, last: &Vec<RequestRecord>| {
                 json!({"expected": want, "consecutive": t.consecutive, "sent": sent,
-                       "outcomes": counts, "last": last})
+                       "outcomes": counts, "last": last, "lastMismatch": mismatch})
             };
             if ok {
                 streak += 1;
@@ -152,9 +248,13 @@ impl Runner {
                         started,
                         Status::Failed,
                         format!(
-                            "{what}: expected {want} {} times in a row within {timeout:?}; got {}",
+                            "{what}: expected {want} {} times in a row within {timeout:?}; got {}{}",
                             t.consecutive,
-                            summary.join(", ")
+                            summary.join(", "),
+                            mismatch
+                                .as_ref()
+                                .map(|m| format!(" (last: {m})"))
+                                .unwrap_or_default()
                         ),
                         evidence(&counts, &last),
                     );

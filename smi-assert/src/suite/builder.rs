@@ -82,6 +82,12 @@ impl TestBuilder {
         self
     }
 
+    /// Marks the test provisional (Gateway API's `Provisional`).
+    pub fn provisional(mut self) -> Self {
+        self.test.provisional = true;
+        self
+    }
+
     /// Sets test-level timeouts.
     pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
         self.test.timeouts = timeouts;

@@ -53,7 +53,9 @@ mod traffic;
 pub use builder::{SuiteBuilder, TestBuilder};
 pub use metrics::{CountRange, EdgeDirection, MetricsEdge, MetricsOp, MetricsResource};
 pub use operation::{AbsentOp, ApplyOp, AssertOp, CustomOp, DeleteOp, Operation, SleepOp};
-pub use traffic::{DenialClass, DistributionOp, Expect, TrafficOp};
+pub use traffic::{
+    DenialClass, DistributionOp, Expect, RedirectExpect, ResponseExpect, SeenRequest, TrafficOp,
+};
 
 /// Timeouts per operation type; unset fields inherit from the enclosing level.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,9 +159,14 @@ pub struct Test {
     /// Description.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
-    /// SMI features exercised (ids from [`crate::features::FEATURES`]), all from one profile.
+    /// Features exercised (ids from [`crate::features::FEATURES`]), sharing at least one
+    /// profile; the test counts in every profile they share ([`crate::features::test_profiles`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub features: Vec<String>,
+    /// A provisional test (Gateway API's `Provisional`): run and counted as any other, and listed
+    /// in a ConformanceReport's `succeededProvisionalTests` when it passes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub provisional: bool,
     /// Test-level timeouts.
     #[serde(default)]
     pub timeouts: Timeouts,
@@ -308,18 +315,18 @@ impl Suite {
             if !names.insert(&t.name) {
                 return invalid(t.name.clone(), "duplicate test name".into());
             }
-            let mut profile = None;
             for f in &t.features {
-                let Some(feat) = crate::features::feature(f) else {
+                if crate::features::feature(f).is_none() {
                     return invalid(t.name.clone(), format!("unknown feature `{f}`"));
-                };
-                if profile.is_some_and(|p| p != feat.profile) {
-                    return invalid(
-                        t.name.clone(),
-                        "features of one test must belong to one profile".into(),
-                    );
                 }
-                profile = Some(feat.profile);
+            }
+            if !t.features.is_empty()
+                && crate::features::test_profiles(t.features.iter().map(String::as_str)).is_empty()
+            {
+                return invalid(
+                    t.name.clone(),
+                    "the features of one test must share a profile".into(),
+                );
             }
             let all = t
                 .steps

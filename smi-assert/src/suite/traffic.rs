@@ -74,18 +74,25 @@ impl DenialClass {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct TrafficOp {
-    /// Source workload (Deployment or Service name).
+    /// Source workload (Deployment or Service name), in the test namespace or, written
+    /// `namespace/name`, in another one.
     pub from: String,
     /// Target URL, e.g. `http://app-b:9091/echo` or `udp://app-b:9092`.
     pub to: String,
     /// Method (default GET).
     #[serde(default = "get")]
     pub method: String,
-    /// Headers.
+    /// Headers. A `Host` header replaces the URL's host in the request while the connection
+    /// still goes to the URL's host (GAMMA's frontend vs Host checks).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
-    /// Expected result.
+    /// Expected result (default `allowed`).
+    #[serde(default = "allowed")]
     pub expect: Expect,
+    /// With `expect: allowed`, what the response must show (status codes, headers, the request
+    /// the echo backend saw, a redirect's `Location`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<ResponseExpect>,
     /// Outcomes that count as denied (default: http403, reset, eof; timeout for `udp://`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub denied_when: Option<Vec<DenialClass>>,
@@ -107,6 +114,78 @@ fn get() -> String {
     "GET".into()
 }
 
+fn allowed() -> Expect {
+    Expect::Allowed
+}
+
+/// What an allowed response must show. Header names are case-insensitive; several values of one
+/// header are compared joined by `,` (as Gateway API's conformance suite does).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ResponseExpect {
+    /// Acceptable status codes (default: any 2xx or 3xx). With it, e.g. `[404]`, the status
+    /// decides instead of "allowed".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub status: Vec<u16>,
+    /// Response headers and their values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Response headers that must be absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent_headers: Vec<String>,
+    /// What the echo backend must report having received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<SeenRequest>,
+    /// What the `Location` of a redirect must say (parts left out are not checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<RedirectExpect>,
+}
+
+/// The request an echo backend saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SeenRequest {
+    /// Path (without the query).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Protocol, e.g. `HTTP/1.1` or `HTTP/2.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    /// Headers and their values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Headers that must be absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent_headers: Vec<String>,
+}
+
+/// The parts of a redirect's `Location` to check.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RedirectExpect {
+    /// Scheme, e.g. `https`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    /// Host name (without port).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// Port; `default` requires none in the `Location` (the scheme's well-known port).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+    /// Path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
 fn three() -> u32 {
     3
 }
@@ -121,6 +200,7 @@ impl TrafficOp {
             method: get(),
             headers: BTreeMap::new(),
             expect,
+            response: None,
             denied_when: None,
             consecutive: 3,
             served_by: None,

@@ -109,12 +109,14 @@
 //! and its patch may have created the object.
 
 mod cluster;
+mod echo_traffic;
 mod traffic;
 
 #[cfg(test)]
 mod tests;
 
 pub use cluster::KubeCluster;
+pub use echo_traffic::KubeEchoTraffic;
 pub use traffic::KubeTraffic;
 
 use ::kube::config::KubeConfigOptions;

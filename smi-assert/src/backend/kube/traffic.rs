@@ -594,6 +594,7 @@ impl TrafficBackend for KubeTraffic {
             outcome,
             served_by: served,
             latency_us,
+            response: None,
         })
     }
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::net::classify;
-use super::server::json_response;
+use super::server::{RespBody, json_response};
 use super::sync::lock;
 use super::udp;
 use super::workload::{AppMetrics, Inner, Workload};
@@ -39,7 +39,7 @@ pub(super) async fn app_handle(
     inner: Arc<Inner>,
     me: Arc<Workload>,
     req: Request<Incoming>,
-) -> Response<Full<Bytes>> {
+) -> Response<RespBody> {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     if path == "/call" || path == "/echo" {
@@ -126,6 +126,17 @@ pub(super) async fn app_call(inner: &Arc<Inner>, me: &Arc<Workload>, call: CallB
         }
         return json!({"outcome": outcome, "servedBy": served_by});
     }
+    if let Some(rest) = call.url.strip_prefix("grpc://") {
+        let authority = rest.split('/').next().unwrap_or_default();
+        let v = super::grpc::call(inner, me, authority, &call.headers, timeout).await;
+        let ok = v["outcome"]["class"] == "http" && v["outcome"]["status"] == 200;
+        if ok {
+            lock(&me.metrics).resp_succeeded.push(record);
+        } else {
+            lock(&me.metrics).resp_errored.push(record);
+        }
+        return v;
+    }
     let uri: http::Uri = match call.url.parse() {
         Ok(u) => u,
         Err(e) => {
@@ -140,13 +151,24 @@ pub(super) async fn app_call(inner: &Arc<Inner>, me: &Arc<Workload>, call: CallB
         .unwrap_or_default();
     let pq = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
     let target = format!("http://{}{pq}", me.sidecar_addr);
+    // The Host header is the URL's authority unless the caller sets one; the authority itself
+    // travels as the connection's original destination (what a real sidecar reads from the
+    // socket), so routing can tell the frontend from the Host header.
+    let host = call
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+        .map_or(authority.clone(), |(_, v)| v.clone());
     let mut builder = Request::builder()
         .method(call.method.as_str())
         .uri(target)
-        .header("host", authority)
+        .header("host", host)
+        .header(super::sidecar::DST_HEADER, authority)
         .header("servicename", me.service_name.as_str());
     for (k, v) in &call.headers {
-        builder = builder.header(k.as_str(), v.as_str());
+        if !k.eq_ignore_ascii_case("host") {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
     }
     let req = match builder.body(Full::new(Bytes::from(call.body.unwrap_or_default()))) {
         Ok(r) => r,
@@ -167,6 +189,13 @@ pub(super) async fn app_call(inner: &Arc<Inner>, me: &Arc<Workload>, call: CallB
         .get("x-served-by")
         .and_then(|v| v.to_str().ok())
         .map(String::from);
+    let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, v) in resp.headers() {
+        headers
+            .entry(k.as_str().to_string())
+            .or_default()
+            .push(v.to_str().unwrap_or("").to_string());
+    }
     let body = match tokio::time::timeout(timeout, resp.into_body().collect()).await {
         Err(_) => return err(Outcome::Timeout),
         Ok(Err(e)) => return err(classify(&e)),
@@ -177,6 +206,6 @@ pub(super) async fn app_call(inner: &Arc<Inner>, me: &Arc<Workload>, call: CallB
     } else {
         lock(&me.metrics).resp_failed.push(record);
     }
-    json!({"outcome": Outcome::Http { status }, "servedBy": served_by,
+    json!({"outcome": Outcome::Http { status }, "servedBy": served_by, "headers": headers,
            "body": String::from_utf8_lossy(&body)})
 }

@@ -194,13 +194,20 @@ impl ClusterBackend for LoopbackMesh {
                 source: None,
             });
         }
+        let manifest = if manifest["kind"] == "Service" && manifest["apiVersion"] == "v1" {
+            &self.with_cluster_ip(manifest, namespace)
+        } else if super::gamma::is_gateway(manifest) {
+            &self.with_creation_time(manifest, namespace)
+        } else {
+            manifest
+        };
         let stored = self.inner.cluster.apply_sync(manifest, namespace)?;
         if stored["kind"] == "Deployment" && stored["apiVersion"] == "apps/v1" {
             self.reconcile_deployment(&stored).await?;
             let r = ObjectRef::of(&stored);
             return Ok(self.inner.cluster.get_sync(&r).unwrap_or(stored));
         }
-        if is_smi(&stored) {
+        if is_smi(&stored) || super::gamma::is_gateway(&stored) {
             self.inner.refresh_policy();
         }
         Ok(stored)
@@ -236,13 +243,18 @@ impl ClusterBackend for LoopbackMesh {
                 source: None,
             });
         }
+        if object.kind == "Namespace" && object.api_version == "v1" {
+            return self.delete_namespace(&object.name).await;
+        }
         let existed = self.inner.cluster.delete_sync(object);
         if existed {
             if object.kind == "Deployment" {
                 let ns = object.namespace.clone().unwrap_or_default();
                 self.stop_workloads(|w| w.namespace == ns && w.deployment == object.name);
             }
-            if object.api_version.contains(".smi-spec.io/") {
+            if object.api_version.contains(".smi-spec.io/")
+                || object.api_version.starts_with("gateway.networking.k8s.io/")
+            {
                 self.inner.refresh_policy();
             }
         }

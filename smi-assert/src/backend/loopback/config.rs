@@ -22,17 +22,33 @@ pub enum Fault {
     DropMetrics,
     /// Serve the first answer of each TrafficMetrics query forever (a cache that never refreshes).
     StaleMetrics,
+    /// GAMMA: ignore the header and query-parameter conditions of route matches (paths, methods
+    /// and gRPC methods still count).
+    IgnoreHeaderMatches,
+    /// GAMMA: ignore consumer routes (routes in the client's namespace attached to a Service in
+    /// another namespace); producer routes apply to every client.
+    IgnoreConsumerRoutes,
+    /// GAMMA: skip every route and backendRef filter (header modifiers, redirects, rewrites); a
+    /// redirect rule, having no backends, then answers 500.
+    SkipFilters,
+    /// GAMMA: pick routes by the request's Host header instead of the Service address the
+    /// client connected to (its frontend).
+    RouteByHost,
 }
 
 impl Fault {
     /// All faults.
-    pub const ALL: [Fault; 6] = [
+    pub const ALL: [Fault; 10] = [
         Fault::AllowAll,
         Fault::IgnoreWeights,
         Fault::IgnoreRouteMatches,
         Fault::DropHeaders,
         Fault::DropMetrics,
         Fault::StaleMetrics,
+        Fault::IgnoreHeaderMatches,
+        Fault::IgnoreConsumerRoutes,
+        Fault::SkipFilters,
+        Fault::RouteByHost,
     ];
 
     /// The kebab-case name, e.g. `allow-all`.
@@ -45,6 +61,10 @@ impl Fault {
             Self::DropHeaders => "drop-headers",
             Self::DropMetrics => "drop-metrics",
             Self::StaleMetrics => "stale-metrics",
+            Self::IgnoreHeaderMatches => "ignore-header-matches",
+            Self::IgnoreConsumerRoutes => "ignore-consumer-routes",
+            Self::SkipFilters => "skip-filters",
+            Self::RouteByHost => "route-by-host",
         }
     }
 
@@ -55,11 +75,26 @@ impl Fault {
     }
 }
 
+/// What the mesh does with traffic no access policy speaks about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum AccessDefault {
+    /// SMI's default deny: traffic needs a TrafficTarget (the default).
+    #[default]
+    Deny,
+    /// Allow traffic to destinations no TrafficTarget names (as meshes do without SMI access
+    /// policy; what Gateway API mesh conformance expects). Destinations a TrafficTarget names are
+    /// still enforced.
+    Allow,
+}
+
 /// Configuration of a [`LoopbackMesh`](super::LoopbackMesh).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct LoopbackConfig {
     pub(super) seed: u64,
+    pub(super) access: AccessDefault,
     pub(super) policy_delay: Duration,
     pub(super) metrics_window: Duration,
     pub(super) faults: BTreeSet<Fault>,
@@ -78,6 +113,7 @@ impl Default for LoopbackConfig {
     fn default() -> Self {
         Self {
             seed: 0,
+            access: AccessDefault::Deny,
             policy_delay: Duration::ZERO,
             metrics_window: Duration::from_secs(30),
             faults: BTreeSet::new(),
@@ -96,6 +132,13 @@ impl LoopbackConfigBuilder {
     /// Seed of the RNG used for split and endpoint choice (deterministic for sequential traffic).
     pub fn seed(mut self, seed: u64) -> Self {
         self.config.seed = seed;
+        self
+    }
+
+    /// What happens to traffic no TrafficTarget speaks about (default [`AccessDefault::Deny`],
+    /// SMI's default deny; GAMMA suites need [`AccessDefault::Allow`]).
+    pub fn access_default(mut self, access: AccessDefault) -> Self {
+        self.config.access = access;
         self
     }
 

@@ -90,6 +90,10 @@ use tokio::sync::watch;
 mod app;
 mod cluster;
 mod config;
+mod echo_app;
+mod gamma;
+mod gamma_proxy;
+mod grpc;
 mod metrics;
 mod net;
 mod policy;
@@ -100,7 +104,7 @@ mod traffic;
 mod udp;
 mod workload;
 
-pub use config::{Fault, LoopbackConfig, LoopbackConfigBuilder};
+pub use config::{AccessDefault, Fault, LoopbackConfig, LoopbackConfigBuilder};
 
 use crate::backend::ObjectRef;
 use crate::backend::memory::InMemoryCluster;
@@ -152,6 +156,10 @@ impl LoopbackMesh {
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector.clone());
+        let h2_client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .http2_only(true)
             .build(connector);
         let seed = config.seed;
         let metrics_window = config.metrics_window;
@@ -163,8 +171,10 @@ impl LoopbackMesh {
                 policy: Mutex::new(VecDeque::new()),
                 rng: Mutex::new(fastrand::Rng::with_seed(seed)),
                 client,
+                h2_client,
                 next_id: AtomicU64::new(1),
                 next_pod: AtomicU64::new(1),
+                next_ip: AtomicU64::new(1),
                 recorder: metrics::Recorder::new(metrics_window),
                 stale: Mutex::new(HashMap::new()),
             }),
@@ -201,7 +211,77 @@ impl LoopbackMesh {
     }
 
     fn stop_workloads(&self, pred: impl Fn(&Workload) -> bool) {
-        lock(&self.inner.workloads).retain(|w| !pred(w));
+        let mut stopped = Vec::new();
+        lock(&self.inner.workloads).retain(|w| {
+            let stop = pred(w);
+            if stop {
+                stopped.push(w.clone());
+            }
+            !stop
+        });
+        for w in stopped {
+            self.inner.cluster.delete_sync(&ObjectRef::new(
+                "v1",
+                "Pod",
+                Some(w.namespace.clone()),
+                w.pod.clone(),
+            ));
+        }
+    }
+
+    /// A fresh virtual address in `10.<block>.x.y`.
+    fn next_address(&self, block: u8) -> String {
+        let n = self.inner.next_ip.fetch_add(1, Ordering::Relaxed);
+        format!("10.{block}.{}.{}", (n >> 8) & 0xff, n & 0xff)
+    }
+
+    /// Gives a new object `metadata.creationTimestamp` (now, whole seconds; route precedence
+    /// ties go to the oldest route), keeping the stored one of an existing object.
+    fn with_creation_time(&self, manifest: &Value, namespace: &str) -> Value {
+        let mut m = manifest.clone();
+        let mut r = ObjectRef::of(manifest);
+        if r.namespace.is_none() {
+            r.namespace = Some(namespace.to_string());
+        }
+        let created = self
+            .inner
+            .cluster
+            .get_sync(&r)
+            .and_then(|o| {
+                o["metadata"]["creationTimestamp"]
+                    .as_str()
+                    .map(String::from)
+            })
+            .unwrap_or_else(|| {
+                crate::report::whole_seconds(std::time::SystemTime::now()).to_string()
+            });
+        if let Some(md) = m.get_mut("metadata").and_then(Value::as_object_mut) {
+            md.insert("creationTimestamp".into(), Value::String(created));
+        }
+        m
+    }
+
+    /// Gives a Service manifest a virtual `spec.clusterIP` (`10.96.x.y`) unless it or the stored
+    /// Service has one.
+    fn with_cluster_ip(&self, manifest: &Value, namespace: &str) -> Value {
+        let mut m = manifest.clone();
+        if m["spec"]["clusterIP"].is_string() || m["spec"]["type"] == "ExternalName" {
+            return m;
+        }
+        let mut r = ObjectRef::of(manifest);
+        if r.namespace.is_none() {
+            r.namespace = Some(namespace.to_string());
+        }
+        let ip = self
+            .inner
+            .cluster
+            .get_sync(&r)
+            .and_then(|s| s["spec"]["clusterIP"].as_str().map(String::from))
+            .unwrap_or_else(|| self.next_address(96));
+        if let Some(spec) = m.get_mut("spec").and_then(Value::as_object_mut) {
+            spec.insert("clusterIP".into(), Value::String(ip));
+        }
+        m
     }
 
     async fn reconcile_deployment(&self, stored: &Value) -> Result<(), Error> {
@@ -232,6 +312,11 @@ impl LoopbackMesh {
             .as_str()
             .unwrap_or("default")
             .to_string();
+        let echo = template["spec"]["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["name"] == "echo");
         let service_name = template["spec"]["containers"]
             .as_array()
             .into_iter()
@@ -249,9 +334,14 @@ impl LoopbackMesh {
                     &service_name,
                     &sa,
                     labels.clone(),
-                    template_key.clone(),
+                    (template_key.clone(), echo),
                 )
                 .await?;
+            let pod = json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": w.pod, "namespace": ns, "labels": labels},
+                "spec": {"serviceAccountName": sa},
+                "status": {"phase": "Running", "podIP": w.pod_ip}});
+            self.inner.cluster.apply_sync(&pod, &ns)?;
             lock(&self.inner.workloads).push(w);
         }
         self.inner.cluster.set_status(
@@ -268,7 +358,7 @@ impl LoopbackMesh {
         service_name: &str,
         sa: &str,
         labels: BTreeMap<String, String>,
-        template: String,
+        (template, echo): (String, bool),
     ) -> Result<Arc<Workload>, Error> {
         let bind = || async {
             TcpListener::bind("127.0.0.1:0")
@@ -305,6 +395,8 @@ impl LoopbackMesh {
             namespace: ns.into(),
             deployment: deployment.into(),
             pod: format!("{deployment}-{n:05x}"),
+            pod_ip: self.next_address(244),
+            echo,
             service_name: service_name.into(),
             service_account: sa.into(),
             labels,
@@ -328,6 +420,7 @@ impl LoopbackMesh {
                 let inner = inner.clone();
                 async move {
                     match (weak.upgrade(), inner.upgrade()) {
+                        (Some(w), Some(i)) if w.echo => Ok(echo_app::echo_handle(i, w, req).await),
                         (Some(w), Some(i)) => Ok(app_handle(i, w, req).await),
                         _ => Err(Denied),
                     }

@@ -46,6 +46,8 @@ pub(super) struct SmiPolicy {
     pub(super) tcp: HashMap<(String, String), crate::smi::TcpRoute>,
     pub(super) udp: HashMap<(String, String), crate::smi::UdpRoute>,
     pub(super) splits: Vec<(String, TrafficSplit)>,
+    /// Gateway API routes (GAMMA).
+    pub(super) routes: Vec<super::gamma::CompiledRoute>,
 }
 
 impl SmiPolicy {
@@ -112,6 +114,7 @@ impl SmiPolicy {
                 p.splits.push((ns_of(&o), s));
             }
         }
+        p.routes = super::gamma::compile_routes(cluster);
         p
     }
 }
@@ -140,12 +143,23 @@ pub(super) struct RequestView<'a> {
 
 pub(super) fn authorize(
     p: &SmiPolicy,
+    access: super::config::AccessDefault,
     faults: &BTreeSet<Fault>,
     src: (&str, &str),
     dst: (&str, &str),
     req: &RequestView<'_>,
 ) -> Decision {
     if faults.contains(&Fault::AllowAll) {
+        return Decision::Allow;
+    }
+    if access == super::config::AccessDefault::Allow
+        && !p.targets.iter().any(|(tns, t)| {
+            let d = &t.spec.destination;
+            d.kind == "ServiceAccount"
+                && d.name == dst.1
+                && d.namespace.as_deref().unwrap_or(tns) == dst.0
+        })
+    {
         return Decision::Allow;
     }
     let ignore = faults.contains(&Fault::IgnoreRouteMatches);

@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Full};
 use serde_json::{Value, json};
 
 use super::LoopbackMesh;
-use crate::backend::{Outcome, RequestRecord, TrafficBackend, TrafficRequest};
+use crate::backend::{Outcome, RequestRecord, ResponseDetails, TrafficBackend, TrafficRequest};
 use crate::error::Error;
 
 #[async_trait]
@@ -35,6 +35,7 @@ impl TrafficBackend for LoopbackMesh {
             .method("POST")
             .uri(format!("http://{}/call", w.app_addr))
             .header("content-type", "application/json")
+            .header(super::echo_app::CALL_HEADER, "1")
             .body(Full::new(Bytes::from(body.to_string())))
             .map_err(|e| Error::Send {
                 source_workload: src.clone(),
@@ -77,6 +78,13 @@ impl TrafficBackend for LoopbackMesh {
                 reason: format!("bad /call outcome: {e}"),
                 source: None,
             })?;
+        let response = v.get("headers").map(|h| {
+            let headers: BTreeMap<String, Vec<String>> =
+                serde_json::from_value(h.clone()).unwrap_or_default();
+            let body = v["body"].as_str().unwrap_or("");
+            let echo = super::grpc::echo_in(body);
+            ResponseDetails::new(headers, echo)
+        });
         Ok(RequestRecord {
             id,
             method: request.method.clone(),
@@ -84,6 +92,7 @@ impl TrafficBackend for LoopbackMesh {
             outcome,
             served_by: v["servedBy"].as_str().map(String::from),
             latency_us,
+            response,
         })
     }
 }

@@ -102,6 +102,7 @@ fn route(inner: &Inner, me: &Workload, datagram: &[u8]) -> Option<(SocketAddr, u
     };
     match authorize(
         &policy,
+        inner.config.access,
         &inner.config.faults,
         (&me.namespace, &me.service_account),
         (&dst.namespace, &dst.service_account),

@@ -38,6 +38,10 @@ pub(super) struct Workload {
     pub(super) namespace: String,
     pub(super) deployment: String,
     pub(super) pod: String,
+    /// The pod's virtual address (`10.244.x.y`), as its Pod object's `status.podIP` says.
+    pub(super) pod_ip: String,
+    /// Runs the echo app (a container named `echo`) instead of the learn-layer5 app.
+    pub(super) echo: bool,
     pub(super) service_name: String,
     pub(super) service_account: String,
     pub(super) labels: BTreeMap<String, String>,
@@ -79,8 +83,12 @@ pub(super) struct Inner {
     pub(super) policy: Mutex<VecDeque<(Instant, Arc<SmiPolicy>)>>,
     pub(super) rng: Mutex<fastrand::Rng>,
     pub(super) client: HttpClient,
+    /// HTTP/2 with prior knowledge (h2c), for gRPC.
+    pub(super) h2_client: HttpClient,
     pub(super) next_id: AtomicU64,
     pub(super) next_pod: AtomicU64,
+    /// Counter of virtual addresses (pod IPs and cluster IPs).
+    pub(super) next_ip: AtomicU64,
     pub(super) recorder: metrics::Recorder,
     /// With [`Fault::StaleMetrics`]: the first answer of each metrics query.
     pub(super) stale: Mutex<HashMap<String, Option<Value>>>,
@@ -143,6 +151,31 @@ impl Inner {
             ports: ports("TCP"),
             udp_ports: ports("UDP"),
         })
+    }
+
+    /// The running workload with this virtual pod address.
+    pub(super) fn workload_by_ip(&self, ip: &str) -> Option<Arc<Workload>> {
+        lock(&self.workloads)
+            .iter()
+            .find(|w| w.pod_ip == ip)
+            .cloned()
+    }
+
+    /// The (namespace, name) of the Service with this `spec.clusterIP`.
+    pub(super) fn service_by_ip(&self, ip: &str) -> Option<(String, String)> {
+        self.cluster
+            .list_sync("v1", "Service", None)
+            .iter()
+            .find(|s| s["spec"]["clusterIP"].as_str() == Some(ip))
+            .map(|s| {
+                (
+                    s["metadata"]["namespace"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                    s["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                )
+            })
     }
 
     pub(super) fn endpoints(&self, ns: &str, svc: &ServiceInfo) -> Vec<Arc<Workload>> {

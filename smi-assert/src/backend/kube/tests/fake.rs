@@ -63,6 +63,167 @@ pub(super) struct State {
     pub(super) overrides: BTreeMap<(String, String), (u16, Value, Duration)>,
     pub(super) received: BTreeMap<String, Vec<String>>,
     pub(super) logs: BTreeMap<String, Vec<String>>,
+    /// What `exec` in a pod prints: `(pod, command)` → `(stdout, stderr)`; a non-empty stderr
+    /// ends the command with exit code 1. Unset: [`echo_client`].
+    pub(super) exec: Option<Arc<ExecFn>>,
+}
+
+/// A simulated command: `(pod, command)` → `(stdout, stderr)`.
+pub(super) type ExecFn = dyn Fn(&str, &[String]) -> (String, String) + Send + Sync;
+
+/// A stand-in for the echo image's `client URL [--method=M] [-H k:v]...`: the pod `echo-v1-*`
+/// of the URL's host answers 200 and reports the method, path and headers it saw.
+pub(super) fn echo_client(_pod: &str, command: &[String]) -> (String, String) {
+    if command.first().map(String::as_str) != Some("client") || command.len() < 2 {
+        return (String::new(), "unknown command".into());
+    }
+    let url = &command[1];
+    let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+    let svc = host.split(['.', ':']).next().unwrap_or("");
+    let mut out = format!(
+        "[0] Url={url}\n[0 body] StatusCode=200\n[0 body] Hostname={svc}-5d8f9c7b4-x2x7q\n\
+         [0 body] URL={path}\n"
+    );
+    let mut i = 2;
+    while i < command.len() {
+        if let Some(m) = command[i].strip_prefix("--method=") {
+            out.push_str(&format!("[0 body] Method={m}\n"));
+        } else if command[i] == "-H" && i + 1 < command.len() {
+            i += 1;
+            out.push_str(&format!("[0 body] RequestHeader={}\n", command[i]));
+        }
+        i += 1;
+    }
+    out.push_str("[0] ResponseHeader=X-Echo:yes\n");
+    (out, String::new())
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `POST .../pods/{name}/exec`: a WebSocket (`v4.channel.k8s.io`) that sends the simulated
+/// command's stdout (channel 1), stderr (2) and status (3), then closes.
+async fn exec(st: &Arc<Mutex<State>>, mut req: Request<Incoming>) -> Response<Full<Bytes>> {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::Role;
+
+    let path = req.uri().path().to_string();
+    let params: Vec<(String, String)> = req
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|s| !s.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect();
+    let command: Vec<String> = params
+        .iter()
+        .filter(|(k, _)| k == "command")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let query: BTreeMap<String, String> = params
+        .iter()
+        .filter(|(k, _)| k != "command")
+        .cloned()
+        .collect();
+    let pod = path
+        .trim_end_matches("/exec")
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let run = {
+        let mut s = st.lock().unwrap();
+        s.requests.push(Recorded {
+            method: req.method().to_string(),
+            path: path.clone(),
+            query,
+            content_type: None,
+            body: json!({"command": command}),
+        });
+        s.exec.clone()
+    };
+    let (stdout, stderr) = match run {
+        Some(f) => f(&pod, &command),
+        None => echo_client(&pod, &command),
+    };
+    let Some(key) = req.headers().get("sec-websocket-key").cloned() else {
+        return respond(
+            400,
+            &status_body(400, "BadRequest", "exec needs a WebSocket upgrade"),
+        );
+    };
+    let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+    let upgrade = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        let Ok(upgraded) = upgrade.await else { return };
+        let mut ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
+            TokioIo::new(upgraded),
+            Role::Server,
+            None,
+        )
+        .await;
+        let frame = |channel: u8, data: &[u8]| {
+            let mut v = vec![channel];
+            v.extend_from_slice(data);
+            Message::Binary(v.into())
+        };
+        let status = if stderr.is_empty() {
+            json!({"metadata": {}, "status": "Success"})
+        } else {
+            json!({"metadata": {}, "status": "Failure", "reason": "NonZeroExitCode",
+                   "message": "command terminated with non-zero exit code: exit status 1",
+                   "details": {"causes": [{"reason": "ExitCode", "message": "1"}]}})
+        };
+        let _ = ws.send(frame(1, stdout.as_bytes())).await;
+        if !stderr.is_empty() {
+            let _ = ws.send(frame(2, stderr.as_bytes())).await;
+        }
+        let _ = ws.send(frame(3, status.to_string().as_bytes())).await;
+        let _ = ws.close(None).await;
+    });
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let h = r.headers_mut();
+    h.insert("upgrade", http::HeaderValue::from_static("websocket"));
+    h.insert("connection", http::HeaderValue::from_static("Upgrade"));
+    h.insert(
+        "sec-websocket-protocol",
+        http::HeaderValue::from_static("v4.channel.k8s.io"),
+    );
+    if let Ok(v) = http::HeaderValue::from_str(&accept) {
+        h.insert("sec-websocket-accept", v);
+    }
+    r
 }
 
 #[derive(Clone)]
@@ -119,6 +280,7 @@ impl Fake {
                     });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), svc)
+                        .with_upgrades()
                         .await;
                 });
             }
@@ -249,6 +411,9 @@ pub(super) async fn handle(
     mesh: &Arc<Mutex<Arc<Mesh>>>,
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
+    if req.uri().path().ends_with("/exec") {
+        return exec(st, req).await;
+    }
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let query: BTreeMap<String, String> = req

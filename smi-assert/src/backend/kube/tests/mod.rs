@@ -6,9 +6,11 @@
 //! The tests that need a real cluster are at the end, marked `#[ignore = "needs a cluster"]`.
 //!
 //! One file per job: the fake server (`fake.rs`), the cluster backend's tests (`cluster.rs`),
-//! the traffic backend's tests (`traffic.rs`) and the real-cluster tests (`real_cluster.rs`).
+//! the traffic backend's tests (`traffic.rs`), the exec-based GAMMA traffic backend's tests
+//! (`echo_traffic.rs`) and the real-cluster tests (`real_cluster.rs`).
 
 mod cluster;
+mod echo_traffic;
 mod fake;
 mod real_cluster;
 mod traffic;

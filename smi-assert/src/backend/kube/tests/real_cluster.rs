@@ -69,3 +69,40 @@ async fn the_bundled_suite_runs_on_a_real_cluster_without_infrastructure_errors(
     let stats = report.statistics();
     assert_eq!(stats.errors, 0, "{}", report.summary());
 }
+
+/// The GAMMA suite through exec into the echo pods (a cluster with a mesh and the Gateway API
+/// standard-channel CRDs installed; the echo-advanced image pullable); see the README.
+#[tokio::test]
+#[ignore = "needs a cluster"]
+async fn the_gamma_suite_runs_on_a_real_cluster_without_infrastructure_errors() {
+    let client = super::super::connect(None).await.unwrap();
+    let mut builder = crate::runner::Runner::with_backends(
+        Arc::new(KubeCluster::new(client.clone())),
+        Arc::new(crate::backend::kube::KubeEchoTraffic::new(client)),
+    )
+    .namespace_prefix("smi-assert-it-")
+    .implementation(
+        crate::features::Implementation::new("test", "mesh", "0")
+            .supports_all_extended(&crate::features::Profile::GAMMA),
+    )
+    .timeouts(crate::suite::Timeouts {
+        assert: Some(crate::GoDuration::from_std(Duration::from_secs(180)).unwrap()),
+        distribution: Some(crate::GoDuration::from_std(Duration::from_secs(600)).unwrap()),
+        ..crate::suite::Timeouts::default()
+    });
+    let labels = std::env::var("SMI_ASSERT_NAMESPACE_LABELS").unwrap_or_default();
+    for (k, v) in labels.split(',').filter_map(|kv| kv.split_once('=')) {
+        builder = builder.namespace_label(k, v);
+    }
+    let annotations = std::env::var("SMI_ASSERT_NAMESPACE_ANNOTATIONS").unwrap_or_default();
+    for (k, v) in annotations.split(',').filter_map(|kv| kv.split_once('=')) {
+        builder = builder.namespace_annotation(k, v);
+    }
+    let report = builder
+        .build()
+        .unwrap()
+        .run(&crate::gamma_suite::suite().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(report.statistics().errors, 0, "{}", report.summary());
+}

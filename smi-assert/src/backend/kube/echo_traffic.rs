@@ -1,0 +1,248 @@
+//! [`KubeEchoTraffic`]: the [`TrafficBackend`] for Gateway API mesh (GAMMA) suites on a cluster.
+//! It sends each request the way Gateway API's mesh conformance suite does: it execs into a pod
+//! of the source Deployment, in its `echo` container (the echo-advanced image of the conformance
+//! fixtures), runs `client URL [--method=M] [-H name:value]... --timeout=Nms`, and reads the
+//! `Key=Value` lines the client prints ([`EchoReport`]).
+//!
+//! - The source pod is the first running pod the source Deployment's `spec.selector.matchLabels`
+//!   select (or, when no Deployment has that name, the pod of that name).
+//! - The outcome is `HTTP <StatusCode>`; without a `StatusCode` line the client failed, and its
+//!   standard error decides: `connection refused`, `connection reset`, `EOF`, a deadline or
+//!   timeout, anything else as *other*.
+//! - `served_by` is the Deployment of the pod that answered (`Hostname` without its ReplicaSet
+//!   hash and pod suffix, `echo-v1-5d8f9c7b4-x2x7q` → `echo-v1`), the name upstream compares by
+//!   prefix.
+//! - Standard output is read up to 1 MiB; the whole exec ends by the request's timeout plus 10 s.
+//!
+//! Exec goes over a WebSocket (`v5.channel.k8s.io` or `v4.channel.k8s.io`) through kube-rs.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use ::kube::api::{Api, AttachParams, ListParams};
+use ::kube::{Client, ResourceExt};
+use async_trait::async_trait;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Pod;
+use tokio::io::AsyncReadExt;
+
+use super::reason;
+use crate::backend::{
+    Error, Outcome, RequestRecord, ResponseDetails, TrafficBackend, TrafficRequest,
+};
+use crate::echo::EchoReport;
+
+/// The most standard output read from one exec.
+const MAX_OUTPUT: u64 = 1 << 20;
+
+/// Sends GAMMA traffic by exec into the source pod's echo container (see the module docs).
+pub struct KubeEchoTraffic {
+    client: Client,
+    container: String,
+    next_id: AtomicU64,
+}
+
+impl std::fmt::Debug for KubeEchoTraffic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KubeEchoTraffic")
+            .field("container", &self.container)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KubeEchoTraffic {
+    /// A backend on `client`, exec-ing into containers named `echo`.
+    #[must_use]
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            container: "echo".into(),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// Execs into containers of this name instead of `echo`.
+    #[must_use]
+    pub fn container(mut self, name: impl Into<String>) -> Self {
+        self.container = name.into();
+        self
+    }
+
+    /// The Kubernetes client.
+    #[must_use]
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn source_pod(&self, request: &TrafficRequest) -> Result<String, Error> {
+        let fail = |reason: String| Error::Send {
+            source_workload: format!("{}/{}", request.namespace, request.source),
+            reason,
+            source: None,
+        };
+        let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), &request.namespace);
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &request.namespace);
+        let deployment = deployments
+            .get_opt(&request.source)
+            .await
+            .map_err(|e| fail(reason(&e)))?;
+        let Some(d) = deployment else {
+            return match pods.get_opt(&request.source).await {
+                Ok(Some(p)) => Ok(p.name_any()),
+                Ok(None) => Err(fail("no Deployment or Pod of that name".into())),
+                Err(e) => Err(fail(reason(&e))),
+            };
+        };
+        // Read through JSON: the shape of `spec` differs between Kubernetes versions of
+        // k8s-openapi, and the application picks the version.
+        let d = serde_json::to_value(&d).unwrap_or_default();
+        let selector: Vec<String> = d
+            .pointer("/spec/selector/matchLabels")
+            .and_then(serde_json::Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+            .collect();
+        if selector.is_empty() {
+            return Err(fail("the Deployment has no matchLabels selector".into()));
+        }
+        let list = pods
+            .list(&ListParams::default().labels(&selector.join(",")))
+            .await
+            .map_err(|e| fail(reason(&e)))?;
+        let running = |p: &Pod| {
+            let v = serde_json::to_value(p).unwrap_or_default();
+            v.pointer("/status/phase")
+                .and_then(serde_json::Value::as_str)
+                == Some("Running")
+                && p.metadata.deletion_timestamp.is_none()
+        };
+        list.items
+            .iter()
+            .find(|p| running(p))
+            .map(ResourceExt::name_any)
+            .ok_or_else(|| fail("no running pod of the Deployment".into()))
+    }
+}
+
+/// The echo client's command line for `request`, as upstream's mesh suite builds it.
+pub(crate) fn client_args(request: &TrafficRequest) -> Vec<String> {
+    let mut args = vec!["client".to_string(), request.url.clone()];
+    if !request.url.starts_with("grpc://") {
+        args.push(format!("--method={}", request.method));
+    }
+    for (k, v) in &request.headers {
+        args.push("-H".into());
+        args.push(format!("{k}:{v}"));
+    }
+    args.push(format!("--timeout={}ms", request.timeout.as_millis()));
+    args
+}
+
+/// The Deployment of a pod name: `<deployment>-<replicaset hash>-<suffix>`.
+pub(crate) fn deployment_of(pod: &str) -> String {
+    let parts: Vec<&str> = pod.rsplitn(3, '-').collect();
+    match parts.as_slice() {
+        [_, _, deployment] if !deployment.is_empty() => (*deployment).to_string(),
+        _ => pod.to_string(),
+    }
+}
+
+/// The outcome of a client run that printed no status.
+pub(crate) fn classify_failure(stderr: &str) -> Outcome {
+    let s = stderr.to_ascii_lowercase();
+    if s.contains("connection refused") {
+        Outcome::Refused
+    } else if s.contains("connection reset") {
+        Outcome::Reset
+    } else if s.contains("deadline exceeded") || s.contains("timeout") {
+        Outcome::Timeout
+    } else if s.contains("eof") {
+        Outcome::Eof
+    } else {
+        Outcome::Other {
+            message: stderr
+                .lines()
+                .next()
+                .unwrap_or("no output")
+                .trim()
+                .to_string(),
+        }
+    }
+}
+
+#[async_trait]
+impl TrafficBackend for KubeEchoTraffic {
+    async fn send(&self, request: &TrafficRequest) -> Result<RequestRecord, Error> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let what = format!("{}/{}", request.namespace, request.source);
+        let fail = |reason: String| Error::Send {
+            source_workload: what.clone(),
+            reason,
+            source: None,
+        };
+        let pod = self.source_pod(request).await?;
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &request.namespace);
+        let params = AttachParams::default()
+            .container(self.container.as_str())
+            .stdin(false)
+            .stdout(true)
+            .stderr(true);
+        let started = Instant::now();
+        let run = async {
+            let mut process = pods
+                .exec(&pod, client_args(request), &params)
+                .await
+                .map_err(|e| fail(format!("cannot exec into pod {pod}: {}", reason(&e))))?;
+            let mut out = Vec::new();
+            let mut err = Vec::new();
+            if let Some(stdout) = process.stdout() {
+                stdout
+                    .take(MAX_OUTPUT)
+                    .read_to_end(&mut out)
+                    .await
+                    .map_err(|e| fail(format!("cannot read the client's output: {e}")))?;
+            }
+            if let Some(stderr) = process.stderr() {
+                // Best effort: the status line below says as much when it cannot be read.
+                let _ = stderr.take(MAX_OUTPUT).read_to_end(&mut err).await;
+            }
+            let status = match process.take_status() {
+                Some(s) => s.await,
+                None => None,
+            };
+            let _ = process.join().await;
+            Ok::<_, Error>((out, err, status))
+        };
+        let timeout = request.timeout + Duration::from_secs(10);
+        let (out, err, status) = tokio::time::timeout(timeout, run)
+            .await
+            .map_err(|_| fail(format!("the exec did not end within {timeout:?}")))??;
+        let latency = started.elapsed();
+        let stdout = String::from_utf8_lossy(&out);
+        let report = EchoReport::parse(&stdout);
+        let outcome = match report.status_code {
+            Some(status) => Outcome::Http { status },
+            None => {
+                let mut text = String::from_utf8_lossy(&err).into_owned();
+                if let Some(m) = status.as_ref().and_then(|s| s.message.clone()) {
+                    text.push('\n');
+                    text.push_str(&m);
+                }
+                classify_failure(&text)
+            }
+        };
+        let mut record =
+            RequestRecord::new(id, request.method.clone(), request.url.clone(), outcome)
+                .latency(latency);
+        if let Some(h) = &report.hostname {
+            record = record.served_by(deployment_of(h));
+        }
+        if report.status_code.is_some() {
+            let headers: BTreeMap<String, Vec<String>> = report.response_headers.clone();
+            record = record.response(ResponseDetails::new(headers, Some(report)));
+        }
+        Ok(record)
+    }
+}

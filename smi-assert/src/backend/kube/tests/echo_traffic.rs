@@ -1,0 +1,135 @@
+//! [`KubeEchoTraffic`] against the fake API server: the exec request it makes (pod, container,
+//! the echo client's command line), how it reads the client's output, and its errors.
+
+use super::fake::{Fake, Recorded};
+use super::*;
+use crate::backend::kube::KubeEchoTraffic;
+use crate::backend::kube::echo_traffic::{classify_failure, client_args, deployment_of};
+
+fn running_pod(fake: &Fake, ns: &str, name: &str, labels: Value) {
+    fake.put(
+        &format!("/api/v1/namespaces/{ns}/pods/{name}"),
+        json!({"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": name, "namespace": ns, "labels": labels},
+               "spec": {"containers": [{"name": "echo", "image": "echo"}]},
+               "status": {"phase": "Running", "podIP": "10.0.0.7"}}),
+    );
+}
+
+fn echo_deployment(fake: &Fake, ns: &str) {
+    fake.put(
+        &format!("/apis/apps/v1/namespaces/{ns}/deployments/echo-v1"),
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": "echo-v1", "namespace": ns},
+               "spec": {"selector": {"matchLabels": {"app": "echo", "version": "v1"}},
+                        "template": {"metadata": {"labels": {"app": "echo", "version": "v1"}},
+                                     "spec": {"containers": [{"name": "echo", "image": "echo"}]}}}}),
+    );
+    running_pod(
+        fake,
+        ns,
+        "echo-v1-7f9c8d6b5-abcde",
+        json!({"app": "echo", "version": "v1"}),
+    );
+}
+
+#[tokio::test]
+async fn a_request_execs_the_echo_client_in_the_source_pod_and_reads_its_report() {
+    let fake = Fake::start().await;
+    echo_deployment(&fake, "mesh");
+    let traffic = KubeEchoTraffic::new(fake.client());
+    let mut req = TrafficRequest::get("mesh", "echo-v1", "http://echo-v2/v2/x?y=1");
+    req.headers = vec![
+        ("Host".into(), "echo-v1".into()),
+        ("x-a".into(), "b".into()),
+    ];
+    req.timeout = Duration::from_millis(1500);
+    let rec = traffic.send(&req).await.unwrap();
+    assert_eq!(rec.outcome, Outcome::Http { status: 200 });
+    assert_eq!(rec.served_by.as_deref(), Some("echo-v2"));
+    let details = rec.response.unwrap();
+    assert_eq!(details.header("x-echo").as_deref(), Some("yes"));
+    let echo = details.echo.unwrap();
+    assert_eq!(echo.path(), Some("/v2/x"));
+    assert_eq!(echo.method.as_deref(), Some("GET"));
+    assert_eq!(echo.request_header("x-a").as_deref(), Some("b"));
+    let execs: Vec<Recorded> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/exec"))
+        .collect();
+    assert_eq!(execs.len(), 1);
+    assert_eq!(
+        execs[0].path,
+        "/api/v1/namespaces/mesh/pods/echo-v1-7f9c8d6b5-abcde/exec"
+    );
+    assert_eq!(
+        execs[0].query.get("container").map(String::as_str),
+        Some("echo")
+    );
+    assert_eq!(
+        execs[0].body["command"],
+        json!([
+            "client",
+            "http://echo-v2/v2/x?y=1",
+            "--method=GET",
+            "-H",
+            "Host:echo-v1",
+            "-H",
+            "x-a:b",
+            "--timeout=1500ms"
+        ])
+    );
+}
+
+#[tokio::test]
+async fn a_failed_client_run_is_classified_from_its_error_output() {
+    let fake = Fake::start().await;
+    echo_deployment(&fake, "mesh");
+    fake.lock().exec = Some(Arc::new(|_: &str, _: &[String]| {
+        (
+            String::new(),
+            "Error: dial tcp 10.96.0.9:80: connect: connection refused\n".into(),
+        )
+    }));
+    let traffic = KubeEchoTraffic::new(fake.client());
+    let rec = traffic
+        .send(&TrafficRequest::get("mesh", "echo-v1", "http://echo/"))
+        .await
+        .unwrap();
+    assert_eq!(rec.outcome, Outcome::Refused);
+    assert!(rec.served_by.is_none());
+}
+
+#[tokio::test]
+async fn a_missing_source_is_an_error_naming_it() {
+    let fake = Fake::start().await;
+    let traffic = KubeEchoTraffic::new(fake.client());
+    let e = traffic
+        .send(&TrafficRequest::get("mesh", "nope", "http://echo/"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Send { .. }), "{e:?}");
+    assert!(e.to_string().contains("mesh/nope"), "{e}");
+}
+
+#[test]
+fn grpc_targets_take_no_method_and_pods_map_to_their_deployment() {
+    let mut req = TrafficRequest::get("ns", "echo-v1", "grpc://echo:7070");
+    req.timeout = Duration::from_secs(2);
+    assert_eq!(
+        client_args(&req),
+        vec!["client", "grpc://echo:7070", "--timeout=2000ms"]
+    );
+    assert_eq!(deployment_of("echo-v1-7f9c8d6b5-abcde"), "echo-v1");
+    assert_eq!(deployment_of("standalone"), "standalone");
+    assert_eq!(
+        classify_failure("read: connection reset by peer"),
+        Outcome::Reset
+    );
+    assert_eq!(
+        classify_failure("context deadline exceeded"),
+        Outcome::Timeout
+    );
+    assert_eq!(classify_failure("unexpected EOF"), Outcome::Eof);
+}
