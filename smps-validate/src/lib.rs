@@ -101,7 +101,6 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
-mod canon;
 mod doc;
 mod error;
 mod json;

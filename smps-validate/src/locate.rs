@@ -14,8 +14,8 @@ use std::hash::Hash;
 use smps_model::Kind;
 
 use crate::Location;
-use crate::canon;
 use crate::doc::{Found, Target};
+use smps_model::spelling;
 
 /// Up to this many entries a [`SmallMap`] is a list searched in order.
 const FEW: usize = 8;
@@ -193,7 +193,7 @@ impl<P: Copy> Trie<P> {
         }
         let key = self.nodes[node]
             .alias
-            .and_then(|kind| canon::root_alias(kind, key))
+            .and_then(|kind| spelling::root_alias(kind, key))
             .unwrap_or(key);
         self.child(node, key)
     }

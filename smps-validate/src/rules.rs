@@ -617,7 +617,7 @@ fn negative_resources<T: Tree>(m: &T::Map, at: &Pointer, sink: &mut Sink<'_>, de
         return;
     }
     for (k, child) in m.members() {
-        if crate::canon::is_user_map(k) {
+        if smps_model::spelling::is_user_map(k) {
             continue;
         }
         let p = at.child(k);

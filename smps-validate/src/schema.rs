@@ -83,6 +83,25 @@ impl CompiledSchema {
                     let schema_path = Pointer::parse(e.schema_path().as_str());
                     let mut parent = schema_path.clone();
                     parent.0.pop();
+                    let instance = e.instance();
+                    if keyword == "type"
+                        && get(&self.schema, &parent).is_some_and(wants_text)
+                        && (instance.is_number() || instance.is_boolean())
+                    {
+                        // Readers take its text (smps_model::spelling): a warning, not an error.
+                        if let Some(text) = smps_model::spelling::scalar_text(instance) {
+                            out.push(RawFinding {
+                                rule: Rule::ReadAsText,
+                                pointer,
+                                at_key: false,
+                                kind: ViolationKind::ReadAsText {
+                                    actual: instance.clone().into_owned(),
+                                    text,
+                                },
+                            });
+                            continue;
+                        }
+                    }
                     let expected = get(&self.schema, &parent)
                         .map_or_else(|| keyword.clone(), |s| describe(&self.schema, s, 0));
                     let is_overflow = matches!(keyword.as_str(), "maximum" | "minimum")
@@ -106,6 +125,25 @@ impl CompiledSchema {
                 }
             }
         }
+    }
+}
+
+/// Whether a schema node is a free text field: its type is `string` (or `string` and `null`),
+/// with no format, pattern or enumeration (timestamps and durations refuse numbers).
+fn wants_text(node: &Value) -> bool {
+    if ["format", "pattern", "enum"]
+        .iter()
+        .any(|k| node.get(k).is_some())
+    {
+        return false;
+    }
+    match node.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(types)) => {
+            types.iter().any(|t| t == "string")
+                && types.iter().all(|t| t == "string" || t == "null")
+        }
+        _ => false,
     }
 }
 

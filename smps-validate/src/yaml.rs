@@ -12,10 +12,10 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 use serde_json::{Map, Number, Value};
 
-use crate::canon;
 use crate::doc::{Found, Parsed, Pointer, Target};
 use crate::locate::{NodeId, Paths, Trie, found};
 use crate::{Error, Format, Location, Result};
+use smps_model::spelling;
 
 /// Limits applied while parsing.
 #[derive(Debug, Clone, Copy)]
@@ -116,7 +116,7 @@ impl Builder {
             Some(Frame {
                 container: Container::Map { key: Some(k), .. },
                 ..
-            }) => canon::is_user_map(k),
+            }) => spelling::is_user_map(k),
             Some(_) => false,
         }
     }
@@ -171,7 +171,7 @@ impl Builder {
             *key = Some(if raw {
                 raw_key.to_owned()
             } else {
-                canon::key(raw_key).into_owned()
+                spelling::canonical_key(raw_key).into_owned()
             });
         }
     }
@@ -686,7 +686,7 @@ pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> (Vec<Found>, Paths
                             let c = if raw_depth.is_some() {
                                 Cow::Borrowed(t.as_ref())
                             } else {
-                                canon::key(t)
+                                spelling::canonical_key(t)
                             };
                             let child = trie.key_child(parent, &c);
                             let w = if child.is_some() {
@@ -768,7 +768,7 @@ pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> (Vec<Found>, Paths
 
 /// Whether a key, as written, opens a user map (whose keys are data, not field names).
 fn is_user_map_key(written: &str) -> bool {
-    canon::is_user_map(&canon::key(written))
+    spelling::is_user_map(&spelling::canonical_key(written))
 }
 
 #[cfg(test)]

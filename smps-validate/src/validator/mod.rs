@@ -1,11 +1,11 @@
 //! The [`Validator`]: compiled once, used for any number of inputs.
 //!
 //! One file per job: the builder and limits (`builder.rs`), the report (`report.rs`), the
-//! orchestration and fast path (here), the reader checks (`reader.rs`), the document-kind
-//! classifier (`kind.rs`) and locating the findings (`locating.rs`).
+//! orchestration and fast path (here), the reader checks (`reader.rs`) and locating the
+//! findings (`locating.rs`). Which kind a document is comes from smps-model's classifier
+//! ([`smps_model::classify`]), the one the reader uses.
 
 mod builder;
-mod kind;
 mod locating;
 mod reader;
 mod report;
@@ -15,17 +15,16 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 use smps_model::Kind;
 
-use crate::canon;
 use crate::doc::{Parsed, Pointer, Target};
 use crate::rules::{self, Sink};
 use crate::schema::{CompiledSchema, KINDS, RawFinding, kind_index};
 use crate::source::sniff;
-use crate::tree::{Node, Tree};
+use crate::tree::{Node, Object, Tree};
 use crate::violation::{Rule, Severity, Violation, ViolationKind};
 use crate::{Error, Format, Result, Source};
+use smps_model::spelling;
 
 pub use self::builder::*;
-use self::kind::*;
 use self::locating::*;
 use self::reader::*;
 pub use self::report::*;
@@ -106,6 +105,30 @@ struct Pending {
     rule: Rule,
     target: Target,
     kind: ViolationKind,
+}
+
+/// What a document is, in the validator's terms.
+enum Shape {
+    Wrapper,
+    Proto(Kind),
+    /// Another shape smps-model reads (in words: `a Meshery performance profile`).
+    Other(&'static str),
+    Unknown(String),
+}
+
+/// Recognises a document from its (canonical) keys with smps-model's classifier.
+fn shape_of<T: Tree>(m: &T::Map) -> Shape {
+    match smps_model::classify(m.members().map(|(k, v)| (k, v.value_kind()))) {
+        Ok(smps_model::Shape::Smp(kind)) => Shape::Proto(kind),
+        Ok(smps_model::Shape::MesheryWrapper) => Shape::Wrapper,
+        Ok(other) => Shape::Other(other.description()),
+        Err(unknown) => Shape::Unknown(format!("{unknown}; give the kind explicitly")),
+    }
+}
+
+/// Whether a document is Meshery's `{test, mesh}` wrapper.
+fn is_wrapper<T: Tree>(m: &T::Map) -> bool {
+    matches!(shape_of::<T>(m), Shape::Wrapper)
 }
 
 impl Validator {
@@ -302,7 +325,7 @@ impl Validator {
                     if let Some(kind) = d.kind {
                         p.target.root = Some((kind, depth));
                         if let Some(seg) = p.target.pointer.0.get_mut(depth) {
-                            if let Some(alias) = canon::root_alias(kind, seg) {
+                            if let Some(alias) = spelling::root_alias(kind, seg) {
                                 *seg = alias.to_owned();
                             }
                         }
@@ -387,12 +410,12 @@ impl Validator {
         let kind = match forced {
             Some(Kind::PerformanceTestConfig) if is_wrapper::<Node<'_>>(map) => return Err(false),
             Some(k) => k,
-            None => match classify::<Node<'_>>(map) {
+            None => match shape_of::<Node<'_>>(map) {
                 Shape::Proto(k) => k,
                 _ => return Err(false),
             },
         };
-        if !KINDS.contains(&kind) || map.keys().any(|k| canon::root_alias(kind, k).is_some()) {
+        if !KINDS.contains(&kind) || map.keys().any(|k| spelling::root_alias(kind, k).is_some()) {
             return Err(false);
         }
         if !self.schemas[kind_index(kind)].plan.accepts(node) {
@@ -488,7 +511,7 @@ impl Validator {
         let shape = match forced {
             Some(Kind::PerformanceTestConfig) if is_wrapper::<Value>(map) => Shape::Wrapper,
             Some(k) => Shape::Proto(k),
-            None => classify::<Value>(map),
+            None => shape_of::<Value>(map),
         };
         match shape {
             Shape::Proto(kind) => {
@@ -586,12 +609,11 @@ impl Validator {
         description: &'static str,
         out: &mut Vec<RawFinding>,
     ) -> Option<Kind> {
-        let text = value.to_string();
-        let mut options = smps_model::ReadOptions::default().with_format(smps_model::Format::Json);
+        let mut options = smps_model::ReadOptions::default();
         if let Some(k) = forced {
             options = options.with_kind(k);
         }
-        let docs = match smps_model::read_all(&text, &options) {
+        let docs = match smps_model::read_value(value.clone(), &options) {
             Ok(d) => d,
             Err(e) => {
                 let pointer = match &e {
@@ -709,19 +731,19 @@ mod tests {
     fn classification_mirrors_the_reader() {
         let obj = |v: Value| v.as_object().unwrap().clone();
         assert!(matches!(
-            classify::<Value>(&obj(serde_json::json!({"latenciesMs": {}}))),
+            shape_of::<Value>(&obj(serde_json::json!({"latenciesMs": {}}))),
             Shape::Proto(Kind::PerformanceTestResult)
         ));
         assert!(matches!(
-            classify::<Value>(&obj(serde_json::json!({"test": {}, "mesh": {}}))),
+            shape_of::<Value>(&obj(serde_json::json!({"test": {}, "mesh": {}}))),
             Shape::Wrapper
         ));
         assert!(matches!(
-            classify::<Value>(&obj(serde_json::json!({"type": "ISTIO"}))),
+            shape_of::<Value>(&obj(serde_json::json!({"type": "ISTIO"}))),
             Shape::Proto(Kind::ServiceMesh)
         ));
         assert!(matches!(
-            classify::<Value>(&obj(serde_json::json!({"hello": 1}))),
+            shape_of::<Value>(&obj(serde_json::json!({"hello": 1}))),
             Shape::Unknown(_)
         ));
     }

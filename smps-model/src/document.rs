@@ -1,10 +1,10 @@
 //! What reading gives: [`Document`], its [`Kind`] and [`Body`], the [`Format`] read, the
-//! [`ReadOptions`], and the [`SmpDocument`] types `read_as` accepts.
+//! [`ReadOptions`] (with the [`LatencyUnit`] of legacy exports), and the [`SmpDocument`] types
+//! `read_as` accepts.
 
 use serde_json::Value;
 
-use super::*;
-use crate::meshery::LatencyUnit;
+use crate::spelling::fold;
 use crate::{
     EnvironmentConfig, PerformanceTestConfig, PerformanceTestResult, ServiceMesh, ServiceMeshConfig,
 };
@@ -333,7 +333,7 @@ impl Document {
 }
 
 /// The SMP messages that can stand alone as a document; implemented for the five message
-/// types and [`TestConfig`]. Used by [`read_as`] and [`crate::write_value`].
+/// types and [`TestConfig`]. Used by [`crate::read_as`] and [`crate::write_value`].
 pub trait SmpDocument: Sized + sealed::Sealed {
     /// The document kind.
     const KIND: Kind;
@@ -408,3 +408,32 @@ smp_document!(
     |b| Body::ServiceMesh(b),
     |v| v
 );
+
+/// The unit of latency figures in a document that does not state one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+#[non_exhaustive]
+pub enum LatencyUnit {
+    /// Seconds (what fortio, and so Meshery's exports, use).
+    #[default]
+    Seconds,
+    /// Milliseconds (what the SMP spec promises, and what wrk2 reports).
+    Milliseconds,
+}
+
+impl LatencyUnit {
+    /// The factor that turns a figure in this unit into milliseconds.
+    pub fn to_ms_factor(self) -> f64 {
+        match self {
+            LatencyUnit::Seconds => 1000.0,
+            LatencyUnit::Milliseconds => 1.0,
+        }
+    }
+
+    /// `s` or `ms`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            LatencyUnit::Seconds => "s",
+            LatencyUnit::Milliseconds => "ms",
+        }
+    }
+}
