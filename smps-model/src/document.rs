@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::spelling::fold;
+use crate::kind::Kind;
 use crate::{
     EnvironmentConfig, PerformanceTestConfig, PerformanceTestResult, ServiceMesh, ServiceMeshConfig,
 };
@@ -47,66 +47,6 @@ impl Format {
             Format::Json => "JSON",
             Format::Yaml => "YAML",
         }
-    }
-}
-
-/// The kinds of SMP document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Kind {
-    /// [`PerformanceTestConfig`] (also Meshery's `{test, mesh}` wrapper and profiles).
-    PerformanceTestConfig,
-    /// [`PerformanceTestResult`] (also legacy and Meshery result exports).
-    PerformanceTestResult,
-    /// [`ServiceMeshConfig`].
-    ServiceMeshConfig,
-    /// [`EnvironmentConfig`].
-    EnvironmentConfig,
-    /// [`ServiceMesh`].
-    ServiceMesh,
-}
-
-impl Kind {
-    /// Every kind.
-    pub const ALL: &'static [Kind] = &[
-        Kind::PerformanceTestConfig,
-        Kind::PerformanceTestResult,
-        Kind::ServiceMeshConfig,
-        Kind::EnvironmentConfig,
-        Kind::ServiceMesh,
-    ];
-
-    /// The SMP message name (`PerformanceTestConfig`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::PerformanceTestConfig => "PerformanceTestConfig",
-            Kind::PerformanceTestResult => "PerformanceTestResult",
-            Kind::ServiceMeshConfig => "ServiceMeshConfig",
-            Kind::EnvironmentConfig => "EnvironmentConfig",
-            Kind::ServiceMesh => "ServiceMesh",
-        }
-    }
-
-    /// Finds a kind by message name, case-insensitively (`performancetestconfig`, `config`,
-    /// `result`, `mesh-config`, `environment`, `mesh` are accepted too).
-    pub fn from_name(name: &str) -> Option<Kind> {
-        let folded = fold(name);
-        Some(match folded.as_str() {
-            "performancetestconfig" | "config" | "testconfig" | "test" => {
-                Kind::PerformanceTestConfig
-            }
-            "performancetestresult" | "result" | "testresult" => Kind::PerformanceTestResult,
-            "servicemeshconfig" | "meshconfig" => Kind::ServiceMeshConfig,
-            "environmentconfig" | "environment" | "env" => Kind::EnvironmentConfig,
-            "servicemesh" | "mesh" => Kind::ServiceMesh,
-            _ => return None,
-        })
-    }
-}
-
-impl std::fmt::Display for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
     }
 }
 

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::spelling::fold;
+use crate::fold::fold;
 
 /// An enum value that is not one of the known ones.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -78,6 +78,8 @@ mod document;
 mod duration;
 mod enums;
 mod error;
+mod fold;
+mod kind;
 pub mod labels;
 pub mod limits;
 pub mod meshery;
@@ -94,11 +96,12 @@ mod write;
 mod yaml;
 
 pub use document::{
-    Body, Document, Format, Kind, Origin, ReadOptions, SmpDocument, TestConfig, UnknownField,
+    Body, Document, Format, Origin, ReadOptions, SmpDocument, TestConfig, UnknownField,
 };
 pub use duration::{DurationError, GoDuration};
 pub use enums::{ApplicationProtocol, MeshType, Protocol, UnknownEnumValue};
 pub use error::{Error, Result};
+pub use kind::Kind;
 pub use message::config::{Client, PerformanceTestConfig};
 pub use message::environment::{EnvironmentConfig, IndividualWorkload, Node};
 pub use message::mesh_config::{

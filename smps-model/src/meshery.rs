@@ -24,8 +24,8 @@ use crate::de;
 pub use crate::document::LatencyUnit;
 use crate::document::TestConfig;
 use crate::error::Result;
+use crate::fold::escape_token;
 use crate::labels;
-use crate::spelling::escape_token;
 use crate::typed::{Ctx, decode_typed, get_folded};
 use crate::{
     Client, GoDuration, Latency, PerformanceTestConfig, PerformanceTestResult, Protocol,

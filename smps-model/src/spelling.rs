@@ -35,7 +35,8 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::Kind;
+use crate::fold::folded_eq;
+use crate::kind::Kind;
 
 /// Legacy or alternative names (after snake_case → lowerCamelCase) and their canonical names.
 /// Context-free: each left side is unambiguous wherever it appears.
@@ -165,33 +166,6 @@ pub(crate) fn number_text(n: &serde_json::Number) -> String {
     }
 }
 
-/// Lower-cases and drops `_`, `-` and spaces, for matching keys across casings.
-pub(crate) fn fold(s: &str) -> String {
-    s.chars()
-        .filter(|c| !matches!(c, '_' | '-' | ' '))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-/// Whether `key` folds (see [`fold`]) to `folded` (already folded, ASCII), without allocating.
-pub(crate) fn folded_eq(key: &str, folded: &str) -> bool {
-    let mut want = folded.bytes();
-    for b in key.bytes() {
-        if matches!(b, b'_' | b'-' | b' ') {
-            continue;
-        }
-        if want.next() != Some(b.to_ascii_lowercase()) {
-            return false;
-        }
-    }
-    want.next().is_none()
-}
-
-/// Escapes one JSON Pointer reference token (RFC 6901).
-pub(crate) fn escape_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,20 +231,6 @@ mod tests {
         assert!(is_user_map("annotations"));
         assert!(!is_user_map("label"));
         assert!(!is_user_map("clients"));
-    }
-
-    #[test]
-    fn folding_without_allocation_agrees_with_fold() {
-        for (key, folded) in [
-            ("latencies_ms", "latenciesms"),
-            ("latenciesMs", "latenciesms"),
-            ("Latencies-Ms", "latenciesms"),
-            ("latencies", "latenciesms"),
-            ("latenciesmsx", "latenciesms"),
-            ("", ""),
-        ] {
-            assert_eq!(folded_eq(key, folded), fold(key) == folded, "{key}");
-        }
     }
 
     #[test]

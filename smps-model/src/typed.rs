@@ -4,9 +4,10 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::document::{Body, Kind, TestConfig, UnknownField};
+use crate::document::{Body, TestConfig, UnknownField};
 use crate::error::{Error, Result};
-use crate::spelling::{escape_token, fold};
+use crate::fold::{escape_token, fold};
+use crate::kind::Kind;
 use crate::{
     EnvironmentConfig, PerformanceTestConfig, PerformanceTestResult, ServiceMesh, ServiceMeshConfig,
 };

@@ -3,8 +3,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::document::{Body, Document, Format, Kind, SmpDocument, TestConfig};
+use crate::document::{Body, Document, Format, SmpDocument, TestConfig};
 use crate::error::{Error, Result};
+use crate::kind::Kind;
 use crate::spelling::is_user_map;
 use crate::{ApplicationProtocol, MeshType, Protocol};
 

@@ -89,18 +89,6 @@ pub(crate) struct Target {
     pub(crate) root: Option<(smps_model::Kind, usize)>,
 }
 
-/// What a locator found for a target.
-#[derive(Debug, Clone)]
-pub(crate) struct Found {
-    /// The deepest node of the target's pointer that was found (its segments as the user wrote
-    /// them: [`crate::locate::Paths::written`]).
-    pub(crate) node: Option<crate::locate::NodeId>,
-    /// Where the value (or key) starts.
-    pub(crate) location: Option<crate::Location>,
-    /// How many trailing segments of the target were not found.
-    pub(crate) missing: usize,
-}
-
 /// Looks up a canonical pointer in a value.
 pub(crate) fn get<'v>(value: &'v Value, pointer: &Pointer) -> Option<&'v Value> {
     let mut v = value;

@@ -7,11 +7,11 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
-
-use crate::doc::{Found, Parsed, Pointer, Target};
-use crate::locate::{NodeId, Paths, Trie, found};
-use crate::{Error, Format, Location, Result};
 use smps_model::spelling;
+
+use crate::doc::{Parsed, Pointer, Target};
+use crate::locate::{Found, NodeId, Paths, Trie, found};
+use crate::{Error, Format, Location, Result};
 
 /// serde_json's own nesting limit; deeper input fails with "recursion limit exceeded".
 pub(crate) const JSON_DEPTH_LIMIT: usize = 128;

@@ -15,8 +15,9 @@
 
 use std::borrow::Cow;
 
-use crate::tree::{Members, Node};
 use smps_model::spelling;
+
+use crate::tree::{Members, Node};
 
 /// Reads `text` if it is plainly canonical JSON within `max_depth`; `None` otherwise.
 pub(crate) fn read_plain_json(text: &str, max_depth: usize) -> Option<Node<'_>> {

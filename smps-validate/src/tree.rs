@@ -6,7 +6,6 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 use smps_model::ValueKind;
-
 use smps_model::spelling;
 
 /// What the semantic rules need from a document tree.

@@ -11,11 +11,11 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 use serde_json::{Map, Number, Value};
-
-use crate::doc::{Found, Parsed, Pointer, Target};
-use crate::locate::{NodeId, Paths, Trie, found};
-use crate::{Error, Format, Location, Result};
 use smps_model::spelling;
+
+use crate::doc::{Parsed, Pointer, Target};
+use crate::locate::{Found, NodeId, Paths, Trie, found};
+use crate::{Error, Format, Location, Result};
 
 /// Limits applied while parsing.
 #[derive(Debug, Clone, Copy)]

@@ -3,11 +3,12 @@
 
 use serde_json::{Map, Value};
 
-use crate::document::{Body, Document, Kind, Origin, ReadOptions, TestConfig};
+use crate::document::{Body, Document, Origin, ReadOptions, TestConfig};
 use crate::error::{Error, Result};
+use crate::fold::{escape_token, fold};
+use crate::kind::Kind;
 use crate::meshery;
 use crate::shape::{Shape, classify_object, page_records};
-use crate::spelling::{escape_token, fold};
 use crate::typed::{Ctx, decode_typed, get_folded};
 use crate::{MeshType, PerformanceTestConfig, PerformanceTestResult, Protocol, ServiceMesh};
 

@@ -9,11 +9,14 @@ mod builder;
 mod locating;
 mod reader;
 mod report;
+mod settings;
+mod unit;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 use smps_model::Kind;
+use smps_model::spelling;
 
 use crate::doc::{Parsed, Pointer, Target};
 use crate::rules::{self, Sink};
@@ -22,12 +25,13 @@ use crate::source::sniff;
 use crate::tree::{Node, Object, Tree};
 use crate::violation::{Rule, Severity, Violation, ViolationKind};
 use crate::{Error, Format, Result, Source};
-use smps_model::spelling;
 
-pub use self::builder::*;
+pub use self::builder::ValidatorBuilder;
 use self::locating::*;
 use self::reader::*;
 pub use self::report::*;
+pub use self::settings::*;
+use self::unit::*;
 
 /// Validates SMP documents: schema of the kind, semantic rules, and the typed reader of
 /// smps-model, with the line and column of every finding.
@@ -76,14 +80,6 @@ enum Mode {
     All,
 }
 
-/// A document to check: a YAML document, a JSON document, or an element of a root array.
-struct Unit {
-    document: usize,
-    base: Pointer,
-    value: Value,
-    duplicates: Vec<Pointer>,
-}
-
 /// What the fast path made of an input.
 enum Fast<'t> {
     /// One plain document of this kind with no finding at all: the whole report.
@@ -97,14 +93,6 @@ enum Fast<'t> {
     },
     /// Not a plain document.
     Other,
-}
-
-/// A finding with its absolute canonical pointer, before locating.
-struct Pending {
-    unit: usize,
-    rule: Rule,
-    target: Target,
-    kind: ViolationKind,
 }
 
 /// What a document is, in the validator's terms.
@@ -132,20 +120,6 @@ fn is_wrapper<T: Tree>(m: &T::Map) -> bool {
 }
 
 impl Validator {
-    /// A validator with default limits and every rule enabled.
-    ///
-    /// # Errors
-    ///
-    /// As [`ValidatorBuilder::build`].
-    pub fn new() -> Result<Self> {
-        Self::builder().build()
-    }
-
-    /// A builder for limits and rule selection.
-    pub fn builder() -> ValidatorBuilder {
-        ValidatorBuilder::default()
-    }
-
     /// The strict JSON Schema (draft 2020-12) this validator applies to documents of `kind`:
     /// smps-model's schema with `additionalProperties: false` on every message, int32 bounds, and
     /// the legacy singular `endpoint_url` allowed. Useful to run other validators on the same
@@ -677,40 +651,6 @@ impl Validator {
             }
         }
         kind
-    }
-}
-
-/// Splits a root array into one unit per element (as smps-model's `read_all` does).
-fn split_units(document: usize, parsed: Parsed) -> Vec<Unit> {
-    match parsed.value {
-        Value::Array(items) => {
-            // Each element's duplicates, in one pass over them.
-            let mut dups: HashMap<String, Vec<Pointer>> = HashMap::new();
-            for p in parsed.duplicates {
-                if let Some(first) = p.0.first() {
-                    dups.entry(first.clone()).or_default().push(p);
-                }
-            }
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, value)| {
-                    let idx = i.to_string();
-                    Unit {
-                        document,
-                        duplicates: dups.remove(&idx).unwrap_or_default(),
-                        base: Pointer(vec![idx]),
-                        value,
-                    }
-                })
-                .collect()
-        }
-        value => vec![Unit {
-            document,
-            base: Pointer::root(),
-            value,
-            duplicates: parsed.duplicates,
-        }],
     }
 }
 

@@ -3,13 +3,13 @@
 
 use serde_json::{Map, Value};
 use smps_model::Kind;
+use smps_model::spelling;
 
-use super::*;
+use super::unit::{Pending, Unit};
 use crate::Format;
 use crate::doc::{Pointer, Target};
 use crate::schema::RawFinding;
 use crate::violation::{Rule, ViolationKind};
-use smps_model::spelling;
 
 pub(super) fn with_converted_path(kind: ViolationKind, pointer: &Pointer) -> ViolationKind {
     match kind {
