@@ -18,8 +18,8 @@
 //! text is the number's shortest form, not the characters written, so `1.20` loses its `0`;
 //! YAML's `.inf` / `.nan` have no JSON number, and become proto3 JSON's spelling (`"Infinity"`,
 //! `"NaN"`) while the text is parsed, like every non-finite number. `smps-validate` reads them
-//! the same way and warns (`read-as-text`) where it can see a number in a text field; quote the
-//! value to keep it as written.
+//! all the same way, calls such a document valid, and warns (`read-as-text`) at each number or
+//! boolean in a text field, naming the text readers take; quote the value to keep it as written.
 //!
 //! ```
 //! use smps_model::spelling::{canonical_key, root_alias, scalar_text};

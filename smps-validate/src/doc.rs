@@ -78,6 +78,9 @@ pub(crate) struct Parsed {
     pub(crate) value: Value,
     /// Keys that occurred twice in one mapping (after canonicalisation), canonical pointers.
     pub(crate) duplicates: Vec<Pointer>,
+    /// YAML numbers JSON cannot hold (`.inf`, `.nan`), now proto3 JSON's strings
+    /// (`"Infinity"`, `"NaN"`): canonical pointers and the scalars as written.
+    pub(crate) non_finite: Vec<(Pointer, String)>,
 }
 
 /// What to locate: a node, or the key that introduces it.

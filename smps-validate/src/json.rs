@@ -34,6 +34,7 @@ pub(crate) fn parse(text: &str, max_depth: usize) -> Result<Parsed> {
     Ok(Parsed {
         value,
         duplicates: dups.into_inner(),
+        non_finite: Vec::new(),
     })
 }
 

@@ -71,6 +71,7 @@ struct Builder {
     aliased: bool,
     root: Option<Value>,
     duplicates: Vec<Pointer>,
+    non_finite: Vec<(Pointer, String)>,
 }
 
 impl Builder {
@@ -83,6 +84,7 @@ impl Builder {
             aliased: false,
             root: None,
             duplicates: Vec::new(),
+            non_finite: Vec::new(),
         }
     }
 
@@ -400,6 +402,7 @@ fn parse_events(text: &str, limits: Limits) -> Result<Vec<YamlDoc>> {
                     parsed: Parsed {
                         value,
                         duplicates: std::mem::take(&mut b.duplicates),
+                        non_finite: std::mem::take(&mut b.non_finite),
                     },
                     empty,
                 });
@@ -443,7 +446,18 @@ fn parse_events(text: &str, limits: Limits) -> Result<Vec<YamlDoc>> {
                     }
                     b.key(&text);
                 } else {
+                    // Every plain spelling of infinity or NaN is short and has an `n`: only those
+                    // are kept, to record where a number became a string.
+                    let written = (style == ScalarStyle::Plain
+                        && text.len() <= 10
+                        && text.bytes().any(|c| c.eq_ignore_ascii_case(&b'n')))
+                    .then(|| text.to_string());
                     let value = resolve(text, style, tag.as_deref());
+                    if let (Some(written), Value::String(s)) = (written, &value) {
+                        if matches!(s.as_str(), "Infinity" | "-Infinity" | "NaN") && *s != written {
+                            b.non_finite.push((b.pointer_to_current(), written));
+                        }
+                    }
                     if anchor != 0 {
                         b.anchors.insert(anchor, (value.clone(), 1));
                     }

@@ -239,6 +239,7 @@ impl Validator {
                 let parsed = Parsed {
                     value: node.to_value(),
                     duplicates: Vec::new(),
+                    non_finite: Vec::new(),
                 };
                 (Format::Json, split_units(0, parsed), None)
             }
@@ -490,10 +491,13 @@ impl Validator {
         match shape {
             Shape::Proto(kind) => {
                 self.check_kind(kind, &unit.value, likely_invalid, out);
+                self.non_finite_text(unit, &[(kind, 0)], out);
                 Some(kind)
             }
             Shape::Wrapper => {
                 self.check_wrapper(map, out);
+                let parts = [(Kind::PerformanceTestConfig, 1), (Kind::ServiceMesh, 1)];
+                self.non_finite_text(unit, &parts, out);
                 Some(Kind::PerformanceTestConfig)
             }
             Shape::Other(description) => {
@@ -508,6 +512,43 @@ impl Validator {
                 });
                 None
             }
+        }
+    }
+
+    /// `read-as-text` warnings for YAML's `.inf` / `.nan` in text fields: the parser made them
+    /// proto3 JSON's strings (`"Infinity"`), so the schema cannot see a number there. `parts`:
+    /// the kind of the document (depth 0), or of the wrapper's `test` and `mesh` (depth 1).
+    fn non_finite_text(&self, unit: &Unit, parts: &[(Kind, usize)], out: &mut Vec<RawFinding>) {
+        let base = unit.base.0.len();
+        for (pointer, written) in &unit.non_finite {
+            let rel = Pointer(pointer.0[base.min(pointer.0.len())..].to_vec());
+            let part = match parts {
+                [(kind, 0)] => Some((*kind, &rel.0[..])),
+                _ => rel
+                    .0
+                    .split_first()
+                    .and_then(|(head, rest)| match head.as_str() {
+                        "test" => Some((parts[0].0, rest)),
+                        "mesh" => parts.get(1).map(|p| (p.0, rest)),
+                        _ => None,
+                    }),
+            };
+            let Some((kind, inner)) = part else { continue };
+            if !self.schemas[kind_index(kind)].wants_text_at(kind, inner) {
+                continue;
+            }
+            let Some(text) = crate::doc::get(&unit.value, &rel).and_then(Value::as_str) else {
+                continue;
+            };
+            out.push(RawFinding {
+                rule: Rule::ReadAsText,
+                pointer: rel.clone(),
+                at_key: false,
+                kind: ViolationKind::ReadAsText {
+                    actual: Value::String(written.clone()),
+                    text: text.to_owned(),
+                },
+            });
         }
     }
 

@@ -14,6 +14,8 @@ pub(super) struct Unit {
     pub(super) base: Pointer,
     pub(super) value: Value,
     pub(super) duplicates: Vec<Pointer>,
+    /// YAML's non-finite numbers, read as strings (see [`Parsed::non_finite`]).
+    pub(super) non_finite: Vec<(Pointer, String)>,
 }
 
 /// A finding with its absolute canonical pointer, before locating.
@@ -35,6 +37,15 @@ pub(super) fn split_units(document: usize, parsed: Parsed) -> Vec<Unit> {
                     dups.entry(first.clone()).or_default().push(p);
                 }
             }
+            let mut non_finite: HashMap<String, Vec<(Pointer, String)>> = HashMap::new();
+            for (p, written) in parsed.non_finite {
+                if let Some(first) = p.0.first() {
+                    non_finite
+                        .entry(first.clone())
+                        .or_default()
+                        .push((p, written));
+                }
+            }
             items
                 .into_iter()
                 .enumerate()
@@ -43,6 +54,7 @@ pub(super) fn split_units(document: usize, parsed: Parsed) -> Vec<Unit> {
                     Unit {
                         document,
                         duplicates: dups.remove(&idx).unwrap_or_default(),
+                        non_finite: non_finite.remove(&idx).unwrap_or_default(),
                         base: Pointer(vec![idx]),
                         value,
                     }
@@ -54,6 +66,7 @@ pub(super) fn split_units(document: usize, parsed: Parsed) -> Vec<Unit> {
             base: Pointer::root(),
             value,
             duplicates: parsed.duplicates,
+            non_finite: parsed.non_finite,
         }],
     }
 }

@@ -75,10 +75,11 @@ fn numbers_in_text_fields_are_read_as_their_text_by_both_crates() {
         ("1e3", "1000", true),
         ("1.20", "1.2", true),
         ("true", "true", true),
-        // YAML's infinity has no JSON number: both parsers spell it "Infinity" before any
-        // field is known, so the validator cannot see a number there (no warning).
-        (".inf", "Infinity", false),
+        // YAML's infinity has no JSON number: both parsers spell it as proto3 JSON does.
+        (".inf", "Infinity", true),
+        (".nan", "NaN", true),
         ("'1e3'", "1e3", false),
+        ("'.inf'", ".inf", false),
     ] {
         let doc = config_named(written);
         let report = v.report_str(&doc).unwrap();
@@ -110,6 +111,36 @@ fn numbers_in_text_fields_are_read_as_their_text_by_both_crates() {
     let report = v.report_str(json).unwrap();
     assert!(report.is_valid());
     assert_eq!(report.violations()[0].rule(), Rule::ReadAsText);
+    // In a number field `.inf` is a number: no warning (an infinite rate is an error of its own).
+    let report = v
+        .report_str("latencies_ms: {p50: 1, p99: 2}\nactual_qps: .inf\nlabels: {a: .inf}\n")
+        .unwrap();
+    let found: Vec<(Rule, &str)> = report
+        .violations()
+        .iter()
+        .map(|f| (f.rule(), f.instance_path()))
+        .collect();
+    assert_eq!(
+        found,
+        [(Rule::Rate, "/actual_qps"), (Rule::ReadAsText, "/labels/a")],
+        "{:?}",
+        report.violations()
+    );
+    // Inside Meshery's wrapper too.
+    let wrapped = "test:\n  name: .inf\n  duration: 30s\n  clients:\n    - protocol: PROTOCOL_HTTP\n      connections: 1\n      endpoint_urls: [\"http://127.0.0.1:1/\"]\nmesh:\n  type: ISTIO\n  version: .nan\n";
+    let report = v.report_str(wrapped).unwrap();
+    let found: Vec<(Rule, &str)> = report
+        .violations()
+        .iter()
+        .map(|f| (f.rule(), f.instance_path()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (Rule::ReadAsText, "/test/name"),
+            (Rule::ReadAsText, "/mesh/version")
+        ]
+    );
     // Timestamps and durations are not free text: a number there is an error in both.
     let bad = "duration: 30\nclients: []\n";
     assert!(!v.is_valid_str(bad));
