@@ -123,6 +123,10 @@ rules! {
     /// A number or boolean where the field holds text (`name: 1e3`): readers take its text
     /// (`"1000"`), which may differ from what was written (see `smps_model::spelling`).
     ReadAsText = "read-as-text", Warning;
+    /// A value the schema refuses in a form smps-model still reads (`cores: "4"`,
+    /// `mtlsEnabled: "true"`, `p50: "2.5"`, a timestamp with a space for `T`): readers accept
+    /// the document, so it is a warning with the schema's words.
+    NonCanonical = "non-canonical", Warning;
 }
 
 impl fmt::Display for Rule {

@@ -6,11 +6,11 @@
 //! The values are drawn around the reading rules: text, numbers and booleans in text fields
 //! (read as their text: a `read-as-text` warning), numbers where numbers belong, YAML's `.inf`,
 //! text that is not a duration or timestamp, unknown fields, and documents of no known kind.
-//! Values that only the validator's semantic rules refuse (latencies out of order, zero
-//! connections, endpoints that do not fit the protocol) are outside the property: the model
-//! reads those on purpose. So are strings where the model reads numbers or booleans
-//! (`"2.5"`, `"true"`), which the schemas refuse and the model accepts (see the crate's
-//! CHANGELOG).
+//! Strings where the model reads numbers, booleans or timestamps (`cores: "4"`,
+//! `mtlsEnabled: "true"`, a timestamp with a space) are in too: the schema refuses them, the
+//! model reads them, so they are `non-canonical` warnings. Values that only the validator's
+//! semantic rules refuse (latencies out of order, zero connections, endpoints that do not fit
+//! the protocol) are outside the property: the model reads those on purpose.
 
 use proptest::prelude::*;
 use smps_model::{Kind, ReadOptions};
@@ -138,11 +138,12 @@ fn text_value() -> impl Strategy<Value = Val> {
     ]
 }
 
-/// A count: an integer, or something no reader takes as one.
+/// A count: an integer, its text (a lenient spelling readers accept), or something no reader
+/// takes as one.
 fn count_value() -> impl Strategy<Value = Val> {
     prop_oneof![
         4 => (0i64..64).prop_map(Val::Int),
-        1 => Just(Val::Text("x")),
+        1 => proptest::sample::select(&["4", "x", "1e3", "4.0"][..]).prop_map(Val::Text),
         1 => proptest::sample::select(&["4.0", "1.5", "1e3"][..]).prop_map(Val::Float),
         1 => Just(Val::Bool(true)),
         1 => Just(Val::Null),
@@ -222,12 +223,15 @@ fn service_mesh() -> impl Strategy<Value = Val> {
 fn result() -> impl Strategy<Value = Val> {
     let latency = prop_oneof![
         3 => Just(Val::Map(vec![("p50".into(), Val::Float("2.5")), ("p99".into(), Val::Int(12))])),
+        1 => Just(Val::Map(vec![("p50".into(), Val::Text("2.5")), ("p99".into(), Val::Text("12"))])),
         1 => Just(Val::Map(vec![("p50".into(), Val::Text("fast"))])),
         1 => Just(Val::Map(vec![("avg".into(), Val::Int(4)), ("max".into(), Val::Int(40))])),
         1 => Just(Val::Text("fast")),
     ];
     let start = prop_oneof![
         3 => Just(Val::Text("2024-05-01T10:00:00Z")),
+        1 => proptest::sample::select(&["2024-05-01 10:00:00Z", "2024-05-01t10:00:00+02:00"][..])
+            .prop_map(Val::Text),
         1 => Just(Val::Text("yesterday")),
         1 => Just(Val::Int(5)),
     ];
@@ -235,7 +239,7 @@ fn result() -> impl Strategy<Value = Val> {
         3 => Just(Val::Float("99.5")),
         1 => Just(Val::Int(10)),
         1 => Just(Val::Bool(true)),
-        1 => Just(Val::Text("many")),
+        1 => proptest::sample::select(&["many", "99.5", "1e2"][..]).prop_map(Val::Text),
     ];
     (
         member(spelled(&["latencies_ms", "latenciesMs"]), latency),

@@ -572,6 +572,20 @@ impl Validator {
         };
         let start = out.len();
         self.schemas[kind_index(kind)].check(value, likely_invalid, out);
+        // Values the schema refuses but smps-model reads (`cores: "4"`, `mtlsEnabled: "true"`,
+        // `p50: "2.5"`) are lenient spellings, not errors: when the typed read of the whole
+        // document succeeds, its schema errors become `non-canonical` warnings.
+        let mut read_finding = None;
+        if out[start..].iter().any(|f| f.rule == Rule::Schema) {
+            read_finding = Some(model_read(kind, value));
+            if read_finding.as_ref().is_some_and(Option::is_none) {
+                for f in &mut out[start..] {
+                    if f.rule == Rule::Schema {
+                        f.rule = Rule::NonCanonical;
+                    }
+                }
+            }
+        }
         let schema_errors: HashSet<Pointer> = out[start..]
             .iter()
             .filter(|f| f.rule.severity() == Severity::Error)
@@ -584,7 +598,7 @@ impl Validator {
         semantic.retain(|f| !schema_errors.contains(&f.pointer));
         out.extend(semantic);
         if !out.iter().any(|f| f.rule.severity() == Severity::Error) {
-            if let Some(f) = model_read(kind, value) {
+            if let Some(f) = read_finding.unwrap_or_else(|| model_read(kind, value)) {
                 out.push(f);
             }
         }

@@ -158,3 +158,47 @@ fn a_document_the_reader_cannot_place_is_unknown_for_both() {
         assert!(!valid && kind.is_none() && read.is_err(), "{text}");
     }
 }
+
+#[test]
+fn lenient_spellings_the_model_reads_are_warnings_and_the_rest_stay_errors() {
+    let v = validator();
+    for (text, at) in [
+        ("nodes: [{cores: \"4\"}]\n", "/nodes/0/cores"),
+        (
+            "sidecar: {count: 1}\nmtls_enabled: \"true\"\n",
+            "/mtls_enabled",
+        ),
+        (
+            "latencies_ms: {p50: \"2.5\"}\nstart_time: 2024-05-01 10:00:00Z\n",
+            "/latencies_ms/p50",
+        ),
+    ] {
+        let report = v.report_str(text).unwrap();
+        assert!(report.is_valid(), "{text}: {:?}", report.violations());
+        let first = &report.violations()[0];
+        assert_eq!(
+            (first.rule(), first.instance_path()),
+            (Rule::NonCanonical, at),
+            "{text}"
+        );
+        assert!(
+            smps_model::read(text, &ReadOptions::default()).is_ok(),
+            "{text}"
+        );
+    }
+    // What the model cannot read stays a schema error, for every value of the document.
+    let text = "nodes: [{cores: \"4\", type: n1}, {cores: \"x\"}]\n";
+    let report = v.report_str(text).unwrap();
+    let errors: Vec<(Rule, &str)> = report
+        .iter_errors()
+        .map(|f| (f.rule(), f.instance_path()))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (Rule::Schema, "/nodes/0/cores"),
+            (Rule::Schema, "/nodes/1/cores")
+        ]
+    );
+    assert!(smps_model::read(text, &ReadOptions::default()).is_err());
+}
