@@ -1,4 +1,5 @@
-//! [`ValidatorBuilder`] and the limits it sets.
+//! [`ValidatorBuilder`] (limits and rule selection) and the constructors `Validator::new` and
+//! `Validator::builder`.
 
 use std::collections::HashSet;
 
