@@ -1,97 +1,54 @@
-//! Reads any SMP document (every dialect smps-model knows: flat or wrapped configs, Meshery
-//! profiles and result records, fortio payloads, legacy exports; YAML or JSON, multi-document)
-//! and prints it in the chosen dialect and format.
+//! `convert`: converting SMP documents between dialects with smps-model.
+//!
+//! smps-model reads every dialect met in the wild into one typed [`Document`] and writes it in
+//! the two forms tools consume. This program reads a document (Meshery's `{test, mesh}` file
+//! from `examples/data` by default; any SMP document, YAML or JSON, as an argument), then:
+//!
+//! 1. writes it as canonical proto3 JSON (camelCase, enum names, int64 as strings);
+//! 2. writes it in the Meshery-compatible dialect as YAML (snake_case, enum numbers, the
+//!    `{test, mesh}` wrapper for configs);
+//! 3. reads both outputs back and checks they are the same document: converting loses nothing
+//!    the model holds.
 //!
 //! ```text
-//! cargo run --example convert -- examples/data/meshery-wrapper.yaml --dialect canonical --format json
-//! cargo run --example convert -- results.json --dialect meshery --format yaml
+//! cargo run -p examples --example convert
+//! cargo run -p examples --example convert -- results.json
 //! ```
 //!
-//! Exit codes: 0 on success, 2 when the input cannot be read (the error names the field or the
-//! line and column).
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+//! The command line with every option is `smps convert`.
+//!
+//! [`Document`]: smps_model::Document
+#![allow(clippy::print_stdout)]
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
-use smps_model::{Dialect, Format, Kind, ReadOptions};
+use anyhow::{Context, ensure};
+use smps_model::{Dialect, Format, ReadOptions};
 
-#[derive(Parser, Debug)]
-#[command(about = "Convert an SMP document between dialects and formats")]
-struct Args {
-    /// The document to read (`-` for standard input).
-    input: PathBuf,
-    /// The dialect to write.
-    #[arg(long, value_enum, default_value_t = DialectArg::Canonical)]
-    dialect: DialectArg,
-    /// The format to write.
-    #[arg(long, value_enum, default_value_t = FormatArg::Yaml)]
-    format: FormatArg,
-    /// The document kind, when it cannot be recognised from its keys
-    /// (config, result, mesh-config, environment, mesh).
-    #[arg(long)]
-    kind: Option<String>,
-    /// Read enum numbers with the pre-v0.3.0 numbering (protocol 1 = TCP).
-    #[arg(long)]
-    legacy_enum_numbers: bool,
-    /// Largest input accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = examples::input::DEFAULT_MAX_BYTES)]
-    max_bytes: u64,
-}
+fn main() -> anyhow::Result<()> {
+    let path = std::env::args_os().nth(1).map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/meshery-wrapper.yaml"),
+        PathBuf::from,
+    );
+    let text = examples::input::read_text(&path, examples::input::DEFAULT_MAX_BYTES)?;
+    // Any dialect in, one typed document out: the kind and shape are recognised from the keys.
+    let doc = smps_model::read(&text, &ReadOptions::default())
+        .with_context(|| path.display().to_string())?;
+    println!("# {} read as {:?}", doc.kind(), doc.origin);
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum DialectArg {
-    /// Canonical proto3 JSON mapping (camelCase, enum names, int64 strings).
-    Canonical,
-    /// Meshery-compatible (snake_case, enum numbers, `{test, mesh}` wrapper).
-    Meshery,
-}
+    let canonical = smps_model::write(&doc, Dialect::Canonical, Format::Json)?;
+    println!("# canonical (proto3 JSON)\n{canonical}");
+    let meshery = smps_model::write(&doc, Dialect::Meshery, Format::Yaml)?;
+    println!("# Meshery-compatible (YAML)\n{meshery}");
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum FormatArg {
-    Yaml,
-    Json,
-}
-
-fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
-        Ok(out) => {
-            print!("{out}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
+    // Both forms read back into the same document.
+    for (name, written) in [("canonical", &canonical), ("Meshery", &meshery)] {
+        let again = smps_model::read(written, &ReadOptions::default())?;
+        ensure!(
+            again.body == doc.body,
+            "the {name} form did not read back into the same document"
+        );
     }
-}
-
-fn run(args: &Args) -> anyhow::Result<String> {
-    let text = examples::input::read_text(&args.input, args.max_bytes)?;
-    let mut options = ReadOptions::default().with_legacy_enum_numbers(args.legacy_enum_numbers);
-    if let Some(name) = &args.kind {
-        let kind = Kind::from_name(name).ok_or_else(|| {
-            anyhow::anyhow!(
-                "unknown kind `{name}`: use config, result, mesh-config, environment or mesh"
-            )
-        })?;
-        options = options.with_kind(kind);
-    }
-    let docs = smps_model::read_all(&text, &options)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?;
-    let dialect = match args.dialect {
-        DialectArg::Canonical => Dialect::Canonical,
-        DialectArg::Meshery => Dialect::Meshery,
-    };
-    let format = match args.format {
-        FormatArg::Yaml => Format::Yaml,
-        FormatArg::Json => Format::Json,
-    };
-    Ok(if docs.len() == 1 {
-        smps_model::write(&docs[0], dialect, format)?
-    } else {
-        smps_model::write_all(&docs, dialect, format)?
-    })
+    println!("# both forms read back into the same document");
+    Ok(())
 }

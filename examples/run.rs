@@ -1,31 +1,33 @@
-//! `run`: the main job of smps-rs in one command. Reads an SMP performance-test config
-//! (`examples/data/load-test.yaml` by default), checks it, starts the loopback reference server
-//! (with a small random delay, a periodic stall and a few 503s, so that the results show
-//! something), runs the test with a progress line on stderr, and prints the SMP
-//! `PerformanceTestResult` as YAML and a percentile table on stdout.
+//! `run`: the main job of smps-rs, and how to embed the load engine in a program of your own.
+//!
+//! It reads an SMP performance-test config (`examples/data/load-test.yaml` by default), starts
+//! smps-load's loopback reference server (with a small random delay, a periodic stall and a few
+//! 503s, so that the results show something), builds the engine from the config, runs it with
+//! a progress line on standard error fed by `Run::next_snapshot`, stops it early on Ctrl-C or
+//! after `--stop-after` seconds with its `StopHandle` (what was measured until then is kept),
+//! and prints the SMP `PerformanceTestResult` as YAML and a percentile table on standard
+//! output. No cluster and no internet: every endpoint must be the reference server or loopback.
 //!
 //! ```text
 //! cargo run --release -p examples --example run
-//! cargo run --release -p examples --example run -- --config my-test.yaml --no-faults
+//! cargo run --release -p examples --example run -- --config my-test.yaml --stop-after 3
 //! ```
 //!
-//! Only loopback traffic: endpoint hosts must be `reference-server` (replaced by the reference
-//! server's address), `127.0.0.1`, `localhost` or `[::1]`.
+//! The command line over all of it, with every option, is `smps run`.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Parser;
 use examples::run_support::{
-    PLACEHOLDER_HOST, is_loopback_host, percentile_table, point_at_reference_server, progress_line,
-    url_host,
+    PLACEHOLDER_HOST, is_loopback_host, percentile_table, point_at_reference_server, progress_bar,
+    show_progress, url_host,
 };
 use smps_load::EngineBuilder;
 use smps_load::reference::{Delay, ReferenceServer, Stall};
-use smps_model::{Dialect, Format, PerformanceTestConfig, Protocol, ReadOptions};
+use smps_model::{Dialect, Format, PerformanceTestConfig};
 
 /// Command-line options.
 #[derive(Debug, Parser)]
@@ -34,173 +36,94 @@ struct Args {
     /// The SMP performance-test config (YAML or JSON).
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data/load-test.yaml"))]
     config: PathBuf,
-    /// Warm-up before the measured phase, in seconds (reported, not counted).
-    #[arg(long, default_value_t = 1.0)]
-    warmup: f64,
-    /// Serve without injected delay, stall or errors.
+    /// Stop the run after this many seconds (warm-up included), as Ctrl-C does.
     #[arg(long)]
-    no_faults: bool,
-    /// Stall the server for this many ms at the start of every `--stall-every` seconds.
-    #[arg(long, default_value_t = 100)]
-    stall_ms: u64,
-    /// Period of the stalls, in seconds.
-    #[arg(long, default_value_t = 5)]
-    stall_every: u64,
-    /// Also write the fortio-compatible JSON result to this file.
-    #[arg(long)]
-    fortio_json: Option<PathBuf>,
-    /// Also write the lossless, mergeable result (HdrHistogram V2) as JSON to this file.
-    #[arg(long)]
-    portable_json: Option<PathBuf>,
-    /// Largest config file accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = examples::input::DEFAULT_MAX_BYTES)]
-    max_bytes: u64,
+    stop_after: Option<f64>,
 }
 
-const MAX_DURATION: Duration = Duration::from_secs(600);
-
-/// The checks this example needs before it starts anything. Each problem names its field.
-fn check(config: &PerformanceTestConfig) -> Vec<String> {
-    let mut problems = Vec::new();
-    match config.clients.len() {
-        1 => {}
-        0 => problems.push("clients: at least one client is needed".to_string()),
-        n => problems.push(format!(
-            "clients: this example runs one client, the config has {n}"
-        )),
-    }
-    for (i, c) in config.clients.iter().enumerate() {
-        let at = |f: &str| format!("clients[{i}].{f}");
-        if c.protocol != Protocol::Http {
-            problems.push(format!(
-                "{}: only PROTOCOL_HTTP can run here, got {}",
-                at("protocol"),
-                c.protocol.name()
-            ));
-        }
-        if !(1..=10_000).contains(&c.connections) {
-            problems.push(format!(
-                "{}: must be between 1 and 10000, got {}",
-                at("connections"),
-                c.connections
-            ));
-        }
-        if !(0..=1_000_000).contains(&c.rps) {
-            problems.push(format!(
-                "{}: must be between 0 (closed loop) and 1000000, got {}",
-                at("rps"),
-                c.rps
-            ));
-        }
-        if c.endpoint_urls.is_empty() {
-            problems.push(format!(
-                "{}: at least one URL is needed",
-                at("endpoint_urls")
-            ));
-        }
-        for (j, url) in c.endpoint_urls.iter().enumerate() {
-            let host = url_host(url);
-            if host != PLACEHOLDER_HOST && !is_loopback_host(host) {
-                problems.push(format!(
-                    "{}: `{url}` is not loopback; use http://{PLACEHOLDER_HOST}/... or 127.0.0.1",
-                    at(&format!("endpoint_urls[{j}]"))
-                ));
-            }
+/// Reads the config and makes sure it only sends to this machine.
+fn load(path: &Path) -> anyhow::Result<PerformanceTestConfig> {
+    let text = examples::input::read_text(path, examples::input::DEFAULT_MAX_BYTES)?;
+    let config: PerformanceTestConfig = smps_model::read_as(&text, &Default::default())
+        .with_context(|| path.display().to_string())?;
+    for url in config.clients.iter().flat_map(|c| &c.endpoint_urls) {
+        let host = url_host(url);
+        if host != PLACEHOLDER_HOST && !is_loopback_host(host) {
+            bail!(
+                "{}: `{url}` is not loopback; use http://{PLACEHOLDER_HOST}/... or 127.0.0.1",
+                path.display()
+            );
         }
     }
-    match config.duration.as_ref().map(|d| (d, d.to_std())) {
-        None => problems.push("duration: needed (e.g. `10s`)".into()),
-        Some((d, None)) => problems.push(format!("duration: `{}` is negative", d.as_str())),
-        Some((d, Some(std))) if std.is_zero() || std > MAX_DURATION => problems.push(format!(
-            "duration: must be above 0 and at most {}s for this example, got `{}`",
-            MAX_DURATION.as_secs(),
-            d.as_str()
-        )),
-        Some(_) => {}
-    }
-    problems
+    Ok(config)
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let text = examples::input::read_text(&args.config, args.max_bytes)?;
-    let doc = smps_model::read(&text, &ReadOptions::default())
-        .with_context(|| format!("parsing {}", args.config.display()))?;
-    let Some(test) = doc.as_test_config() else {
-        bail!(
-            "{}: expected a performance test config, found a {}",
-            args.config.display(),
-            doc.kind().name()
-        );
-    };
-    let mut config = test.config.clone();
-    let problems = check(&config);
-    if !problems.is_empty() {
-        bail!(
-            "{} is not runnable:\n  - {}",
-            args.config.display(),
-            problems.join("\n  - ")
-        );
-    }
-    if !(args.warmup >= 0.0 && args.warmup <= 60.0) {
-        bail!("--warmup must be between 0 and 60 seconds");
-    }
+    let mut config = load(&args.config)?;
 
-    let mut server = ReferenceServer::builder();
-    if !args.no_faults {
-        server = server
-            .delay(Delay::Uniform {
-                min: Duration::from_micros(100),
-                max: Duration::from_micros(1500),
-            })
-            .status_mix(vec![(200, 199), (503, 1)])
-            .seed(7);
-        if args.stall_ms > 0 {
-            server = server.stall(Stall::new(
-                Duration::from_millis(args.stall_ms),
-                Duration::from_secs(args.stall_every.max(1)),
-            ));
-        }
-    }
-    let server = server.start().await?;
+    // The target: smps-load's reference server on 127.0.0.1, with some faults to measure.
+    let server = ReferenceServer::builder()
+        .delay(Delay::Uniform {
+            min: Duration::from_micros(100),
+            max: Duration::from_micros(1500),
+        })
+        .status_mix(vec![(200, 199), (503, 1)])
+        .stall(Stall::new(
+            Duration::from_millis(100),
+            Duration::from_secs(5),
+        ))
+        .seed(7)
+        .start()
+        .await?;
     point_at_reference_server(&mut config, &server.url(""));
 
-    let engine = EngineBuilder::from_config(&config)
-        .with_context(|| format!("{}", args.config.display()))?
-        .warmup(Duration::from_secs_f64(args.warmup))
+    // The engine: built from the SMP config (the builder checks every setting), then started.
+    let warmup = Duration::from_secs(1);
+    let engine = EngineBuilder::from_config(&config)?
+        .warmup(warmup)
         .build()
-        .with_context(|| format!("{}", args.config.display()))?;
+        .with_context(|| args.config.display().to_string())?;
     let total = config
         .duration
         .as_ref()
         .and_then(|d| d.to_std())
         .unwrap_or_default()
-        + Duration::from_secs_f64(args.warmup);
+        + warmup;
     eprintln!(
         "running `{}` against the reference server at {} for {:.1} s (warm-up {:.1} s)",
         config.name,
         server.addr(),
         total.as_secs_f64(),
-        args.warmup
+        warmup.as_secs_f64()
     );
     let mut run = engine.start().await?;
+
+    // Stop: the handle ends the run from anywhere; in-flight requests finish, and the report
+    // covers what was measured until then.
     let stop = run.stop_handle();
-    let mut stderr = std::io::stderr();
-    loop {
-        tokio::select! {
-            s = run.next_snapshot() => {
-                let Some(s) = s else { break };
-                let _ = write!(stderr, "{}", progress_line(&s, total.as_secs_f64()));
-                let _ = stderr.flush();
-            }
-            _ = tokio::signal::ctrl_c() => {
-                eprintln!("\nstopping (Ctrl-C)...");
-                stop.stop();
+    let stop_after = args.stop_after.map(Duration::from_secs_f64);
+    tokio::spawn(async move {
+        match stop_after {
+            Some(after) => tokio::select! {
+                _ = tokio::time::sleep(after) => eprintln!("\nstopping after {after:?}"),
+                _ = tokio::signal::ctrl_c() => eprintln!("\nstopping (Ctrl-C)"),
+            },
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
+                eprintln!("\nstopping (Ctrl-C)");
             }
         }
+        stop.stop();
+    });
+
+    // Progress: one snapshot a second until the run ends.
+    let bar = progress_bar(total, false);
+    while let Some(snapshot) = run.next_snapshot().await {
+        show_progress(&bar, &snapshot);
     }
-    eprintln!();
+    bar.finish();
     let report = run.finish().await?;
     server.shutdown().await;
 
@@ -213,13 +136,5 @@ async fn main() -> anyhow::Result<()> {
     );
     println!();
     print!("{}", percentile_table(&report));
-    if let Some(p) = &args.fortio_json {
-        std::fs::write(p, serde_json::to_string_pretty(&report.to_fortio_json())?)
-            .with_context(|| format!("writing {}", p.display()))?;
-    }
-    if let Some(p) = &args.portable_json {
-        std::fs::write(p, serde_json::to_string_pretty(&report.to_portable()?)?)
-            .with_context(|| format!("writing {}", p.display()))?;
-    }
     Ok(())
 }

@@ -1,85 +1,87 @@
-//! `validate`: check SMP documents (YAML or JSON) from the command line, CI-style.
+//! `validate`: smps-validate embedded in a tool of your own.
+//!
+//! A tool that takes SMP test configs from its users checks each one before using it: it builds
+//! one [`Validator`] (compiling the schemas once), asks it for a [`Report`] of every finding
+//! with its line and column, refuses a config that has errors (warnings are shown, not fatal),
+//! and reads the accepted ones with smps-model. Here the "use" is printing what would run.
 //!
 //! ```text
-//! cargo run -p examples --example validate -- [--format text|json|junit] [--kind KIND] [--strict] [--max-findings N] FILE...
+//! cargo run -p examples --example validate                 # the configs shipped in examples/data
+//! cargo run -p examples --example validate -- my-test.yaml other.json
 //! ```
 //!
-//! * `text` (default) prints `file:line:col: error[rule]: message`, the source line and a caret;
-//! * `json` prints one report object per file (`{"reports": [...], "errors": [...]}`);
-//! * `junit` prints a JUnit XML test suite with one test case per file.
+//! Exit code 0 when every config was accepted, 1 otherwise. The command line with every output
+//! format (text with excerpts, JSON, JUnit XML) is `smps validate`.
 //!
-//! `-` reads standard input. Exit code 0 when every file is valid (warnings allowed unless
-//! `--strict`), 1 when some file has findings that make it invalid, 2 when some input could not
-//! be validated at all (unreadable, not UTF-8, syntax error, too large, too deep).
+//! [`Validator`]: smps_validate::Validator
+//! [`Report`]: smps_validate::Report
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
-use examples::validate_output::{self, check_files};
-use smps_validate::{Kind, Validator};
+use smps_model::{PerformanceTestConfig, ReadOptions};
+use smps_validate::{Kind, Source, Validator};
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum OutputFormat {
-    Text,
-    Json,
-    Junit,
-}
+/// Why a config was refused: the lines to show its author.
+type Refusal = Vec<String>;
 
-/// Validate Service Mesh Performance documents.
-#[derive(Debug, Parser)]
-#[command(name = "validate")]
-struct Args {
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    format: OutputFormat,
-    /// Validate every document as this kind instead of detecting it
-    /// (PerformanceTestConfig, PerformanceTestResult, ServiceMeshConfig, EnvironmentConfig, ServiceMesh).
-    #[arg(long, value_parser = parse_kind)]
-    kind: Option<Kind>,
-    /// Treat warnings as failures too.
-    #[arg(long)]
-    strict: bool,
-    /// Largest input accepted, in bytes.
-    #[arg(long, default_value_t = smps_validate::DEFAULT_MAX_INPUT_BYTES)]
-    max_bytes: u64,
-    /// Most findings listed per document; the rest are counted ("N more findings not shown").
-    #[arg(long, default_value_t = smps_validate::DEFAULT_MAX_FINDINGS)]
-    max_findings: usize,
-    /// Files to validate (`-` for standard input).
-    #[arg(required = true)]
-    files: Vec<String>,
-}
-
-fn parse_kind(s: &str) -> Result<Kind, String> {
-    Kind::from_name(s).ok_or_else(|| format!("unknown kind `{s}`"))
+/// Validates one config file and, when it has no error, reads it.
+fn accept(validator: &Validator, path: &Path) -> Result<PerformanceTestConfig, Refusal> {
+    let source = Source::path(path).kind(Kind::PerformanceTestConfig);
+    let report = validator.report(&source).map_err(|e| vec![e.to_string()])?;
+    for warning in report.violations().iter().filter(|v| !v.is_error()) {
+        eprintln!("{}:{warning}", path.display());
+    }
+    if !report.is_valid() {
+        return Err(report
+            .iter_errors()
+            .map(|v| format!("{}:{v}", path.display()))
+            .collect());
+    }
+    // Valid means smps-model reads it: the validator ran the same reader.
+    let text = std::fs::read_to_string(path).map_err(|e| vec![e.to_string()])?;
+    smps_model::read_as(&text, &ReadOptions::default()).map_err(|e| vec![e.to_string()])
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    let validator = match Validator::builder()
-        .max_input_bytes(args.max_bytes)
-        .max_findings(args.max_findings)
-        .build()
-    {
+    let mut paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    if paths.is_empty() {
+        let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data");
+        paths = vec![
+            data.join("load-test.yaml"),
+            data.join("meshery-wrapper.yaml"),
+        ];
+    }
+    let validator = match Validator::builder().max_input_bytes(1 << 20).build() {
         Ok(v) => v,
         Err(e) => {
             eprintln!("validate: {e}");
             return ExitCode::from(2);
         }
     };
-    let outcomes = check_files(&validator, &args.files, args.kind, args.max_bytes);
-    // Written as rendered, finding by finding.
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let written = match args.format {
-        OutputFormat::Text => validate_output::write_text(&mut out, &outcomes, args.strict),
-        OutputFormat::Json => validate_output::write_json(&mut out, &outcomes),
-        OutputFormat::Junit => validate_output::write_junit(&mut out, &outcomes, args.strict),
-    };
-    if let Err(e) = written.and_then(|()| std::io::Write::flush(&mut out)) {
-        eprintln!("validate: cannot write the report: {e}");
-        return ExitCode::from(2);
+    let mut refused = 0;
+    for path in &paths {
+        match accept(&validator, path) {
+            Ok(config) => println!(
+                "accepted {}: `{}`, {} client(s), duration {}",
+                path.display(),
+                config.name,
+                config.clients.len(),
+                config.duration.as_ref().map_or("unset", |d| d.as_str())
+            ),
+            Err(lines) => {
+                refused += 1;
+                println!("refused {}:", path.display());
+                for line in lines {
+                    println!("  {line}");
+                }
+            }
+        }
     }
-    ExitCode::from(validate_output::exit_code(&outcomes, args.strict))
+    if refused == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }

@@ -1,6 +1,5 @@
 //! `smps run`: an SMP config in, an SMP result out, through smps-validate and smps-load.
 
-use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -227,16 +226,17 @@ async fn run_async(
         .and_then(|d| d.to_std())
         .unwrap_or_default()
         + warmup;
-    let show = match args.progress {
-        Progress::Always => true,
-        Progress::Never => false,
-        Progress::Auto => std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
+    let bar = match args.progress {
+        Progress::Always => run_support::progress_bar(total, true),
+        Progress::Never => indicatif::ProgressBar::hidden(),
+        Progress::Auto if std::env::var_os("CI").is_some() => indicatif::ProgressBar::hidden(),
+        // Hidden by indicatif when standard error is not a terminal.
+        Progress::Auto => run_support::progress_bar(total, false),
     };
     let mut run = engine
         .start()
         .await
         .map_err(|e| anyhow::Error::from(e).context("cannot start the test"))?;
-    let mut stderr = std::io::stderr();
     // Ctrl-C or SIGTERM: stop sending, let what is in flight finish (one request timeout at
     // most), and write the result of what was measured.
     let stop = run.stop_handle();
@@ -254,18 +254,9 @@ async fn run_async(
         std::process::exit(i32::from(second.exit_code()));
     });
     while let Some(s) = run.next_snapshot().await {
-        if show {
-            let _ = write!(
-                stderr,
-                "{}",
-                run_support::progress_line(&s, total.as_secs_f64())
-            );
-            let _ = stderr.flush();
-        }
+        run_support::show_progress(&bar, &s);
     }
-    if show {
-        let _ = writeln!(stderr);
-    }
+    bar.finish();
     let report = run
         .finish()
         .await

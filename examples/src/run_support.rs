@@ -1,9 +1,11 @@
 //! Pieces shared by the examples that run load tests (`run`, `smps run`, `smps merge`):
-//! pointing placeholder endpoints at the embedded reference server, a one-line progress
-//! display, and the percentile table.
+//! pointing placeholder endpoints at the embedded reference server, the progress line (an
+//! indicatif bar on standard error), and the percentile table.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use smps_load::{LatencySummary, Phase, Report, Snapshot};
 use smps_model::PerformanceTestConfig;
 
@@ -86,14 +88,37 @@ pub fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// A one-line progress display for a snapshot (`\r`-prefixed, for a terminal).
-pub fn progress_line(s: &Snapshot, total_secs: f64) -> String {
-    let frac = if total_secs > 0.0 {
-        (s.end.as_secs_f64() / total_secs).clamp(0.0, 1.0)
+/// A progress bar on standard error for a run that lasts `total` (warm-up included): hidden
+/// when standard error is not a terminal, unless `force` (then drawn anyway, for logs).
+/// Move it with [`show_progress`]; end it with `finish` (keeps the last line) or
+/// `finish_and_clear`.
+pub fn progress_bar(total: Duration, force: bool) -> ProgressBar {
+    let target = if force {
+        ProgressDrawTarget::term_like(Box::new(console::Term::stderr()))
     } else {
-        0.0
+        ProgressDrawTarget::stderr()
     };
-    let filled = (frac * 30.0).round() as usize;
+    let millis = u64::try_from(total.as_millis()).unwrap_or(u64::MAX);
+    let bar = ProgressBar::with_draw_target(Some(millis), target);
+    // The template is a constant that parses; the fallback only keeps library code panic-free.
+    let style = ProgressStyle::with_template("[{bar:30}] {msg}").map_or_else(
+        |_| ProgressStyle::default_bar(),
+        |s| s.progress_chars("#>."),
+    );
+    bar.set_style(style);
+    bar
+}
+
+/// Moves the bar to a snapshot: its end time, and [`progress_message`] as the message.
+pub fn show_progress(bar: &ProgressBar, s: &Snapshot) {
+    let total = bar.length().unwrap_or(0) as f64 / 1000.0;
+    bar.set_position(u64::try_from(s.end.as_millis()).unwrap_or(u64::MAX));
+    bar.set_message(progress_message(s, total));
+}
+
+/// The text after the bar for a snapshot: time, phase, rate (and the planned rate while an
+/// open-loop plan runs), p99 latency and errors.
+pub fn progress_message(s: &Snapshot, total_secs: f64) -> String {
     // The drain after an open-loop plan ends expects nothing: no "(plan 0)" there.
     let planned = s.planned.filter(|p| *p > 0.0).map_or(String::new(), |p| {
         format!(
@@ -102,9 +127,7 @@ pub fn progress_line(s: &Snapshot, total_secs: f64) -> String {
         )
     });
     format!(
-        "\r[{}{}] {:>5.1}/{:.0} s {} {:>8.0} req/s{planned} p99 {:>8.3} ms  errors {:<5}",
-        "#".repeat(filled),
-        ".".repeat(30 - filled),
+        "{:>5.1}/{:.0} s {} {:>8.0} req/s{planned} p99 {:>8.3} ms  errors {}",
         s.end.as_secs_f64(),
         total_secs,
         if s.phase == Phase::WarmUp {
@@ -204,9 +227,20 @@ mod tests {
 
     #[test]
     fn progress_shows_the_planned_rate_only_while_the_plan_runs() {
-        let line = progress_line(&snapshot(1, 2, Some(2000.0)), 10.0);
+        let line = progress_message(&snapshot(1, 2, Some(2000.0)), 10.0);
         assert!(line.contains("(plan 2000)"), "{line}");
-        assert!(!progress_line(&snapshot(10, 11, Some(0.0)), 10.0).contains("plan"));
-        assert!(!progress_line(&snapshot(1, 2, None), 10.0).contains("plan"));
+        assert!(line.starts_with("  2.0/10 s measure"), "{line}");
+        assert!(!progress_message(&snapshot(10, 11, Some(0.0)), 10.0).contains("plan"));
+        assert!(!progress_message(&snapshot(1, 2, None), 10.0).contains("plan"));
+    }
+
+    #[test]
+    fn the_bar_follows_the_snapshots() {
+        let bar = progress_bar(Duration::from_secs(10), false);
+        show_progress(&bar, &snapshot(1, 2, None));
+        assert_eq!(bar.position(), 2000);
+        assert_eq!(bar.length(), Some(10_000));
+        assert!(bar.message().contains("2.0/10 s"), "{}", bar.message());
+        bar.finish_and_clear();
     }
 }

@@ -1,8 +1,8 @@
 //! Checking files with `smps-validate` and writing the outcome as text (with an excerpt of the
-//! source line and a caret under each finding), JSON or JUnit XML. Shared by the `validate` and
+//! source line and a caret under each finding), JSON or JUnit XML (quick-junit). Shared by the `validate` and
 //! `smps` examples.
 //!
-//! Output is streamed: each finding is written as it is rendered, and each excerpt is a window
+//! Text and JSON output is streamed: each finding is written as it is rendered, and each excerpt is a window
 //! of at most [`EXCERPT_BEFORE`] + [`EXCERPT_AFTER`] characters around the column, so the
 //! output grows with the number of findings listed, not with the length of the lines they sit
 //! on. Excerpts hide secrets the way `smps_model::redact` does (user information and secret
@@ -499,86 +499,60 @@ pub fn write_json(out: &mut dyn Write, outcomes: &[Outcome]) -> io::Result<()> {
     writeln!(out)
 }
 
-/// Escapes text for XML attributes and content.
-pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
+/// Text as XML 1.0 can hold it: control characters other than tab, newline and carriage
+/// return are dropped (quick-junit escapes the rest).
+fn xml_text(s: &str) -> String {
+    s.chars()
+        .filter(|c| u32::from(*c) >= 0x20 || matches!(c, '\n' | '\t' | '\r'))
+        .collect()
 }
 
-/// One JUnit test case per input; failures list every finding (and how many were left out).
+/// JUnit XML, written by quick-junit: one test suite `smps-validate` with one test case per
+/// input. A failure's message is the first finding that fails the input, its description every
+/// finding (and how many were left out); an unusable input is an error.
 ///
 /// # Errors
 ///
 /// When writing to `out` fails.
 pub fn write_junit(out: &mut dyn Write, outcomes: &[Outcome], strict: bool) -> io::Result<()> {
-    let failures = outcomes
-        .iter()
-        .filter(|o| matches!(o, Outcome::Checked { report, .. } if failed(report, strict)))
-        .count();
-    let errors = outcomes.len()
-        - outcomes
-            .iter()
-            .filter(|o| matches!(o, Outcome::Checked { .. }))
-            .count();
-    write!(
-        out,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"smps-validate\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">\n",
-        outcomes.len()
-    )?;
+    use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+
+    let mut suite = TestSuite::new("smps-validate");
     for o in outcomes {
-        match o {
+        let (name, status) = match o {
             Outcome::Unusable { name, error } => {
-                write!(
-                    out,
-                    "    <testcase classname=\"smps-validate\" name=\"{}\">\n      <error message=\"{}\"/>\n    </testcase>\n",
-                    xml_escape(name),
-                    xml_escape(&error.to_string())
-                )?;
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                status.set_message(xml_text(&error.to_string()));
+                (name.as_str(), status)
             }
-            Outcome::Checked { report, .. } => {
-                let name = xml_escape(report.name());
-                if failed(report, strict) {
-                    let first = report
-                        .violations()
-                        .iter()
-                        .find(|v| v.is_error() || strict)
-                        .map(|v| xml_escape(&v.message()))
-                        .unwrap_or_default();
-                    write!(
-                        out,
-                        "    <testcase classname=\"smps-validate\" name=\"{name}\">\n      <failure message=\"{first}\">"
-                    )?;
-                    for (i, v) in report.violations().iter().enumerate() {
-                        if i > 0 {
-                            writeln!(out)?;
-                        }
-                        write!(out, "{}", xml_escape(&format!("{}:{v}", report.name())))?;
-                    }
-                    if report.omitted() > 0 {
-                        write!(out, "\n{} more finding(s) not shown", report.omitted())?;
-                    }
-                    writeln!(out, "</failure>\n    </testcase>")?;
-                } else {
-                    writeln!(
-                        out,
-                        "    <testcase classname=\"smps-validate\" name=\"{name}\"/>"
-                    )?;
+            Outcome::Checked { report, .. } if failed(report, strict) => {
+                let first = report
+                    .violations()
+                    .iter()
+                    .find(|v| v.is_error() || strict)
+                    .map(|v| xml_text(&v.message()))
+                    .unwrap_or_default();
+                let mut all: Vec<String> = report
+                    .violations()
+                    .iter()
+                    .map(|v| xml_text(&format!("{}:{v}", report.name())))
+                    .collect();
+                if report.omitted() > 0 {
+                    all.push(format!("{} more finding(s) not shown", report.omitted()));
                 }
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_message(first).set_description(all.join("\n"));
+                (report.name(), status)
             }
-        }
+            Outcome::Checked { report, .. } => (report.name(), TestCaseStatus::success()),
+        };
+        let mut case = TestCase::new(xml_text(name), status);
+        case.set_classname("smps-validate");
+        suite.add_test_case(case);
     }
-    writeln!(out, "  </testsuite>\n</testsuites>")
+    let mut report = quick_junit::Report::new("smps-validate");
+    report.add_test_suite(suite);
+    report.serialize(&mut *out).map_err(io::Error::other)
 }
 
 #[cfg(test)]
@@ -639,5 +613,39 @@ mod tests {
         let column = source.find("x}").unwrap() + 1;
         let (line, pad) = one(source, column);
         assert_eq!(&line[pad.len()..pad.len() + 1], "x", "{line}");
+    }
+
+    #[test]
+    fn junit_has_one_case_per_input_with_the_failures_counted() {
+        let validator = Validator::new().unwrap();
+        let check = |name: &str, text: &str| Outcome::Checked {
+            report: validator
+                .report(&Source::text(text).with_name(name))
+                .unwrap(),
+            text: None,
+        };
+        let outcomes = vec![
+            check("good.yaml", "kubernetes_version: v1.29.3\n"),
+            check("bad.yaml", "latencies_ms: {p50: 5, p90: 3}\n"),
+            Outcome::Unusable {
+                name: "gone\u{1}.yaml".into(),
+                error: validator.report(&Source::text("  ")).unwrap_err(),
+            },
+        ];
+        let mut out = Vec::new();
+        write_junit(&mut out, &outcomes, false).unwrap();
+        let xml = String::from_utf8(out).unwrap();
+        assert!(xml.starts_with("<?xml"), "{xml}");
+        for part in [
+            "tests=\"3\"",
+            "failures=\"1\"",
+            "errors=\"1\"",
+            "name=\"good.yaml\"",
+            "name=\"gone.yaml\"",
+            "bad.yaml:1:29: error[latency-order]",
+        ] {
+            assert!(xml.contains(part), "{part} in {xml}");
+        }
+        assert!(xml.contains("&lt;= p90"), "escaped by quick-junit: {xml}");
     }
 }

@@ -352,6 +352,30 @@ pub(crate) fn is_zero_f64(v: &f64) -> bool {
     *v == 0.0 && v.is_sign_positive()
 }
 
+/// Schema for int64 fields: a number or a decimal string, as proto3 JSON allows.
+#[cfg(feature = "schema")]
+pub(crate) fn schema_int64(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "A 64-bit integer: a number, or a decimal string (proto3 JSON writes a string).",
+        "anyOf": [
+            { "type": "integer", "minimum": -9_223_372_036_854_775_808_i64, "maximum": 9_223_372_036_854_775_807_i64 },
+            { "type": "string", "pattern": "^[-+]?[0-9]{1,19}$" }
+        ]
+    })
+}
+
+/// Schema for double fields: a number, or one of proto3 JSON's special strings.
+#[cfg(feature = "schema")]
+pub(crate) fn schema_double(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "A number; proto3 JSON also allows \"NaN\", \"Infinity\" and \"-Infinity\".",
+        "anyOf": [
+            { "type": "number" },
+            { "type": "string", "enum": ["NaN", "Infinity", "-Infinity"] }
+        ]
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,14 +8,7 @@
 
 use std::fmt;
 
-/// Lower-cases and drops `_`, `-` and spaces, so `PROTOCOL_HTTP`, `protocol-http` and
-/// `Protocol Http` all compare equal.
-fn fold(s: &str) -> String {
-    s.chars()
-        .filter(|c| !matches!(c, '_' | '-' | ' '))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+use crate::fold::fold;
 
 /// An enum value that is not one of the known ones.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

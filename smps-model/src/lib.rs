@@ -74,9 +74,12 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod de;
+mod document;
 mod duration;
 mod enums;
 mod error;
+mod fold;
+mod kind;
 pub mod labels;
 pub mod limits;
 pub mod meshery;
@@ -85,13 +88,20 @@ mod read;
 pub mod redact;
 #[cfg(feature = "schema")]
 mod schema;
+mod shape;
+pub mod spelling;
 mod timestamp;
+mod typed;
 mod write;
 mod yaml;
 
+pub use document::{
+    Body, Document, Format, Origin, ReadOptions, SmpDocument, TestConfig, UnknownField,
+};
 pub use duration::{DurationError, GoDuration};
 pub use enums::{ApplicationProtocol, MeshType, Protocol, UnknownEnumValue};
 pub use error::{Error, Result};
+pub use kind::Kind;
 pub use message::config::{Client, PerformanceTestConfig};
 pub use message::environment::{EnvironmentConfig, IndividualWorkload, Node};
 pub use message::mesh_config::{
@@ -101,14 +111,13 @@ pub use message::mesh_config::{
 pub use message::metadata::{ApplicationMetadata, TrafficMetadata};
 pub use message::result::{Cpu, Latency, Memory, PerformanceTestResult, Swap};
 pub use message::service_mesh::{MESH_NAME_ANNOTATION, ServiceMesh};
-pub use read::{
-    Body, Document, Format, Kind, Origin, ReadOptions, SmpDocument, TestConfig, UnknownField,
-    parse_values, read, read_all, read_as,
-};
+pub use read::{parse_values, read, read_all, read_as, read_value};
 #[cfg(feature = "schema")]
 #[cfg_attr(docsrs, doc(cfg(feature = "schema")))]
 pub use schema::schema_for;
+pub use shape::{Shape, UnknownShape, ValueKind, classify, classify_object};
 pub use timestamp::{Timestamp, TimestampError};
+pub use typed::from_value;
 pub use write::{Dialect, to_value, write, write_all, write_value};
 
 /// The README's examples, compiled and run as doc tests.

@@ -21,9 +21,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::de;
+pub use crate::document::LatencyUnit;
+use crate::document::TestConfig;
 use crate::error::Result;
+use crate::fold::escape_token;
 use crate::labels;
-use crate::read::{Ctx, TestConfig, decode_typed, escape_token, fold, get_folded};
+use crate::typed::{Ctx, decode_typed, get_folded};
 use crate::{
     Client, GoDuration, Latency, PerformanceTestConfig, PerformanceTestResult, Protocol,
     ServiceMesh, Timestamp,
@@ -31,35 +34,6 @@ use crate::{
 
 /// The `smp_version` Meshery hard-codes in its `PerformanceSpec` export.
 pub const PERFORMANCE_SPEC_VERSION_MARKER: &str = "test_smp_version";
-
-/// The unit of latency figures in a document that does not state one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
-#[non_exhaustive]
-pub enum LatencyUnit {
-    /// Seconds (what fortio, and so Meshery's exports, use).
-    #[default]
-    Seconds,
-    /// Milliseconds (what the SMP spec promises, and what wrk2 reports).
-    Milliseconds,
-}
-
-impl LatencyUnit {
-    /// The factor that turns a figure in this unit into milliseconds.
-    pub fn to_ms_factor(self) -> f64 {
-        match self {
-            LatencyUnit::Seconds => 1000.0,
-            LatencyUnit::Milliseconds => 1.0,
-        }
-    }
-
-    /// `s` or `ms`.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            LatencyUnit::Seconds => "s",
-            LatencyUnit::Milliseconds => "ms",
-        }
-    }
-}
 
 /// Scales a Meshery `PerformanceSpec` export's latencies to ms and records the source unit.
 pub(crate) fn normalise_performance_spec(result: &mut PerformanceTestResult, unit: LatencyUnit) {
@@ -697,12 +671,4 @@ pub(crate) fn benchmark_spec_to_result(
         }
     }
     Ok(result)
-}
-
-/// Whether a folded key names a user map whose keys must be kept verbatim.
-pub(crate) fn is_user_map_key(key: &str) -> bool {
-    matches!(
-        fold(key).as_str(),
-        "labels" | "headers" | "cookies" | "annotations"
-    )
 }

@@ -3,9 +3,10 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::document::{Body, Document, Format, SmpDocument, TestConfig};
 use crate::error::{Error, Result};
-use crate::meshery::is_user_map_key;
-use crate::read::{Body, Document, Format, Kind, SmpDocument, TestConfig};
+use crate::kind::Kind;
+use crate::spelling::is_user_map;
 use crate::{ApplicationProtocol, MeshType, Protocol};
 
 /// The dialect to write.
@@ -255,11 +256,7 @@ fn snake_keys(value: Value) -> Value {
         Value::Object(obj) => Value::Object(
             obj.into_iter()
                 .map(|(k, v)| {
-                    let v = if is_user_map_key(&k) {
-                        v
-                    } else {
-                        snake_keys(v)
-                    };
+                    let v = if is_user_map(&k) { v } else { snake_keys(v) };
                     (camel_to_snake(&k), v)
                 })
                 .collect(),

@@ -78,6 +78,9 @@ pub(crate) struct Parsed {
     pub(crate) value: Value,
     /// Keys that occurred twice in one mapping (after canonicalisation), canonical pointers.
     pub(crate) duplicates: Vec<Pointer>,
+    /// YAML numbers JSON cannot hold (`.inf`, `.nan`), now proto3 JSON's strings
+    /// (`"Infinity"`, `"NaN"`): canonical pointers and the scalars as written.
+    pub(crate) non_finite: Vec<(Pointer, String)>,
 }
 
 /// What to locate: a node, or the key that introduces it.
@@ -87,18 +90,6 @@ pub(crate) struct Target {
     pub(crate) at_key: bool,
     /// The kind checked at depth `.1` of the pointer, whose root aliases apply there.
     pub(crate) root: Option<(smps_model::Kind, usize)>,
-}
-
-/// What a locator found for a target.
-#[derive(Debug, Clone)]
-pub(crate) struct Found {
-    /// The deepest node of the target's pointer that was found (its segments as the user wrote
-    /// them: [`crate::locate::Paths::written`]).
-    pub(crate) node: Option<crate::locate::NodeId>,
-    /// Where the value (or key) starts.
-    pub(crate) location: Option<crate::Location>,
-    /// How many trailing segments of the target were not found.
-    pub(crate) missing: usize,
 }
 
 /// Looks up a canonical pointer in a value.

@@ -7,10 +7,10 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use smps_model::spelling;
 
-use crate::canon;
-use crate::doc::{Found, Parsed, Pointer, Target};
-use crate::locate::{NodeId, Paths, Trie, found};
+use crate::doc::{Parsed, Pointer, Target};
+use crate::locate::{Found, NodeId, Paths, Trie, found};
 use crate::{Error, Format, Location, Result};
 
 /// serde_json's own nesting limit; deeper input fails with "recursion limit exceeded".
@@ -34,6 +34,7 @@ pub(crate) fn parse(text: &str, max_depth: usize) -> Result<Parsed> {
     Ok(Parsed {
         value,
         duplicates: dups.into_inner(),
+        non_finite: Vec::new(),
     })
 }
 
@@ -186,13 +187,13 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             let key: String = if self.raw {
                 raw_key.to_string()
             } else {
-                canon::key(&raw_key).into_owned()
+                spelling::canonical_key(&raw_key).into_owned()
             };
             let value = {
                 let path = PathNode::Key(self.path, &key);
                 let seed = ValueSeed {
                     path: &path,
-                    raw: self.raw || canon::is_user_map(&key),
+                    raw: self.raw || spelling::is_user_map(&key),
                     depth: self.depth + 1,
                     max_depth: self.max_depth,
                     dups: self.dups,
@@ -213,7 +214,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                 let key: String = if self.raw {
                     raw_key.into_owned()
                 } else {
-                    canon::key(&raw_key).into_owned()
+                    spelling::canonical_key(&raw_key).into_owned()
                 };
                 self.dups
                     .borrow_mut()
@@ -340,10 +341,10 @@ impl Walk<'_, '_> {
             let canonical = if raw {
                 Cow::Borrowed(key_text.as_ref())
             } else {
-                canon::key(&key_text)
+                spelling::canonical_key(&key_text)
             };
             let child = self.trie.key_child(node, &canonical);
-            let child_raw = raw || canon::is_user_map(&canonical);
+            let child_raw = raw || spelling::is_user_map(&canonical);
             p = skip_ws(b, kend);
             if b.get(p) != Some(&b':') {
                 return None;

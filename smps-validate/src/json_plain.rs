@@ -15,7 +15,8 @@
 
 use std::borrow::Cow;
 
-use crate::canon;
+use smps_model::spelling;
+
 use crate::tree::{Members, Node};
 
 /// Reads `text` if it is plainly canonical JSON within `max_depth`; `None` otherwise.
@@ -299,7 +300,7 @@ impl<'a> Reader<'a> {
                 return None;
             }
             let (key, underscore) = self.string()?;
-            if !raw && (underscore || canon::is_alias(key)) {
+            if !raw && (underscore || spelling::is_alias(key)) {
                 return None; // not the canonical spelling
             }
             let p = print(key);
@@ -319,7 +320,7 @@ impl<'a> Reader<'a> {
             let value = match self.b.get(self.at) {
                 Some(b'"') => Node::Str(Cow::Borrowed(self.string()?.0)),
                 Some(b'-' | b'0'..=b'9') => self.number()?,
-                _ => self.value(depth + 1, raw || canon::is_user_map(key))?,
+                _ => self.value(depth + 1, raw || spelling::is_user_map(key))?,
             };
             if !raw && matches!(value, Node::Null) {
                 return None;

@@ -101,12 +101,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
-mod canon;
 mod doc;
 mod error;
+mod format;
 mod json;
 mod json_plain;
 mod locate;
+mod location;
 mod plan;
 mod rules;
 mod schema;
@@ -120,7 +121,9 @@ mod yaml;
 mod yaml_plain;
 
 pub use error::{Error, Result};
-pub use source::{Format, Location, Source};
+pub use format::Format;
+pub use location::Location;
+pub use source::Source;
 pub use validator::{
     DEFAULT_MAX_DEPTH, DEFAULT_MAX_FINDINGS, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_NODES,
     DocumentSummary, ReaderCheck, Report, Validator, ValidatorBuilder,

@@ -12,10 +12,10 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use smps_model::Kind;
+use smps_model::spelling;
 
 use crate::Location;
-use crate::canon;
-use crate::doc::{Found, Target};
+use crate::doc::Target;
 
 /// Up to this many entries a [`SmallMap`] is a list searched in order.
 const FEW: usize = 8;
@@ -193,7 +193,7 @@ impl<P: Copy> Trie<P> {
         }
         let key = self.nodes[node]
             .alias
-            .and_then(|kind| canon::root_alias(kind, key))
+            .and_then(|kind| spelling::root_alias(kind, key))
             .unwrap_or(key);
         self.child(node, key)
     }
@@ -302,6 +302,18 @@ pub(crate) fn locations(text: &str, offsets: &[usize]) -> Vec<Location> {
         out[i] = Location::new(line, column);
     }
     out
+}
+
+/// What a locator found for a target.
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    /// The deepest node of the target's pointer that was found (its segments as the user wrote
+    /// them: [`Paths::written`]).
+    pub(crate) node: Option<NodeId>,
+    /// Where the value (or key) starts.
+    pub(crate) location: Option<crate::Location>,
+    /// How many trailing segments of the target were not found.
+    pub(crate) missing: usize,
 }
 
 /// A [`Found`] from a trie answer.

@@ -83,6 +83,25 @@ impl CompiledSchema {
                     let schema_path = Pointer::parse(e.schema_path().as_str());
                     let mut parent = schema_path.clone();
                     parent.0.pop();
+                    let instance = e.instance();
+                    if keyword == "type"
+                        && get(&self.schema, &parent).is_some_and(wants_text)
+                        && (instance.is_number() || instance.is_boolean())
+                    {
+                        // Readers take its text (smps_model::spelling): a warning, not an error.
+                        if let Some(text) = smps_model::spelling::scalar_text(instance) {
+                            out.push(RawFinding {
+                                rule: Rule::ReadAsText,
+                                pointer,
+                                at_key: false,
+                                kind: ViolationKind::ReadAsText {
+                                    actual: instance.clone().into_owned(),
+                                    text,
+                                },
+                            });
+                            continue;
+                        }
+                    }
                     let expected = get(&self.schema, &parent)
                         .map_or_else(|| keyword.clone(), |s| describe(&self.schema, s, 0));
                     let is_overflow = matches!(keyword.as_str(), "maximum" | "minimum")
@@ -106,6 +125,72 @@ impl CompiledSchema {
                 }
             }
         }
+    }
+}
+
+impl CompiledSchema {
+    /// Whether the field at `pointer` (canonical segments under a document of `kind`; a root
+    /// alias such as `kubernetes` counts as its field) is a free text field.
+    pub(crate) fn wants_text_at(&self, kind: Kind, pointer: &[String]) -> bool {
+        let mut node = &self.schema;
+        for (depth, seg) in pointer.iter().enumerate() {
+            let seg = match smps_model::spelling::root_alias(kind, seg) {
+                Some(canonical) if depth == 0 => canonical,
+                _ => seg.as_str(),
+            };
+            match self.child(node, seg) {
+                Some(next) => node = next,
+                None => return false,
+            }
+        }
+        wants_text(self.deref(node))
+    }
+
+    /// A `$ref` resolved against this schema's `$defs`.
+    fn deref<'s>(&'s self, node: &'s Value) -> &'s Value {
+        node.get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+            .and_then(|name| self.schema.get("$defs")?.get(name))
+            .unwrap_or(node)
+    }
+
+    /// The schema of member or item `seg` of `node`: a property, an array item, a map value,
+    /// or the first `anyOf` branch that has one.
+    fn child<'s>(&'s self, node: &'s Value, seg: &str) -> Option<&'s Value> {
+        let node = self.deref(node);
+        if let Some(p) = node.get("properties").and_then(|p| p.get(seg)) {
+            return Some(p);
+        }
+        if let Some(items) = node.get("items") {
+            return seg.parse::<usize>().is_ok().then_some(items);
+        }
+        if let Some(values @ Value::Object(_)) = node.get("additionalProperties") {
+            return Some(values);
+        }
+        node.get("anyOf")?
+            .as_array()?
+            .iter()
+            .find_map(|branch| self.child(branch, seg))
+    }
+}
+
+/// Whether a schema node is a free text field: its type is `string` (or `string` and `null`),
+/// with no format, pattern or enumeration (timestamps and durations refuse numbers).
+fn wants_text(node: &Value) -> bool {
+    if ["format", "pattern", "enum"]
+        .iter()
+        .any(|k| node.get(k).is_some())
+    {
+        return false;
+    }
+    match node.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(types)) => {
+            types.iter().any(|t| t == "string")
+                && types.iter().all(|t| t == "string" || t == "null")
+        }
+        _ => false,
     }
 }
 

@@ -1,92 +1,14 @@
-//! Inputs: text, bytes or a file; format detection; decoding checks; positions.
+//! Inputs: text, bytes or a file; format detection; decoding checks.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
 use smps_model::Kind;
 
+use crate::format::Format;
+use crate::location::Location;
 use crate::{Error, Result};
-
-/// The syntax of an input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum Format {
-    /// JSON (one document).
-    Json,
-    /// YAML (one or more documents separated by `---`).
-    Yaml,
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Format::Json => "JSON",
-            Format::Yaml => "YAML",
-        })
-    }
-}
-
-/// A position in the source text: 1-based line and 1-based column, columns counting Unicode
-/// characters (a tab counts as one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct Location {
-    line: usize,
-    column: usize,
-}
-
-impl Location {
-    /// A location from a 1-based line and column.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let at = smps_validate::Location::new(3, 14);
-    /// assert_eq!((at.line(), at.column()), (3, 14));
-    /// assert_eq!(at.to_string(), "3:14");
-    /// ```
-    #[must_use]
-    pub fn new(line: usize, column: usize) -> Self {
-        Location { line, column }
-    }
-
-    /// The 1-based line.
-    #[must_use]
-    pub fn line(&self) -> usize {
-        self.line
-    }
-
-    /// The 1-based column, in characters.
-    #[must_use]
-    pub fn column(&self) -> usize {
-        self.column
-    }
-
-    /// The location of byte `offset` in `text` (clamped to the text's end).
-    pub(crate) fn of_offset(text: &str, offset: usize) -> Self {
-        let mut offset = offset.min(text.len());
-        while !text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &text.as_bytes()[..offset];
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-        let column = 1 + text[line_start..offset].chars().count();
-        Location { line, column }
-    }
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.line, self.column)
-    }
-}
 
 #[derive(Debug, Clone)]
 enum Data<'a> {

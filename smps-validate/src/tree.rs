@@ -5,8 +5,8 @@
 use std::borrow::Cow;
 
 use serde_json::{Map, Value};
-
-use crate::canon;
+use smps_model::ValueKind;
+use smps_model::spelling;
 
 /// What the semantic rules need from a document tree.
 pub(crate) trait Tree: Sized {
@@ -28,6 +28,8 @@ pub(crate) trait Tree: Sized {
     fn is_null(&self) -> bool;
     /// An owned copy, for findings.
     fn to_value(&self) -> Value;
+    /// What the value is, for recognising a document's shape.
+    fn value_kind(&self) -> ValueKind;
 }
 
 /// An object of a [`Tree`].
@@ -35,7 +37,7 @@ pub(crate) trait Object<T> {
     /// The member named `key`.
     fn get(&self, key: &str) -> Option<&T>;
     /// Members in document order.
-    fn members<'s>(&'s self) -> impl Iterator<Item = (&'s str, &'s T)>
+    fn members<'s>(&'s self) -> impl Iterator<Item = (&'s str, &'s T)> + Clone
     where
         T: 's;
 }
@@ -74,6 +76,10 @@ impl Tree for Value {
     fn to_value(&self) -> Value {
         self.clone()
     }
+
+    fn value_kind(&self) -> ValueKind {
+        ValueKind::from(self)
+    }
 }
 
 impl Object<Value> for Map<String, Value> {
@@ -81,7 +87,7 @@ impl Object<Value> for Map<String, Value> {
         Map::get(self, key)
     }
 
-    fn members<'s>(&'s self) -> impl Iterator<Item = (&'s str, &'s Value)>
+    fn members<'s>(&'s self) -> impl Iterator<Item = (&'s str, &'s Value)> + Clone
     where
         Value: 's,
     {
@@ -118,7 +124,7 @@ impl<'a> Object<Node<'a>> for Members<'a> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    fn members<'s>(&'s self) -> impl Iterator<Item = (&'s str, &'s Node<'a>)>
+    fn members<'s>(&'s self) -> impl Iterator<Item = (&'s str, &'s Node<'a>)> + Clone
     where
         Node<'a>: 's,
     {
@@ -176,6 +182,17 @@ impl<'a> Tree for Node<'a> {
         matches!(self, Node::Null)
     }
 
+    fn value_kind(&self) -> ValueKind {
+        match self {
+            Node::Null => ValueKind::Null,
+            Node::Bool(_) => ValueKind::Bool,
+            Node::Int(_) | Node::UInt(_) | Node::Float(_) => ValueKind::Number,
+            Node::Str(_) => ValueKind::String,
+            Node::Arr(_) => ValueKind::Array,
+            Node::Obj(_) => ValueKind::Object,
+        }
+    }
+
     fn to_value(&self) -> Value {
         match self {
             Node::Null => Value::Null,
@@ -199,7 +216,9 @@ impl<'a> Tree for Node<'a> {
 /// the full path, whose map catches repeats in O(1); this check is linear.
 #[cfg_attr(not(feature = "yaml"), allow(dead_code))] // only the YAML fast path reads members this way
 pub(crate) fn plain_member(members: &[(Cow<'_, str>, Node<'_>)], key: &str, raw: bool) -> bool {
-    (raw || canon::key(key) == key) && members.len() < 64 && !members.iter().any(|(k, _)| k == key)
+    (raw || spelling::canonical_key(key) == key)
+        && members.len() < 64
+        && !members.iter().any(|(k, _)| k == key)
 }
 
 #[cfg(test)]

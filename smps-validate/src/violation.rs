@@ -120,6 +120,13 @@ rules! {
     NegativeResource = "negative-resource", Error;
     /// A `kubernetes_version` that is not a version.
     KubernetesVersion = "kubernetes-version", Error;
+    /// A number or boolean where the field holds text (`name: 1e3`): readers take its text
+    /// (`"1000"`), which may differ from what was written (see `smps_model::spelling`).
+    ReadAsText = "read-as-text", Warning;
+    /// A value the schema refuses in a form smps-model still reads (`cores: "4"`,
+    /// `mtlsEnabled: "true"`, `p50: "2.5"`, a timestamp with a space for `T`): readers accept
+    /// the document, so it is a warning with the schema's words.
+    NonCanonical = "non-canonical", Warning;
 }
 
 impl fmt::Display for Rule {
@@ -213,6 +220,13 @@ pub enum ViolationKind {
         /// The largest latency figure.
         max: f64,
     },
+    /// A number or boolean in a text field, and the text readers make of it.
+    ReadAsText {
+        /// The value found.
+        actual: Value,
+        /// The text it is read as (`smps_model::spelling::scalar_text`).
+        text: String,
+    },
 }
 
 impl ViolationKind {
@@ -269,6 +283,10 @@ impl ViolationKind {
                 expected,
                 actual: value(actual),
                 reason: text(reason),
+            },
+            ViolationKind::ReadAsText { actual, text: _ } if secret => ViolationKind::ReadAsText {
+                actual: value(actual),
+                text: redact::REDACTED.to_owned(),
             },
             other => other,
         }
@@ -479,6 +497,17 @@ impl Violation {
                 format!(
                     "{field}: every latency is below 10 (max {max}); these look like seconds in a milliseconds field (Meshery exports fortio seconds)"
                 )
+            }
+            ViolationKind::ReadAsText { actual, text } => {
+                if masked {
+                    format!("{field}: a number or boolean where text is expected; quote it")
+                } else {
+                    format!(
+                        "{field}: expected text, found {}; readers take it as the text {}, quote the value to keep it as written",
+                        v(actual),
+                        show(&Value::String(text.clone()))
+                    )
+                }
             }
         }
     }

@@ -212,7 +212,7 @@ impl<'a> Reader<'a> {
             if !plain_member(&members, key, raw) {
                 return None;
             }
-            let child_raw = raw || crate::canon::is_user_map(key);
+            let child_raw = raw || smps_model::spelling::is_user_map(key);
             self.at += 1;
             let value = if rest.is_empty() {
                 match self.lines.get(self.at) {

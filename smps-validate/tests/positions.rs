@@ -40,7 +40,7 @@ fn yaml_findings_point_at_the_values_and_keys_written() {
         summary(&r),
         [
             "schema@9:8 /latencies_ms/p90",
-            "schema@14:13 /labels/my_label",
+            "read-as-text@14:13 /labels/my_label",
             "unknown-field@15:1 /colour",
         ]
     );
@@ -63,7 +63,7 @@ fn json_findings_have_the_same_rules_and_their_own_positions() {
         summary(&r),
         [
             "schema@6:64 /latenciesMs/p90",
-            "schema@8:26 /labels/my_label",
+            "read-as-text@8:26 /labels/my_label",
             "unknown-field@9:3 /colour",
         ]
     );

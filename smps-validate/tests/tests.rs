@@ -2,6 +2,7 @@
 //! so the suite needs the default `yaml` feature.
 #![cfg(feature = "yaml")]
 
+mod agreement;
 mod bad_input;
 mod corpus;
 mod fast_path;

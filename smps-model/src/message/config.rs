@@ -114,7 +114,7 @@ pub struct Client {
         serialize_with = "de::ser_int64",
         skip_serializing_if = "de::is_default"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::int64"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_int64"))]
     pub rps: i64,
     /// Request headers.
     #[serde(

@@ -99,7 +99,7 @@ pub struct Node {
         serialize_with = "de::ser_int64",
         skip_serializing_if = "de::is_default"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::int64"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_int64"))]
     pub mem_mb: i64,
 }
 

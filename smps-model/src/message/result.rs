@@ -64,7 +64,7 @@ pub struct PerformanceTestResult {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub actual_qps: f64,
     /// Where the detailed results live.
     #[serde(
@@ -113,7 +113,7 @@ pub struct Latency {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub min: f64,
     /// Arithmetic mean.
     #[serde(
@@ -124,7 +124,7 @@ pub struct Latency {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub average: f64,
     /// Median.
     #[serde(
@@ -133,7 +133,7 @@ pub struct Latency {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub p50: f64,
     /// 90th percentile.
     #[serde(
@@ -142,7 +142,7 @@ pub struct Latency {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub p90: f64,
     /// 99th percentile.
     #[serde(
@@ -151,7 +151,7 @@ pub struct Latency {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub p99: f64,
     /// Slowest request.
     #[serde(
@@ -160,7 +160,7 @@ pub struct Latency {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub max: f64,
 }
 
@@ -203,7 +203,7 @@ pub struct Cpu {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub user: f64,
     /// Share of time in user mode at low priority.
     #[serde(
@@ -212,7 +212,7 @@ pub struct Cpu {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub nice: f64,
     /// Share of time in kernel mode.
     #[serde(
@@ -221,7 +221,7 @@ pub struct Cpu {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub system: f64,
     /// Share of time idle.
     #[serde(
@@ -230,7 +230,7 @@ pub struct Cpu {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub idle: f64,
     /// Share of time waiting for I/O.
     #[serde(
@@ -239,7 +239,7 @@ pub struct Cpu {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub iowait: f64,
     /// Share of time serving hardware interrupts.
     #[serde(
@@ -249,7 +249,7 @@ pub struct Cpu {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub hardware_interrupt: f64,
     /// Share of time serving software interrupts.
     #[serde(
@@ -259,7 +259,7 @@ pub struct Cpu {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub software_interrupt: f64,
     /// Share of time stolen by the hypervisor.
     #[serde(
@@ -268,7 +268,7 @@ pub struct Cpu {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub steal: f64,
 }
 
@@ -286,7 +286,7 @@ pub struct Memory {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub mem_total_mb: f64,
     /// Free memory.
     #[serde(
@@ -296,7 +296,7 @@ pub struct Memory {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub mem_free_mb: f64,
     /// Used memory.
     #[serde(
@@ -306,7 +306,7 @@ pub struct Memory {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub mem_used_mb: f64,
 }
 
@@ -324,7 +324,7 @@ pub struct Swap {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub swap_total_mb: f64,
     /// Free swap.
     #[serde(
@@ -334,7 +334,7 @@ pub struct Swap {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub swap_free_mb: f64,
     /// Used swap.
     #[serde(
@@ -344,6 +344,6 @@ pub struct Swap {
         serialize_with = "de::ser_double",
         skip_serializing_if = "de::is_zero_f64"
     )]
-    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::double"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::de::schema_double"))]
     pub swap_used_mb: f64,
 }

@@ -1,12 +1,15 @@
-//! Decoding a recognised JSON tree into the typed model, with the JSON Pointer of every
-//! field error and every ignored field.
+//! Decoding a JSON tree into documents: pages split into records, each record's shape
+//! recognised (or the caller's kind taken), and each shape decoded into the typed model.
 
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::*;
+use crate::document::{Body, Document, Origin, ReadOptions, TestConfig};
 use crate::error::{Error, Result};
-use crate::meshery::{self};
+use crate::fold::{escape_token, fold};
+use crate::kind::Kind;
+use crate::meshery;
+use crate::shape::{Shape, classify_object, page_records};
+use crate::typed::{Ctx, decode_typed, get_folded};
 use crate::{MeshType, PerformanceTestConfig, PerformanceTestResult, Protocol, ServiceMesh};
 
 pub(super) fn decode_value(
@@ -25,24 +28,26 @@ pub(super) fn decode_value(
             Ok(())
         }
         Value::Object(obj) => {
-            if let Some(key) = is_envelope(&obj) {
-                let key = key.to_owned();
+            let classified = classify_object(&obj);
+            if classified == Ok(Shape::MesheryPage) {
+                let key = page_records(&obj).unwrap_or_default().to_owned();
                 let mut obj = obj;
                 if let Some(Value::Array(items)) = obj.remove(&key) {
+                    let token = escape_token(&key);
                     for (i, item) in items.into_iter().enumerate() {
-                        decode_value(item, index, format!("{pointer}/{key}/{i}"), options, out)?;
+                        decode_value(item, index, format!("{pointer}/{token}/{i}"), options, out)?;
                     }
                 }
                 return Ok(());
             }
-            let shape = match (classify(&obj), options.kind) {
-                (Ok(shape), Some(kind)) if shape_fits(shape, kind) => shape,
-                (_, Some(kind)) => Shape::Proto(kind),
+            let shape = match (classified, options.kind) {
+                (Ok(shape), Some(kind)) if shape.fits(kind) => shape,
+                (_, Some(kind)) => Shape::Smp(kind),
                 (Ok(shape), None) => shape,
-                (Err(reason), None) => {
+                (Err(unknown), None) => {
                     return Err(Error::UnknownKind {
                         document: index,
-                        reason,
+                        reason: unknown.reason().to_owned(),
                     });
                 }
             };
@@ -68,80 +73,6 @@ pub(super) fn describe(v: &Value) -> &'static str {
     }
 }
 
-/// Decoding context: where we are, for error pointers and unknown-field reports.
-pub(crate) struct Ctx<'a> {
-    pub(crate) index: usize,
-    pub(crate) pointer: &'a str,
-    pub(crate) unknown: Option<&'a mut Vec<UnknownField>>,
-}
-
-impl Ctx<'_> {
-    /// An [`Error::InvalidField`] at `sub` (a pointer relative to the context).
-    pub(crate) fn field_error(&self, sub: &str, message: impl Into<String>) -> Error {
-        Error::InvalidField {
-            document: self.index,
-            pointer: format!("{}{sub}", self.pointer),
-            message: message.into(),
-        }
-    }
-}
-
-/// Decodes `value` into `T`, with field errors located by JSON Pointer and unknown fields
-/// recorded (relative to `sub` inside the context's document).
-pub(crate) fn decode_typed<T: DeserializeOwned>(
-    value: &Value,
-    ctx: &mut Ctx<'_>,
-    sub: &str,
-) -> Result<T> {
-    let mut ignored: Vec<String> = Vec::new();
-    let mut callback = |path: serde_ignored::Path<'_>| ignored.push(ignored_pointer(&path));
-    let de = serde_ignored::Deserializer::new(value, &mut callback);
-    let result: std::result::Result<T, _> = serde_path_to_error::deserialize(de);
-    match result {
-        Ok(t) => {
-            if let Some(unknown) = ctx.unknown.as_deref_mut() {
-                for p in ignored {
-                    unknown.push(UnknownField {
-                        value: value.pointer(&p).cloned().unwrap_or(Value::Null),
-                        pointer: format!("{}{sub}{p}", ctx.pointer),
-                    });
-                }
-            }
-            Ok(t)
-        }
-        Err(e) => {
-            let mut p = String::from(sub);
-            for seg in e.path().iter() {
-                match seg {
-                    serde_path_to_error::Segment::Seq { index } => {
-                        p.push('/');
-                        p.push_str(&index.to_string());
-                    }
-                    serde_path_to_error::Segment::Map { key } => {
-                        p.push('/');
-                        p.push_str(&escape_token(key));
-                    }
-                    serde_path_to_error::Segment::Enum { .. }
-                    | serde_path_to_error::Segment::Unknown => {}
-                }
-            }
-            Err(ctx.field_error(&p, e.into_inner().to_string()))
-        }
-    }
-}
-
-pub(super) fn ignored_pointer(path: &serde_ignored::Path<'_>) -> String {
-    use serde_ignored::Path;
-    match path {
-        Path::Root => String::new(),
-        Path::Seq { parent, index } => format!("{}/{index}", ignored_pointer(parent)),
-        Path::Map { parent, key } => format!("{}/{}", ignored_pointer(parent), escape_token(key)),
-        Path::Some { parent }
-        | Path::NewtypeStruct { parent }
-        | Path::NewtypeVariant { parent } => ignored_pointer(parent),
-    }
-}
-
 pub(super) fn decode_object(
     mut value: Value,
     shape: Shape,
@@ -159,15 +90,15 @@ pub(super) fn decode_object(
         rewrite_legacy_numbers(&mut value, shape, &ctx)?;
     }
     let (body, origin) = match shape {
-        Shape::Wrapper => (
+        Shape::MesheryWrapper => (
             Body::TestConfig(decode_wrapper(&value, &mut ctx)?),
             Origin::MesheryWrapper,
         ),
-        Shape::Proto(Kind::PerformanceTestConfig) => (
+        Shape::Smp(Kind::PerformanceTestConfig) => (
             Body::TestConfig(TestConfig::new(decode_typed(&value, &mut ctx, "")?)),
             Origin::Smp,
         ),
-        Shape::Proto(Kind::PerformanceTestResult) => {
+        Shape::Smp(Kind::PerformanceTestResult) => {
             let mut result: PerformanceTestResult = decode_typed(&value, &mut ctx, "")?;
             if result.smp_version == meshery::PERFORMANCE_SPEC_VERSION_MARKER {
                 meshery::normalise_performance_spec(&mut result, options.legacy_latency_unit);
@@ -176,19 +107,19 @@ pub(super) fn decode_object(
                 (Body::TestResult(result), Origin::Smp)
             }
         }
-        Shape::Proto(Kind::ServiceMeshConfig) => (
+        Shape::Smp(Kind::ServiceMeshConfig) => (
             Body::MeshConfig(decode_typed(&value, &mut ctx, "")?),
             Origin::Smp,
         ),
-        Shape::Proto(Kind::EnvironmentConfig) => (
+        Shape::Smp(Kind::EnvironmentConfig) => (
             Body::Environment(decode_typed(&value, &mut ctx, "")?),
             Origin::Smp,
         ),
-        Shape::Proto(Kind::ServiceMesh) => (
+        Shape::Smp(Kind::ServiceMesh) => (
             Body::ServiceMesh(decode_typed(&value, &mut ctx, "")?),
             Origin::Smp,
         ),
-        Shape::Profile => {
+        Shape::MesheryProfile => {
             let test = meshery::profile_to_config(&value, &mut ctx)?;
             (Body::TestConfig(test), Origin::MesheryProfile)
         }
@@ -200,7 +131,7 @@ pub(super) fn decode_object(
                 Origin::MesheryResult { generator },
             )
         }
-        Shape::Fortio => {
+        Shape::FortioPayload => {
             ctx.unknown = None;
             let (result, generator) = meshery::fortio_to_result(&value, &mut ctx, "")?;
             (
@@ -208,11 +139,18 @@ pub(super) fn decode_object(
                 Origin::FortioPayload { generator },
             )
         }
-        Shape::BenchmarkSpec => {
+        Shape::LegacyBenchmarkSpec => {
             ctx.unknown = None;
             let result =
                 meshery::benchmark_spec_to_result(&value, &mut ctx, options.legacy_latency_unit)?;
             (Body::TestResult(result), Origin::LegacyBenchmarkSpec)
+        }
+        // `decode_value` splits pages into their records before this point.
+        Shape::MesheryPage => {
+            return Err(Error::UnknownKind {
+                document: index,
+                reason: "a Meshery page of records holds documents, it is not one".to_owned(),
+            });
         }
     };
     Ok(Document {
@@ -222,16 +160,6 @@ pub(super) fn decode_object(
         pointer: pointer.to_owned(),
         unknown_fields: unknown,
     })
-}
-
-/// Finds a key by folded name.
-pub(crate) fn get_folded<'v>(
-    obj: &'v Map<String, Value>,
-    folded: &str,
-) -> Option<(&'v str, &'v Value)> {
-    obj.iter()
-        .find(|(k, _)| fold(k) == folded)
-        .map(|(k, v)| (k.as_str(), v))
 }
 
 pub(super) fn decode_wrapper(value: &Value, ctx: &mut Ctx<'_>) -> Result<TestConfig> {
@@ -318,17 +246,17 @@ pub(super) fn rewrite_legacy_numbers(value: &mut Value, shape: Shape, ctx: &Ctx<
         }
     };
     match shape {
-        Shape::Wrapper => {
+        Shape::MesheryWrapper => {
             if let Some((key, test)) = child(value, "test") {
                 config(test, &format!("/{}", escape_token(&key)))?;
             }
             mesh_under(value, "mesh")?;
         }
-        Shape::Proto(Kind::PerformanceTestConfig) => config(value, "")?,
-        Shape::Proto(Kind::ServiceMesh) => {
+        Shape::Smp(Kind::PerformanceTestConfig) => config(value, "")?,
+        Shape::Smp(Kind::ServiceMesh) => {
             rewrite_field(value, "type", "", ctx, mesh, "ServiceMesh.Type")?;
         }
-        Shape::Proto(Kind::ServiceMeshConfig) => {
+        Shape::Smp(Kind::ServiceMeshConfig) => {
             mesh_under(value, "meshtype")?;
             if let Some((key, a)) = child(value, "applicationmetadata") {
                 let ptr = format!("/{}", escape_token(&key));

@@ -3,22 +3,20 @@
 //! The text is parsed once into a JSON tree (YAML is converted, keeping every document of a
 //! stream), each document's kind is recognised from its keys unless the caller names it, and the
 //! tree is decoded into the typed model with lenient value rules (see `de.rs`). Field errors
-//! carry the JSON Pointer of the offending value as the user wrote it.//!
-//! One file per job: the entry points and shared key helpers here; the document types in
-//! `document.rs`; recognising a document's kind in `shape.rs`; decoding in `decode.rs`.
+//! carry the JSON Pointer of the offending value as the user wrote it.
+//!
+//! One file per job: the entry points here; decoding a tree into documents in `decode.rs`.
+//! The document types live in `crate::document`, recognising a document's shape in
+//! `crate::shape`, typed decoding in `crate::typed`.
 
 mod decode;
-mod document;
-mod shape;
 
 use serde_json::Value;
 
+use crate::document::{Document, Format, ReadOptions, SmpDocument};
 use crate::error::{Error, Result};
 
-use self::decode::*;
-pub(crate) use self::decode::{Ctx, decode_typed, get_folded};
-pub use self::document::*;
-use self::shape::*;
+use self::decode::decode_value;
 
 /// Reads exactly one document.
 ///
@@ -90,6 +88,35 @@ pub fn read_all(text: &str, options: &ReadOptions) -> Result<Vec<Document>> {
     Ok(out)
 }
 
+/// Reads every document of an already parsed tree, as [`read_all`] reads one parsed document
+/// (a root list and a Meshery page give one document per element, all with index 0).
+/// `options.format` is not used.
+///
+/// # Errors
+///
+/// As [`read_all`]: an unrecognised kind, or [`Error::InvalidField`] with the JSON Pointer of
+/// the value that cannot be read; [`Error::Empty`] when the tree holds no document (`null`,
+/// an empty list).
+///
+/// # Examples
+///
+/// ```
+/// use smps_model::{Kind, ReadOptions};
+/// let tree = serde_json::json!({"kubernetes": "v1.29.3", "nodes": [{"cores": 4}]});
+/// let docs = smps_model::read_value(tree, &ReadOptions::default())?;
+/// assert_eq!(docs[0].kind(), Kind::EnvironmentConfig);
+/// assert_eq!(docs[0].as_environment().unwrap().kubernetes_version, "v1.29.3");
+/// # Ok::<(), smps_model::Error>(())
+/// ```
+pub fn read_value(value: Value, options: &ReadOptions) -> Result<Vec<Document>> {
+    let mut out = Vec::new();
+    decode_value(value, 0, String::new(), options, &mut out)?;
+    if out.is_empty() {
+        return Err(Error::Empty);
+    }
+    Ok(out)
+}
+
 /// Parses the text into one JSON tree per document (YAML streams and JSON value streams).
 ///
 /// # Errors
@@ -121,17 +148,4 @@ fn json_error(e: &serde_json::Error) -> Error {
         message,
         source: full.into(),
     }
-}
-
-/// Lower-cases and drops `_` and `-`, for matching keys across casings.
-pub(crate) fn fold(s: &str) -> String {
-    s.chars()
-        .filter(|c| !matches!(c, '_' | '-' | ' '))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-/// Escapes one JSON Pointer reference token (RFC 6901).
-pub(crate) fn escape_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }

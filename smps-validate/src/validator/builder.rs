@@ -1,44 +1,13 @@
-//! [`ValidatorBuilder`] and the limits it sets.
+//! [`ValidatorBuilder`] (limits and rule selection) and the constructors `Validator::new` and
+//! `Validator::builder`.
 
 use std::collections::HashSet;
 
-use super::*;
+use super::Validator;
+use super::settings::*;
 use crate::Result;
 use crate::schema::{CompiledSchema, KINDS};
 use crate::violation::Rule;
-
-/// Default size limit: 64 MiB.
-pub const DEFAULT_MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
-/// Default nesting limit. SMP documents nest fewer than 10 levels.
-pub const DEFAULT_MAX_DEPTH: usize = 64;
-/// Default node limit per YAML document, alias expansions included.
-pub const DEFAULT_MAX_NODES: usize = 1_000_000;
-/// Default cap on the findings a report lists per document (the rest are counted).
-pub const DEFAULT_MAX_FINDINGS: usize = 100;
-
-/// How far the validator goes to guarantee that a document it calls valid is one smps-model's
-/// reader accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum ReaderCheck {
-    /// Also run [`smps_model::read_all`] on every YAML input that has no error. This catches
-    /// the rare inputs saphyr-parser accepts and smps-model's parser (serde_yaml, libyaml) does
-    /// not, or reads differently, at the cost of a second parse of valid YAML inputs. JSON
-    /// inputs go through serde_json on both sides, so the typed check below suffices. The
-    /// default.
-    #[default]
-    Full,
-    /// Run only smps-model's YAML *parser* (serde_yaml, without building values) over YAML
-    /// inputs with no error: catches the grammar differences between saphyr-parser and libyaml
-    /// at about half the cost of [`ReaderCheck::Full`]. Scalars are resolved as serde_yaml does
-    /// in every mode, so the remaining gap is small, but it is not empty: the two parsers read
-    /// some malformed flow collections with different keys (`{type":E x", "version": 1}`),
-    /// which only [`ReaderCheck::Full`] catches.
-    Syntax,
-    /// Only deserialise smps-model's types from our own parse (done in both modes). Faster
-    /// for YAML; edge cases that saphyr-parser and serde_yaml read differently may slip through.
-    Typed,
-}
 
 /// Builds a [`Validator`].
 ///
@@ -81,14 +50,14 @@ impl Default for ValidatorBuilder {
 }
 
 impl ValidatorBuilder {
-    /// Inputs larger than this are rejected with [`Error::TooLarge`] (files are never read
+    /// Inputs larger than this are rejected with [`crate::Error::TooLarge`] (files are never read
     /// beyond it). Default [`DEFAULT_MAX_INPUT_BYTES`].
     pub fn max_input_bytes(mut self, bytes: u64) -> Self {
         self.max_input_bytes = bytes;
         self
     }
 
-    /// Documents nesting deeper are rejected with [`Error::TooDeep`]. Default
+    /// Documents nesting deeper are rejected with [`crate::Error::TooDeep`]. Default
     /// [`DEFAULT_MAX_DEPTH`]; JSON input is further capped at 128 by serde_json.
     pub fn max_depth(mut self, depth: usize) -> Self {
         self.max_depth = depth.max(1);
@@ -96,19 +65,19 @@ impl ValidatorBuilder {
     }
 
     /// YAML documents with more nodes (alias expansions included) are rejected with
-    /// [`Error::TooManyNodes`]. Default [`DEFAULT_MAX_NODES`].
+    /// [`crate::Error::TooManyNodes`]. Default [`DEFAULT_MAX_NODES`].
     pub fn max_nodes(mut self, nodes: usize) -> Self {
         self.max_nodes = nodes.max(1);
         self
     }
 
     /// Reports list at most this many findings per document; the others are counted
-    /// ([`Report::omitted`], [`DocumentSummary::omitted`]) but not located or listed. Default
+    /// ([`crate::Report::omitted`], [`crate::DocumentSummary::omitted`]) but not located or listed. Default
     /// [`DEFAULT_MAX_FINDINGS`]; `usize::MAX` lists everything. At least 1.
     ///
     /// When a document has more findings than this, its errors are listed before its
     /// warnings, each in order of position, so a capped report still shows why the document
-    /// is invalid. Validity ([`Report::is_valid`], [`DocumentSummary::valid`]) always counts
+    /// is invalid. Validity ([`crate::Report::is_valid`], [`crate::DocumentSummary::valid`]) always counts
     /// every finding.
     ///
     /// # Examples
@@ -161,7 +130,7 @@ impl ValidatorBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::CompileSchema`] if a schema from smps-model does not compile (a bug).
+    /// [`crate::Error::CompileSchema`] if a schema from smps-model does not compile (a bug).
     pub fn build(self) -> Result<Validator> {
         let schemas = KINDS
             .iter()
@@ -177,5 +146,21 @@ impl ValidatorBuilder {
             reader_check: self.reader_check,
             fast_path: self.fast_path,
         })
+    }
+}
+
+impl Validator {
+    /// A validator with default limits and every rule enabled.
+    ///
+    /// # Errors
+    ///
+    /// As [`ValidatorBuilder::build`].
+    pub fn new() -> Result<Self> {
+        Self::builder().build()
+    }
+
+    /// A builder for limits and rule selection.
+    pub fn builder() -> ValidatorBuilder {
+        ValidatorBuilder::default()
     }
 }

@@ -1,9 +1,9 @@
 //! Locating the pending findings of an input and capping them per document.
 
-use super::*;
+use super::unit::{Pending, Unit};
 use crate::Format;
-use crate::doc::{Found, Target, format_pointer};
-use crate::locate::Paths;
+use crate::doc::{Target, format_pointer};
+use crate::locate::{Found, Paths};
 use crate::violation::{Severity, Violation};
 
 /// Locates every pending finding, keeps at most `max_per_document` of them per document, and

@@ -1,34 +1,37 @@
 //! The [`Validator`]: compiled once, used for any number of inputs.
 //!
 //! One file per job: the builder and limits (`builder.rs`), the report (`report.rs`), the
-//! orchestration and fast path (here), the reader checks (`reader.rs`), the document-kind
-//! classifier (`kind.rs`) and locating the findings (`locating.rs`).
+//! orchestration and fast path (here), the reader checks (`reader.rs`) and locating the
+//! findings (`locating.rs`). Which kind a document is comes from smps-model's classifier
+//! ([`smps_model::classify`]), the one the reader uses.
 
 mod builder;
-mod kind;
 mod locating;
 mod reader;
 mod report;
+mod settings;
+mod unit;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 use smps_model::Kind;
+use smps_model::spelling;
 
-use crate::canon;
 use crate::doc::{Parsed, Pointer, Target};
 use crate::rules::{self, Sink};
 use crate::schema::{CompiledSchema, KINDS, RawFinding, kind_index};
 use crate::source::sniff;
-use crate::tree::{Node, Tree};
+use crate::tree::{Node, Object, Tree};
 use crate::violation::{Rule, Severity, Violation, ViolationKind};
 use crate::{Error, Format, Result, Source};
 
-pub use self::builder::*;
-use self::kind::*;
+pub use self::builder::ValidatorBuilder;
 use self::locating::*;
 use self::reader::*;
 pub use self::report::*;
+pub use self::settings::*;
+use self::unit::*;
 
 /// Validates SMP documents: schema of the kind, semantic rules, and the typed reader of
 /// smps-model, with the line and column of every finding.
@@ -77,14 +80,6 @@ enum Mode {
     All,
 }
 
-/// A document to check: a YAML document, a JSON document, or an element of a root array.
-struct Unit {
-    document: usize,
-    base: Pointer,
-    value: Value,
-    duplicates: Vec<Pointer>,
-}
-
 /// What the fast path made of an input.
 enum Fast<'t> {
     /// One plain document of this kind with no finding at all: the whole report.
@@ -100,29 +95,31 @@ enum Fast<'t> {
     Other,
 }
 
-/// A finding with its absolute canonical pointer, before locating.
-struct Pending {
-    unit: usize,
-    rule: Rule,
-    target: Target,
-    kind: ViolationKind,
+/// What a document is, in the validator's terms.
+enum Shape {
+    Wrapper,
+    Proto(Kind),
+    /// Another shape smps-model reads (in words: `a Meshery performance profile`).
+    Other(&'static str),
+    Unknown(String),
+}
+
+/// Recognises a document from its (canonical) keys with smps-model's classifier.
+fn shape_of<T: Tree>(m: &T::Map) -> Shape {
+    match smps_model::classify(m.members().map(|(k, v)| (k, v.value_kind()))) {
+        Ok(smps_model::Shape::Smp(kind)) => Shape::Proto(kind),
+        Ok(smps_model::Shape::MesheryWrapper) => Shape::Wrapper,
+        Ok(other) => Shape::Other(other.description()),
+        Err(unknown) => Shape::Unknown(format!("{unknown}; give the kind explicitly")),
+    }
+}
+
+/// Whether a document is Meshery's `{test, mesh}` wrapper.
+fn is_wrapper<T: Tree>(m: &T::Map) -> bool {
+    matches!(shape_of::<T>(m), Shape::Wrapper)
 }
 
 impl Validator {
-    /// A validator with default limits and every rule enabled.
-    ///
-    /// # Errors
-    ///
-    /// As [`ValidatorBuilder::build`].
-    pub fn new() -> Result<Self> {
-        Self::builder().build()
-    }
-
-    /// A builder for limits and rule selection.
-    pub fn builder() -> ValidatorBuilder {
-        ValidatorBuilder::default()
-    }
-
     /// The strict JSON Schema (draft 2020-12) this validator applies to documents of `kind`:
     /// smps-model's schema with `additionalProperties: false` on every message, int32 bounds, and
     /// the legacy singular `endpoint_url` allowed. Useful to run other validators on the same
@@ -242,6 +239,7 @@ impl Validator {
                 let parsed = Parsed {
                     value: node.to_value(),
                     duplicates: Vec::new(),
+                    non_finite: Vec::new(),
                 };
                 (Format::Json, split_units(0, parsed), None)
             }
@@ -302,7 +300,7 @@ impl Validator {
                     if let Some(kind) = d.kind {
                         p.target.root = Some((kind, depth));
                         if let Some(seg) = p.target.pointer.0.get_mut(depth) {
-                            if let Some(alias) = canon::root_alias(kind, seg) {
+                            if let Some(alias) = spelling::root_alias(kind, seg) {
                                 *seg = alias.to_owned();
                             }
                         }
@@ -387,12 +385,12 @@ impl Validator {
         let kind = match forced {
             Some(Kind::PerformanceTestConfig) if is_wrapper::<Node<'_>>(map) => return Err(false),
             Some(k) => k,
-            None => match classify::<Node<'_>>(map) {
+            None => match shape_of::<Node<'_>>(map) {
                 Shape::Proto(k) => k,
                 _ => return Err(false),
             },
         };
-        if !KINDS.contains(&kind) || map.keys().any(|k| canon::root_alias(kind, k).is_some()) {
+        if !KINDS.contains(&kind) || map.keys().any(|k| spelling::root_alias(kind, k).is_some()) {
             return Err(false);
         }
         if !self.schemas[kind_index(kind)].plan.accepts(node) {
@@ -488,15 +486,18 @@ impl Validator {
         let shape = match forced {
             Some(Kind::PerformanceTestConfig) if is_wrapper::<Value>(map) => Shape::Wrapper,
             Some(k) => Shape::Proto(k),
-            None => classify::<Value>(map),
+            None => shape_of::<Value>(map),
         };
         match shape {
             Shape::Proto(kind) => {
                 self.check_kind(kind, &unit.value, likely_invalid, out);
+                self.non_finite_text(unit, &[(kind, 0)], out);
                 Some(kind)
             }
             Shape::Wrapper => {
                 self.check_wrapper(map, out);
+                let parts = [(Kind::PerformanceTestConfig, 1), (Kind::ServiceMesh, 1)];
+                self.non_finite_text(unit, &parts, out);
                 Some(Kind::PerformanceTestConfig)
             }
             Shape::Other(description) => {
@@ -511,6 +512,43 @@ impl Validator {
                 });
                 None
             }
+        }
+    }
+
+    /// `read-as-text` warnings for YAML's `.inf` / `.nan` in text fields: the parser made them
+    /// proto3 JSON's strings (`"Infinity"`), so the schema cannot see a number there. `parts`:
+    /// the kind of the document (depth 0), or of the wrapper's `test` and `mesh` (depth 1).
+    fn non_finite_text(&self, unit: &Unit, parts: &[(Kind, usize)], out: &mut Vec<RawFinding>) {
+        let base = unit.base.0.len();
+        for (pointer, written) in &unit.non_finite {
+            let rel = Pointer(pointer.0[base.min(pointer.0.len())..].to_vec());
+            let part = match parts {
+                [(kind, 0)] => Some((*kind, &rel.0[..])),
+                _ => rel
+                    .0
+                    .split_first()
+                    .and_then(|(head, rest)| match head.as_str() {
+                        "test" => Some((parts[0].0, rest)),
+                        "mesh" => parts.get(1).map(|p| (p.0, rest)),
+                        _ => None,
+                    }),
+            };
+            let Some((kind, inner)) = part else { continue };
+            if !self.schemas[kind_index(kind)].wants_text_at(kind, inner) {
+                continue;
+            }
+            let Some(text) = crate::doc::get(&unit.value, &rel).and_then(Value::as_str) else {
+                continue;
+            };
+            out.push(RawFinding {
+                rule: Rule::ReadAsText,
+                pointer: rel.clone(),
+                at_key: false,
+                kind: ViolationKind::ReadAsText {
+                    actual: Value::String(written.clone()),
+                    text: text.to_owned(),
+                },
+            });
         }
     }
 
@@ -534,6 +572,20 @@ impl Validator {
         };
         let start = out.len();
         self.schemas[kind_index(kind)].check(value, likely_invalid, out);
+        // Values the schema refuses but smps-model reads (`cores: "4"`, `mtlsEnabled: "true"`,
+        // `p50: "2.5"`) are lenient spellings, not errors: when the typed read of the whole
+        // document succeeds, its schema errors become `non-canonical` warnings.
+        let mut read_finding = None;
+        if out[start..].iter().any(|f| f.rule == Rule::Schema) {
+            read_finding = Some(model_read(kind, value));
+            if read_finding.as_ref().is_some_and(Option::is_none) {
+                for f in &mut out[start..] {
+                    if f.rule == Rule::Schema {
+                        f.rule = Rule::NonCanonical;
+                    }
+                }
+            }
+        }
         let schema_errors: HashSet<Pointer> = out[start..]
             .iter()
             .filter(|f| f.rule.severity() == Severity::Error)
@@ -546,7 +598,7 @@ impl Validator {
         semantic.retain(|f| !schema_errors.contains(&f.pointer));
         out.extend(semantic);
         if !out.iter().any(|f| f.rule.severity() == Severity::Error) {
-            if let Some(f) = model_read(kind, value) {
+            if let Some(f) = read_finding.unwrap_or_else(|| model_read(kind, value)) {
                 out.push(f);
             }
         }
@@ -586,12 +638,11 @@ impl Validator {
         description: &'static str,
         out: &mut Vec<RawFinding>,
     ) -> Option<Kind> {
-        let text = value.to_string();
-        let mut options = smps_model::ReadOptions::default().with_format(smps_model::Format::Json);
+        let mut options = smps_model::ReadOptions::default();
         if let Some(k) = forced {
             options = options.with_kind(k);
         }
-        let docs = match smps_model::read_all(&text, &options) {
+        let docs = match smps_model::read_value(value.clone(), &options) {
             Ok(d) => d,
             Err(e) => {
                 let pointer = match &e {
@@ -658,40 +709,6 @@ impl Validator {
     }
 }
 
-/// Splits a root array into one unit per element (as smps-model's `read_all` does).
-fn split_units(document: usize, parsed: Parsed) -> Vec<Unit> {
-    match parsed.value {
-        Value::Array(items) => {
-            // Each element's duplicates, in one pass over them.
-            let mut dups: HashMap<String, Vec<Pointer>> = HashMap::new();
-            for p in parsed.duplicates {
-                if let Some(first) = p.0.first() {
-                    dups.entry(first.clone()).or_default().push(p);
-                }
-            }
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, value)| {
-                    let idx = i.to_string();
-                    Unit {
-                        document,
-                        duplicates: dups.remove(&idx).unwrap_or_default(),
-                        base: Pointer(vec![idx]),
-                        value,
-                    }
-                })
-                .collect()
-        }
-        value => vec![Unit {
-            document,
-            base: Pointer::root(),
-            value,
-            duplicates: parsed.duplicates,
-        }],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -709,19 +726,19 @@ mod tests {
     fn classification_mirrors_the_reader() {
         let obj = |v: Value| v.as_object().unwrap().clone();
         assert!(matches!(
-            classify::<Value>(&obj(serde_json::json!({"latenciesMs": {}}))),
+            shape_of::<Value>(&obj(serde_json::json!({"latenciesMs": {}}))),
             Shape::Proto(Kind::PerformanceTestResult)
         ));
         assert!(matches!(
-            classify::<Value>(&obj(serde_json::json!({"test": {}, "mesh": {}}))),
+            shape_of::<Value>(&obj(serde_json::json!({"test": {}, "mesh": {}}))),
             Shape::Wrapper
         ));
         assert!(matches!(
-            classify::<Value>(&obj(serde_json::json!({"type": "ISTIO"}))),
+            shape_of::<Value>(&obj(serde_json::json!({"type": "ISTIO"}))),
             Shape::Proto(Kind::ServiceMesh)
         ));
         assert!(matches!(
-            classify::<Value>(&obj(serde_json::json!({"hello": 1}))),
+            shape_of::<Value>(&obj(serde_json::json!({"hello": 1}))),
             Shape::Unknown(_)
         ));
     }

@@ -3,10 +3,10 @@
 
 use serde_json::{Map, Value};
 use smps_model::Kind;
+use smps_model::spelling;
 
-use super::*;
+use super::unit::{Pending, Unit};
 use crate::Format;
-use crate::canon;
 use crate::doc::{Pointer, Target};
 use crate::schema::RawFinding;
 use crate::violation::{Rule, ViolationKind};
@@ -81,7 +81,7 @@ pub(super) fn reader_gate(
         pointer
             .0
             .iter()
-            .map(|s| canon::key(s).into_owned())
+            .map(|s| spelling::canonical_key(s).into_owned())
             .collect(),
     );
     let mut message = e.to_string();
@@ -106,52 +106,29 @@ pub(super) fn reader_gate(
 /// `kubernetesVersion`); `None` when nothing changes.
 pub(super) fn root_renamed(kind: Kind, value: &Value) -> Option<Value> {
     let Value::Object(m) = value else { return None };
-    if !m.keys().any(|k| canon::root_alias(kind, k).is_some()) {
+    if !m.keys().any(|k| spelling::root_alias(kind, k).is_some()) {
         return None;
     }
     let mut out = Map::new();
     for (k, v) in m {
-        let key = canon::root_alias(kind, k).map_or_else(|| k.clone(), str::to_owned);
+        let key = spelling::root_alias(kind, k).map_or_else(|| k.clone(), str::to_owned);
         out.insert(key, v.clone());
     }
     Some(Value::Object(out))
 }
 
-/// Reads the document with smps-model's serde types; a failure is a finding.
+/// Reads the document with smps-model's typed reader; a failure is a finding.
 pub(super) fn model_read(kind: Kind, value: &Value) -> Option<RawFinding> {
-    fn try_read<T: serde::de::DeserializeOwned>(value: &Value) -> Option<RawFinding> {
-        // Fast path without path tracking; re-run with it only to name the failing field.
-        if T::deserialize(value).is_ok() {
-            return None;
-        }
-        match serde_path_to_error::deserialize::<_, T>(value) {
-            Ok(_) => None,
-            Err(e) => {
-                let mut segs = Vec::new();
-                for seg in e.path().iter() {
-                    match seg {
-                        serde_path_to_error::Segment::Seq { index } => segs.push(index.to_string()),
-                        serde_path_to_error::Segment::Map { key } => segs.push(key.clone()),
-                        _ => {}
-                    }
-                }
-                Some(RawFinding {
-                    rule: Rule::ModelRead,
-                    pointer: Pointer(segs),
-                    at_key: false,
-                    kind: ViolationKind::Unreadable {
-                        message: e.into_inner().to_string(),
-                    },
-                })
-            }
-        }
-    }
-    match kind {
-        Kind::PerformanceTestConfig => try_read::<smps_model::PerformanceTestConfig>(value),
-        Kind::PerformanceTestResult => try_read::<smps_model::PerformanceTestResult>(value),
-        Kind::ServiceMeshConfig => try_read::<smps_model::ServiceMeshConfig>(value),
-        Kind::EnvironmentConfig => try_read::<smps_model::EnvironmentConfig>(value),
-        Kind::ServiceMesh => try_read::<smps_model::ServiceMesh>(value),
-        _ => None,
-    }
+    let e = smps_model::from_value(kind, value).err()?;
+    let pointer = e.pointer().map_or_else(Pointer::root, Pointer::parse);
+    let message = match e {
+        smps_model::Error::InvalidField { message, .. } => message,
+        other => other.to_string(),
+    };
+    Some(RawFinding {
+        rule: Rule::ModelRead,
+        pointer,
+        at_key: false,
+        kind: ViolationKind::Unreadable { message },
+    })
 }

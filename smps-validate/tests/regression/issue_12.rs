@@ -185,9 +185,18 @@ fn endpoints_with_user_information_are_errors_and_no_finding_shows_a_secret() {
         got,
         [
             (Rule::Endpoint, "/clients/0/endpoint_urls/0"),
-            (Rule::Schema, "/clients/0/headers/Authorization"),
             (Rule::Endpoint, "/clients/1/endpoint_urls/0"),
         ]
+    );
+    // A number in a header is read as its text (issue 13): a warning, still masked.
+    assert!(
+        report
+            .violations()
+            .iter()
+            .any(|v| v.rule() == Rule::ReadAsText
+                && v.instance_path() == "/clients/0/headers/Authorization"),
+        "{:?}",
+        report.violations()
     );
     let everything = format!(
         "{}\n{}",

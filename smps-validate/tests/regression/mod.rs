@@ -1,3 +1,4 @@
 //! Regression tests, one module per issue (STYLE.md §9).
 
 mod issue_12;
+mod issue_13;

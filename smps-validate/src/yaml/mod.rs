@@ -3,19 +3,25 @@
 //! [`parse`] builds each document straight into a canonical-key `serde_json::Value` (no
 //! intermediate tree), with explicit limits: nesting depth, and total nodes including alias
 //! expansions (alias bombs). The event loop keeps its own stack, so nothing recurses on input
-//! depth. [`locate`] replays the event stream and follows canonical pointers to the positions
-//! saphyr gives every node and key.
+//! depth. [`locate`] (in `locate.rs`) replays the event stream and follows canonical pointers
+//! to the positions saphyr gives every node and key; scalar resolution is in `scalar.rs`.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
-use serde_json::{Map, Number, Value};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError};
+use serde_json::{Map, Value};
+use smps_model::spelling;
 
-use crate::canon;
-use crate::doc::{Found, Parsed, Pointer, Target};
-use crate::locate::{NodeId, Paths, Trie, found};
+use crate::doc::{Parsed, Pointer};
 use crate::{Error, Format, Location, Result};
+
+mod locate;
+mod scalar;
+
+use self::locate::location;
+pub(crate) use self::locate::{Request, locate};
+use self::scalar::resolve;
+pub(crate) use self::scalar::{resolve_plain, starts_with_indicator};
 
 /// Limits applied while parsing.
 #[derive(Debug, Clone, Copy)]
@@ -32,10 +38,6 @@ pub(crate) struct YamlDoc {
     pub(crate) parsed: Parsed,
     /// An empty document (no content at all).
     pub(crate) empty: bool,
-}
-
-fn location(m: &Marker) -> Location {
-    Location::new(m.line(), m.col() + 1)
 }
 
 fn syntax(e: &ScanError) -> Error {
@@ -71,6 +73,7 @@ struct Builder {
     aliased: bool,
     root: Option<Value>,
     duplicates: Vec<Pointer>,
+    non_finite: Vec<(Pointer, String)>,
 }
 
 impl Builder {
@@ -83,6 +86,7 @@ impl Builder {
             aliased: false,
             root: None,
             duplicates: Vec::new(),
+            non_finite: Vec::new(),
         }
     }
 
@@ -116,7 +120,7 @@ impl Builder {
             Some(Frame {
                 container: Container::Map { key: Some(k), .. },
                 ..
-            }) => canon::is_user_map(k),
+            }) => spelling::is_user_map(k),
             Some(_) => false,
         }
     }
@@ -171,7 +175,7 @@ impl Builder {
             *key = Some(if raw {
                 raw_key.to_owned()
             } else {
-                canon::key(raw_key).into_owned()
+                spelling::canonical_key(raw_key).into_owned()
             });
         }
     }
@@ -400,6 +404,7 @@ fn parse_events(text: &str, limits: Limits) -> Result<Vec<YamlDoc>> {
                     parsed: Parsed {
                         value,
                         duplicates: std::mem::take(&mut b.duplicates),
+                        non_finite: std::mem::take(&mut b.non_finite),
                     },
                     empty,
                 });
@@ -443,7 +448,18 @@ fn parse_events(text: &str, limits: Limits) -> Result<Vec<YamlDoc>> {
                     }
                     b.key(&text);
                 } else {
+                    // Every plain spelling of infinity or NaN is short and has an `n`: only those
+                    // are kept, to record where a number became a string.
+                    let written = (style == ScalarStyle::Plain
+                        && text.len() <= 10
+                        && text.bytes().any(|c| c.eq_ignore_ascii_case(&b'n')))
+                    .then(|| text.to_string());
                     let value = resolve(text, style, tag.as_deref());
+                    if let (Some(written), Value::String(s)) = (written, &value) {
+                        if matches!(s.as_str(), "Infinity" | "-Infinity" | "NaN") && *s != written {
+                            b.non_finite.push((b.pointer_to_current(), written));
+                        }
+                    }
                     if anchor != 0 {
                         b.anchors.insert(anchor, (value.clone(), 1));
                     }
@@ -482,293 +498,6 @@ fn check_plain(text: &str, at: &Marker) -> Result<()> {
         });
     }
     Ok(())
-}
-
-/// Whether a plain scalar starts with a character YAML reserves there (see [`check_plain`]).
-pub(crate) fn starts_with_indicator(text: &str) -> bool {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(
-            ',' | '[' | ']' | '{' | '}' | '#' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%'
-            | '@' | '`',
-        ) => true,
-        // libyaml takes `?x` and `:x` as plain scalars only outside flow collections; we do not
-        // track the context here, so both are refused everywhere (stricter, never looser).
-        Some('?' | ':') => true,
-        Some('-') => chars.next().is_none_or(char::is_whitespace),
-        _ => false,
-    }
-}
-
-/// Resolves an untagged plain scalar (for the fast path's reader, `crate::yaml_plain`).
-pub(crate) fn resolve_plain(text: &str) -> Value {
-    resolve(Cow::Borrowed(text), ScalarStyle::Plain, None)
-}
-
-/// Resolves a scalar with the YAML 1.2 core schema. Values JSON cannot hold (`.nan`, `.inf`)
-/// become the proto3 JSON strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
-fn resolve(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
-    if style != ScalarStyle::Plain {
-        return Value::String(text.into_owned());
-    }
-    if let Some(tag) = tag {
-        if tag.is_yaml_core_schema() {
-            match tag.suffix.as_str() {
-                "str" => return Value::String(text.into_owned()),
-                "null" => return Value::Null,
-                "bool" => {
-                    if let Some(v) = bool_of(&text) {
-                        return Value::Bool(v);
-                    }
-                    return Value::String(text.into_owned());
-                }
-                _ => {}
-            }
-        }
-    }
-    let s: &str = &text;
-    match s {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        _ => {}
-    }
-    if let Some(v) = bool_of(s) {
-        return Value::Bool(v);
-    }
-    if let Some(v) = int_of(s) {
-        return v;
-    }
-    if let Some(f) = float_of(s) {
-        return match Number::from_f64(f) {
-            Some(n) => Value::Number(n),
-            None if f.is_nan() => Value::String("NaN".into()),
-            None if f > 0.0 => Value::String("Infinity".into()),
-            None => Value::String("-Infinity".into()),
-        };
-    }
-    Value::String(text.into_owned())
-}
-
-fn bool_of(s: &str) -> Option<bool> {
-    match s {
-        "true" | "True" | "TRUE" => Some(true),
-        "false" | "False" | "FALSE" => Some(false),
-        _ => None,
-    }
-}
-
-/// Leading zeros followed by digits (`0123`) are a string, not a number (as serde_yaml reads).
-fn digits_but_not_number(s: &str) -> bool {
-    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
-    s.len() > 1 && s.starts_with('0') && s[1..].bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Integers the way smps-model's YAML reader (serde_yaml) resolves them: decimal, `0x`, `0o`,
-/// `0b`, optional sign; 64-bit range (larger magnitudes fall through to floats).
-fn int_of(s: &str) -> Option<Value> {
-    let (neg, body) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
-        if let Some(digits) = body.strip_prefix(prefix) {
-            if digits.is_empty() || digits.starts_with(['+', '-']) {
-                return None;
-            }
-            let magnitude = u64::from_str_radix(digits, radix).ok()?;
-            return if neg {
-                0i64.checked_sub_unsigned(magnitude).map(Value::from)
-            } else {
-                Some(Value::from(magnitude))
-            };
-        }
-    }
-    if body.is_empty() || !body.bytes().all(|c| c.is_ascii_digit()) || digits_but_not_number(s) {
-        return None;
-    }
-    if neg {
-        s.parse::<i64>().ok().map(Value::from)
-    } else {
-        body.parse::<u64>().ok().map(Value::from)
-    }
-}
-
-/// Floats the way serde_yaml resolves them: `.inf`/`.nan` spellings, or anything Rust parses
-/// as a finite `f64` (so `1e400` stays a string).
-fn float_of(s: &str) -> Option<f64> {
-    let unsigned = match s.strip_prefix('+') {
-        Some(rest) if rest.starts_with(['+', '-']) => return None,
-        Some(rest) => rest,
-        None => s,
-    };
-    match unsigned {
-        ".inf" | ".Inf" | ".INF" => return Some(f64::INFINITY),
-        _ => {}
-    }
-    match s {
-        "-.inf" | "-.Inf" | "-.INF" => return Some(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return Some(f64::NAN),
-        _ => {}
-    }
-    if digits_but_not_number(s) {
-        return None;
-    }
-    unsigned.parse::<f64>().ok().filter(|f| f.is_finite())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Locator
-// ---------------------------------------------------------------------------------------------
-
-/// A request to the YAML locator: document `doc`, target `target`.
-#[derive(Debug, Clone)]
-pub(crate) struct Request<'a> {
-    pub(crate) doc: usize,
-    pub(crate) target: &'a Target,
-}
-
-/// An open collection during the replay, and the trie node it matched (if any target goes
-/// through it).
-enum LFrame {
-    Seq {
-        next: usize,
-        node: Option<NodeId>,
-    },
-    Map {
-        /// (written, trie child, key start) of the key whose value comes next.
-        key: Option<(String, Option<NodeId>, Marker)>,
-        node: Option<NodeId>,
-    },
-}
-
-/// Resolves every request in one replay of the event stream.
-///
-/// Only the nodes some request's pointer goes through are followed (a trie of the pointers,
-/// see [`crate::locate`]); a request is answered by the last node whose canonical path equals
-/// its pointer, or else by the deepest node on its way (an alias, or a parent when the field
-/// is absent). Linear in the text plus the requests.
-pub(crate) fn locate(text: &str, requests: &[Request<'_>]) -> (Vec<Found>, Paths) {
-    let mut trie: Trie<Location> = Trie::new(requests.iter().map(|r| (r.doc, r.target)));
-    let mut parser = Parser::new_from_str(text);
-    let mut stack: Vec<LFrame> = Vec::new();
-    let mut written: Vec<String> = Vec::new();
-    // Depth (in `written`) of the user map the walk is in, whose keys stay as written.
-    let mut raw_depth: Option<usize> = None;
-    let mut doc: usize = 0;
-    let mut in_doc = false;
-    while let Some(Ok((event, span))) = parser.next_event() {
-        let at = span.start;
-        match event {
-            Event::DocumentStart(_) => {
-                in_doc = true;
-                stack.clear();
-                written.clear();
-                raw_depth = None;
-            }
-            Event::DocumentEnd => {
-                if in_doc {
-                    doc += 1;
-                }
-                in_doc = false;
-            }
-            Event::Scalar(..)
-            | Event::Alias(..)
-            | Event::SequenceStart(..)
-            | Event::MappingStart(..) => {
-                // A key?
-                if let Some(LFrame::Map {
-                    key: slot @ None,
-                    node,
-                }) = stack.last_mut()
-                {
-                    let (raw_text, child) = match (&event, *node) {
-                        (Event::Scalar(t, ..), Some(parent)) => {
-                            let c = if raw_depth.is_some() {
-                                Cow::Borrowed(t.as_ref())
-                            } else {
-                                canon::key(t)
-                            };
-                            let child = trie.key_child(parent, &c);
-                            let w = if child.is_some() {
-                                t.to_string()
-                            } else {
-                                String::new()
-                            };
-                            (w, child)
-                        }
-                        _ => (String::new(), None),
-                    };
-                    *slot = Some((raw_text, child, at));
-                    if matches!(event, Event::SequenceStart(..) | Event::MappingStart(..)) {
-                        // Complex keys are rejected by the parser; keep the stack balanced.
-                        stack.push(LFrame::Seq {
-                            next: 0,
-                            node: None,
-                        });
-                        written.push(String::new());
-                    }
-                    continue;
-                }
-                // A value: find its trie node and push its path segment.
-                let (node, key_at) = match stack.last_mut() {
-                    Some(LFrame::Seq { next, node }) => {
-                        let i = *next;
-                        *next += 1;
-                        // An index is written as it is canonical: no segment to keep.
-                        written.push(String::new());
-                        (node.and_then(|n| trie.index_child(n, i)), None)
-                    }
-                    Some(LFrame::Map { key, .. }) => {
-                        let (w, child, k_at) = key.take().unwrap_or((String::new(), None, at));
-                        written.push(w);
-                        (child, Some(location(&k_at)))
-                    }
-                    None => (trie.root(doc), None),
-                };
-                if let Some(n) = node {
-                    let w = key_at.and(written.last()).map(String::as_str);
-                    trie.visit(n, w, location(&at), key_at);
-                }
-                let user_map =
-                    || raw_depth.is_none() && written.last().is_some_and(|w| is_user_map_key(w));
-                match event {
-                    Event::SequenceStart(..) => {
-                        if user_map() {
-                            raw_depth = Some(written.len());
-                        }
-                        stack.push(LFrame::Seq { next: 0, node });
-                    }
-                    Event::MappingStart(..) => {
-                        if user_map() {
-                            raw_depth = Some(written.len());
-                        }
-                        stack.push(LFrame::Map { key: None, node });
-                    }
-                    _ => {
-                        written.pop();
-                    }
-                }
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                stack.pop();
-                if raw_depth == Some(written.len()) {
-                    raw_depth = None;
-                }
-                written.pop();
-            }
-            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
-        }
-    }
-    let found = requests
-        .iter()
-        .map(|r| found(trie.answer(r.doc, r.target), |l| l))
-        .collect();
-    (found, trie.into_paths())
-}
-
-/// Whether a key, as written, opens a user map (whose keys are data, not field names).
-fn is_user_map_key(written: &str) -> bool {
-    canon::is_user_map(&canon::key(written))
 }
 
 #[cfg(test)]
@@ -873,38 +602,5 @@ mod tests {
             docs[0].parsed.duplicates,
             vec![Pointer(vec!["x".into(), "startTime".into()])]
         );
-    }
-
-    fn req(doc: usize, segs: &[&str], at_key: bool) -> Target {
-        let _ = doc;
-        Target {
-            pointer: Pointer(segs.iter().map(|s| (*s).to_owned()).collect()),
-            at_key,
-            root: None,
-        }
-    }
-
-    #[test]
-    fn locator_finds_values_keys_and_documents() {
-        let text = "a: 1\n---\nlatencies_ms:\n  p99: bad\nclients:\n  - endpoint_url: x\n  - {protocol: 9}\nlabels:\n  my_key: v\n";
-        let t1 = req(1, &["latenciesMs", "p99"], false);
-        let t2 = req(1, &["clients", "1", "protocol"], false);
-        let t3 = req(1, &["clients", "0", "endpointUrls"], true);
-        let t4 = req(1, &["labels", "my_key"], true);
-        let t5 = req(1, &["latenciesMs", "p50"], false);
-        let reqs: Vec<Request<'_>> = [&t1, &t2, &t3, &t4, &t5]
-            .into_iter()
-            .map(|t| Request { doc: 1, target: t })
-            .collect();
-        let (f, paths) = locate(text, &reqs);
-        let written = |i: usize| f[i].node.map(|n| paths.written(n)).unwrap_or_default();
-        assert_eq!(f[0].location, Some(Location::new(4, 8)));
-        assert_eq!(written(0), vec!["latencies_ms", "p99"]);
-        assert_eq!(f[1].location, Some(Location::new(7, 16)));
-        assert_eq!(f[2].location, Some(Location::new(6, 5)));
-        assert_eq!(written(2), vec!["clients", "0", "endpoint_url"]);
-        assert_eq!(f[3].location, Some(Location::new(9, 3)));
-        assert_eq!(f[4].missing, 1);
-        assert_eq!(f[4].location, Some(Location::new(4, 3)));
     }
 }

@@ -1,10 +1,10 @@
 //! What reading gives: [`Document`], its [`Kind`] and [`Body`], the [`Format`] read, the
-//! [`ReadOptions`], and the [`SmpDocument`] types `read_as` accepts.
+//! [`ReadOptions`] (with the [`LatencyUnit`] of legacy exports), and the [`SmpDocument`] types
+//! `read_as` accepts.
 
 use serde_json::Value;
 
-use super::*;
-use crate::meshery::LatencyUnit;
+use crate::kind::Kind;
 use crate::{
     EnvironmentConfig, PerformanceTestConfig, PerformanceTestResult, ServiceMesh, ServiceMeshConfig,
 };
@@ -47,66 +47,6 @@ impl Format {
             Format::Json => "JSON",
             Format::Yaml => "YAML",
         }
-    }
-}
-
-/// The kinds of SMP document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Kind {
-    /// [`PerformanceTestConfig`] (also Meshery's `{test, mesh}` wrapper and profiles).
-    PerformanceTestConfig,
-    /// [`PerformanceTestResult`] (also legacy and Meshery result exports).
-    PerformanceTestResult,
-    /// [`ServiceMeshConfig`].
-    ServiceMeshConfig,
-    /// [`EnvironmentConfig`].
-    EnvironmentConfig,
-    /// [`ServiceMesh`].
-    ServiceMesh,
-}
-
-impl Kind {
-    /// Every kind.
-    pub const ALL: &'static [Kind] = &[
-        Kind::PerformanceTestConfig,
-        Kind::PerformanceTestResult,
-        Kind::ServiceMeshConfig,
-        Kind::EnvironmentConfig,
-        Kind::ServiceMesh,
-    ];
-
-    /// The SMP message name (`PerformanceTestConfig`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::PerformanceTestConfig => "PerformanceTestConfig",
-            Kind::PerformanceTestResult => "PerformanceTestResult",
-            Kind::ServiceMeshConfig => "ServiceMeshConfig",
-            Kind::EnvironmentConfig => "EnvironmentConfig",
-            Kind::ServiceMesh => "ServiceMesh",
-        }
-    }
-
-    /// Finds a kind by message name, case-insensitively (`performancetestconfig`, `config`,
-    /// `result`, `mesh-config`, `environment`, `mesh` are accepted too).
-    pub fn from_name(name: &str) -> Option<Kind> {
-        let folded = fold(name);
-        Some(match folded.as_str() {
-            "performancetestconfig" | "config" | "testconfig" | "test" => {
-                Kind::PerformanceTestConfig
-            }
-            "performancetestresult" | "result" | "testresult" => Kind::PerformanceTestResult,
-            "servicemeshconfig" | "meshconfig" => Kind::ServiceMeshConfig,
-            "environmentconfig" | "environment" | "env" => Kind::EnvironmentConfig,
-            "servicemesh" | "mesh" => Kind::ServiceMesh,
-            _ => return None,
-        })
-    }
-}
-
-impl std::fmt::Display for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
     }
 }
 
@@ -333,7 +273,7 @@ impl Document {
 }
 
 /// The SMP messages that can stand alone as a document; implemented for the five message
-/// types and [`TestConfig`]. Used by [`read_as`] and [`crate::write_value`].
+/// types and [`TestConfig`]. Used by [`crate::read_as`] and [`crate::write_value`].
 pub trait SmpDocument: Sized + sealed::Sealed {
     /// The document kind.
     const KIND: Kind;
@@ -408,3 +348,32 @@ smp_document!(
     |b| Body::ServiceMesh(b),
     |v| v
 );
+
+/// The unit of latency figures in a document that does not state one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+#[non_exhaustive]
+pub enum LatencyUnit {
+    /// Seconds (what fortio, and so Meshery's exports, use).
+    #[default]
+    Seconds,
+    /// Milliseconds (what the SMP spec promises, and what wrk2 reports).
+    Milliseconds,
+}
+
+impl LatencyUnit {
+    /// The factor that turns a figure in this unit into milliseconds.
+    pub fn to_ms_factor(self) -> f64 {
+        match self {
+            LatencyUnit::Seconds => 1000.0,
+            LatencyUnit::Milliseconds => 1.0,
+        }
+    }
+
+    /// `s` or `ms`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            LatencyUnit::Seconds => "s",
+            LatencyUnit::Milliseconds => "ms",
+        }
+    }
+}
