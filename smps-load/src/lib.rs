@@ -19,7 +19,10 @@
 //!   counters, merged at the end; per-interval [`Snapshot`]s. Memory does not grow with the
 //!   number of requests.
 //!
-//! Non-goals for now: TCP/UDP/gRPC protocols, distributed coordination, adaptive search.
+//! * **Distributed runs** ([`ExecutionPart`]): one load split into segments of a sequence, one
+//!   per generator, with no coordinator (k6-style striping: the parts' shares add up to the
+//!   whole exactly), started together at a wall-clock instant; [`merge`] checks that the parts
+//!   cover the sequence exactly once.
 //!
 //! # Example
 //!
@@ -55,6 +58,7 @@
 //! | [`Run`], [`StopHandle`], [`Snapshot`] | a run in progress: progress stream and graceful stop |
 //! | [`LoadModel`], [`ArrivalPlan`], [`Stage`], [`BacklogPolicy`] | how requests are paced |
 //! | [`Report`], [`PhaseReport`], [`PortableReport`], [`merge`] | results and their projections |
+//! | [`ExecutionPart`], [`ExecutionSegment`], [`SegmentSequence`], [`PartRecord`] | parts of a distributed run |
 //! | [`ErrorKind`] | stable request-failure taxonomy; [`Error`] is for the engine itself |
 //!
 //! # Features
@@ -92,6 +96,7 @@ mod recorder;
 #[cfg_attr(docsrs, doc(cfg(feature = "reference-server")))]
 pub mod reference;
 mod report;
+mod segment;
 mod transport;
 mod worker;
 
@@ -105,8 +110,12 @@ pub use model::{BacklogPolicy, LoadModel, Pacing};
 pub use plan::{ArrivalPlan, Arrivals, Spacing, Stage};
 pub use report::{
     DEFAULT_DISPATCH_LAG_LIMIT, GENERATOR, LABEL_GENERATOR, LABEL_HISTOGRAM, LABEL_LATENCY_BASIS,
-    LABEL_LOAD_MODEL, LatencyBasis, LatencySummary, Phase, PhaseReport, PortablePhase,
-    PortableReport, Report, RunId, RunSettings, Snapshot, merge,
+    LABEL_LOAD_MODEL, LABEL_RUN_ID, LABEL_SEGMENT, LABEL_SEGMENT_SEQUENCE, LABEL_START_LATE_MS,
+    LatencyBasis, LatencySummary, PartRecord, Phase, PhaseReport, PortablePhase, PortableReport,
+    Report, RunId, RunSettings, Snapshot, merge,
+};
+pub use segment::{
+    ExecutionPart, ExecutionSegment, Fraction, MAX_SEGMENT_DENOMINATOR, SegmentSequence,
 };
 pub use transport::{Http1Client, HttpVersion};
 

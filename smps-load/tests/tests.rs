@@ -2,6 +2,7 @@
 
 mod config;
 mod deadline;
+mod distributed;
 mod engine;
 mod errors;
 mod pacing;

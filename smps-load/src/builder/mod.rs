@@ -3,8 +3,10 @@
 //! * `mod.rs`: the builder's settings and `build` (checks, request encoding, TLS);
 //! * `from_config.rs`: the mapping from an SMP `PerformanceTestConfig`;
 //! * `endpoint.rs`: endpoint URLs;
+//! * `distributed.rs`: one part of a distributed run (execution segment, synchronised start);
 //! * `field.rs`: the name of each setting, as the user spelled it (builder call or SMP field).
 
+mod distributed;
 mod endpoint;
 mod field;
 mod from_config;
@@ -54,6 +56,10 @@ pub struct EngineBuilder {
     dispatch_lag_limit: Duration,
     pacing: Pacing,
     deferred: Option<(String, String)>,
+    /// The part of a distributed run to run (`distributed.rs`).
+    part: Option<crate::segment::ExecutionPart>,
+    /// When to start (`distributed.rs`).
+    start_at: Option<std::time::SystemTime>,
 }
 
 impl Default for EngineBuilder {
@@ -82,6 +88,8 @@ impl Default for EngineBuilder {
             dispatch_lag_limit: crate::report::DEFAULT_DISPATCH_LAG_LIMIT,
             pacing: Pacing::default(),
             deferred: None,
+            part: None,
+            start_at: None,
         }
     }
 }
@@ -272,7 +280,9 @@ impl EngineBuilder {
     /// * [`Error::InvalidHeader`]: a header or cookie that HTTP cannot carry.
     /// * [`Error::LoadCertificate`]: a trusted-CA PEM without a usable certificate.
     /// * [`Error::Unsupported`]: an `https://` URL when the `rustls` feature is off.
-    pub fn build(self) -> Result<Engine> {
+    /// * [`Error::InvalidSetting`] (field `segment`): a [segment](EngineBuilder::segment) whose
+    ///   share of the connections or of the request budget is zero.
+    pub fn build(mut self) -> Result<Engine> {
         if let Some((field, reason)) = &self.deferred {
             return Err(invalid(field, reason.clone()));
         }
@@ -339,6 +349,7 @@ impl EngineBuilder {
                 "the run needs a limit: a duration, a request count, or a plan with an end",
             ));
         }
+        let connections = self.take_part_share(connections)?;
 
         // Common headers.
         let mut headers = HeaderMap::new();
@@ -506,6 +517,8 @@ impl EngineBuilder {
             labels: self.labels,
             dispatch_lag_limit: self.dispatch_lag_limit,
             pacing: self.pacing,
+            part: self.part,
+            start_at: self.start_at,
         }))
     }
 }
