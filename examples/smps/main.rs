@@ -4,7 +4,8 @@
 //! smps validate FILE...            schema + semantic findings with file:line:col
 //! smps convert FILE                any SMP dialect -> canonical or Meshery, YAML or JSON
 //! smps schema KIND                 the JSON Schema of a document kind
-//! smps run CONFIG                  SMP config -> SMP result (optionally against a loopback target)
+//! smps run CONFIG                  SMP config -> SMP result (optionally against a loopback target;
+//!                                  --segment i/N runs one part of a distributed run)
 //! smps merge FILE...               lossless merge of portable results from several runs
 //! smps chart FILE... -o OUT.svg    latency-by-percentile chart, several results overlaid
 //! smps conformance                 the SMI conformance suite against the loopback mesh
@@ -30,6 +31,7 @@ mod chart;
 mod conformance;
 mod convert;
 mod merge;
+mod part;
 mod run;
 mod validate;
 

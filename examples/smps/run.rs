@@ -63,6 +63,8 @@ pub(crate) struct Args {
     /// requests leave within tens of microseconds) or `coarse` (1 ms timer, less CPU).
     #[arg(long, value_enum, default_value_t = PacingArg::Precise)]
     pacing: PacingArg,
+    #[command(flatten)]
+    part: crate::part::PartArgs,
 }
 
 /// `--pacing`.
@@ -189,8 +191,11 @@ async fn run_async(
             "{name}: endpoints name `{PLACEHOLDER_HOST}` but --target config was given"
         )));
     }
-    let engine = EngineBuilder::from_config(&config)
-        .and_then(|mut b| {
+    let builder = EngineBuilder::from_config(&config)
+        .map_err(|e| anyhow::anyhow!("{name}: {}", cli_message(&e)))?;
+    let builder = args.part.apply(builder)?;
+    let engine = Ok(builder)
+        .and_then(|mut b: EngineBuilder| {
             if let Some(t) = args.timeout {
                 b = b.request_timeout(t);
             }
