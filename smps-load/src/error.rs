@@ -151,6 +151,15 @@ pub enum Error {
         /// The missing and overlapping segments, by name and run id.
         reason: String,
     },
+    /// A trial of an adaptive [`Search`](crate::Search) could not be run.
+    #[error("the search trial at {rps} requests per second could not run")]
+    SearchTrial {
+        /// The trial's planned rate.
+        rps: f64,
+        /// Why.
+        #[source]
+        source: Box<Error>,
+    },
     /// One of several results given to [`merge`](crate::merge) could not be decoded or
     /// merged.
     #[error("could not merge part {index} of the results")]

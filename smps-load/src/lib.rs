@@ -23,6 +23,9 @@
 //!   per generator, with no coordinator (k6-style striping: the parts' shares add up to the
 //!   whole exactly), started together at a wall-clock instant; [`merge`] checks that the parts
 //!   cover the sequence exactly once.
+//! * **Adaptive search** ([`Search`]): the highest rate a target sustains under an [`Slo`]
+//!   (corrected percentile, success share, generator self-check), by exponential then binary
+//!   search over open-loop trials.
 //!
 //! # Example
 //!
@@ -59,6 +62,7 @@
 //! | [`LoadModel`], [`ArrivalPlan`], [`Stage`], [`BacklogPolicy`] | how requests are paced |
 //! | [`Report`], [`PhaseReport`], [`PortableReport`], [`merge`] | results and their projections |
 //! | [`ExecutionPart`], [`ExecutionSegment`], [`SegmentSequence`], [`PartRecord`] | parts of a distributed run |
+//! | [`Search`], [`SearchSettings`], [`Slo`], [`SearchReport`] | the highest sustainable rate |
 //! | [`ErrorKind`] | stable request-failure taxonomy; [`Error`] is for the engine itself |
 //!
 //! # Features
@@ -96,6 +100,7 @@ mod recorder;
 #[cfg_attr(docsrs, doc(cfg(feature = "reference-server")))]
 pub mod reference;
 mod report;
+mod search;
 mod segment;
 mod transport;
 mod worker;
@@ -114,6 +119,7 @@ pub use report::{
     LatencyBasis, LatencySummary, PartRecord, Phase, PhaseReport, PortablePhase, PortableReport,
     Report, RunId, RunSettings, Snapshot, merge,
 };
+pub use search::{Search, SearchOutcome, SearchReport, SearchSettings, Slo, Trial, Verdict};
 pub use segment::{
     ExecutionPart, ExecutionSegment, Fraction, MAX_SEGMENT_DENOMINATOR, SegmentSequence,
 };

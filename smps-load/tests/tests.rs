@@ -7,6 +7,7 @@ mod engine;
 mod errors;
 mod pacing;
 mod results;
+mod search;
 
 /// Serializes the tests that measure time: run side by side on a 2-core machine, they would
 /// measure each other's CPU use instead of the engine.

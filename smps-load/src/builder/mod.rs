@@ -4,12 +4,14 @@
 //! * `from_config.rs`: the mapping from an SMP `PerformanceTestConfig`;
 //! * `endpoint.rs`: endpoint URLs;
 //! * `distributed.rs`: one part of a distributed run (execution segment, synchronised start);
+//! * `search.rs`: the engine of one trial of an adaptive search;
 //! * `field.rs`: the name of each setting, as the user spelled it (builder call or SMP field).
 
 mod distributed;
 mod endpoint;
 mod field;
 mod from_config;
+mod search;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
