@@ -69,7 +69,7 @@ pub(crate) struct Args {
 
 /// `--pacing`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum PacingArg {
+pub(crate) enum PacingArg {
     /// High-resolution timer.
     Precise,
     /// Tokio's 1 ms timer.
@@ -77,7 +77,7 @@ enum PacingArg {
 }
 
 /// A share given as `10%` or `0.1`.
-fn parse_share(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_share(text: &str) -> Result<f64, String> {
     let (number, scale) = match text.trim().strip_suffix('%') {
         Some(p) => (p, 100.0),
         None => (text.trim(), 1.0),
@@ -91,7 +91,7 @@ fn parse_share(text: &str) -> Result<f64, String> {
 }
 
 /// A Go-style duration longer than zero (`2s`, `1m30s`, `500ms`).
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     smps_model::GoDuration::parse(text)
         .ok()
         .and_then(|d| d.to_std())
@@ -100,7 +100,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Target {
+pub(crate) enum Target {
     /// The reference server when an endpoint names `reference-server`.
     Auto,
     /// Always start the reference server.
@@ -120,11 +120,28 @@ enum Progress {
 }
 
 pub(crate) fn run(args: &Args) -> Outcome {
-    let text = args.limit.read_text(&args.config)?;
-    let name = args.config.display().to_string();
-    // The same checks as `smps validate`: a config with errors is not run.
+    let (test, name) = read_config(&args.config, args.limit)?;
+    let warmup = smps_model::GoDuration::parse(&args.warmup)
+        .ok()
+        .and_then(|d| d.to_std())
+        .ok_or_else(|| anyhow::anyhow!("--warmup: expected a duration such as `1s`"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(run_async(args, test, warmup, &name))
+}
+
+/// Reads a performance-test config as `smps run` does: the same checks as `smps validate` (a
+/// config with errors is not run), then the model. Returns the config and its display name.
+pub(crate) fn read_config(
+    path: &std::path::Path,
+    limit: InputLimit,
+) -> Result<(smps_model::PerformanceTestConfig, String), Failure> {
+    let text = limit.read_text(path)?;
+    let name = path.display().to_string();
     let validator = smps_validate::Validator::builder()
-        .max_input_bytes(args.limit.max_bytes)
+        .max_input_bytes(limit.max_bytes)
         .build()
         .map_err(|e| anyhow::Error::from(e).context("cannot build the validator"))?;
     let source = smps_validate::Source::text(text.as_str()).with_name(name.clone());
@@ -145,7 +162,7 @@ pub(crate) fn run(args: &Args) -> Outcome {
         smps_model::Error::UnknownKind { reason, .. } => {
             anyhow::anyhow!("{name}: not a performance test config ({reason})")
         }
-        other => model_error(&args.config, other),
+        other => model_error(path, other),
     })?;
     let Some(test) = doc.as_test_config() else {
         return Err(Failure::Unusable(anyhow::anyhow!(
@@ -153,15 +170,7 @@ pub(crate) fn run(args: &Args) -> Outcome {
             doc.kind()
         )));
     };
-    let warmup = smps_model::GoDuration::parse(&args.warmup)
-        .ok()
-        .and_then(|d| d.to_std())
-        .ok_or_else(|| anyhow::anyhow!("--warmup: expected a duration such as `1s`"))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(run_async(args, test.config.clone(), warmup, &name))
+    Ok((test.config.clone(), name))
 }
 
 async fn run_async(
@@ -340,7 +349,7 @@ fn judge_failures(report: &smps_load::Report, max_failed: f64) -> Outcome {
 }
 
 /// Waits for Ctrl-C or (on Unix) SIGTERM and says which came.
-async fn termination() -> Signal {
+pub(crate) async fn termination() -> Signal {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -391,7 +400,7 @@ impl std::fmt::Display for Signal {
 }
 
 /// The engine's error, phrased for someone at the command line rather than for a programmer.
-fn cli_message(e: &smps_load::Error) -> String {
+pub(crate) fn cli_message(e: &smps_load::Error) -> String {
     match e {
         smps_load::Error::Unsupported { field, .. } if field == "clients" => {
             "`smps run` runs a test with exactly one client; put each client in a config of its own, run each, and combine the results with `smps merge`".into()
@@ -403,7 +412,7 @@ fn cli_message(e: &smps_load::Error) -> String {
 /// Raises this process's soft limit on open files to its hard limit, as Go programs do at
 /// start, so that runs with many connections are not refused for a limit the user may raise
 /// anyway. The engine still checks the result before it starts.
-fn raise_descriptor_limit() {
+pub(crate) fn raise_descriptor_limit() {
     #[cfg(unix)]
     {
         use rustix::process::{Resource, getrlimit, setrlimit};

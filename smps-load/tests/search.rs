@@ -74,12 +74,14 @@ async fn the_search_finds_the_capacity_of_a_one_at_a_time_server_within_5_percen
     let base = Engine::builder()
         .url(&server.url)
         .connections(64)
-        // A shared 2-core machine wakes late now and then; the generator check must not take
-        // that for the generator falling behind.
-        .dispatch_lag_limit(Duration::from_millis(5));
-    // p99 within 40 ms of the 10 ms service time: over capacity the queue grows by
-    // (rate − 100) × 2 s requests of 10 ms each, so rates above ~102/s fail.
-    let settings = SearchSettings::new(Slo::new(99.0, Duration::from_millis(50)))
+        // A shared 2-core machine sometimes wakes tens of ms late: this test judges the
+        // target (the generator check has unit tests), and p90 keeps those rare delays from
+        // deciding.
+        .dispatch_lag_limit(Duration::from_secs(1));
+    // p90 within 40 ms of the 10 ms service time: over capacity the queue grows by
+    // (rate − 100) × t requests of 10 ms each, so with 90 % of a 2 s trial behind it, rates
+    // above ~102/s fail.
+    let settings = SearchSettings::new(Slo::new(90.0, Duration::from_millis(50)))
         .start_rps(20.0)
         .trial(Duration::from_secs(2))
         .cooldown(Duration::from_millis(300))

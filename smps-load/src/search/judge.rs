@@ -33,7 +33,7 @@ impl Verdict {
 
 /// Judges the report of a trial planned at `rps` for `length`.
 ///
-/// * Planned requests: the plan's expected arrivals in `length` (`rps · length`).
+/// * Planned requests: the plan's arrivals in `length` (`⌈rps · length⌉`).
 /// * Issued: requests completed, abandoned after the end, or dropped because no connection was
 ///   free (the generator handled those arrivals; the target's slowness made them fail).
 /// * Success: 2xx/3xx responses per planned request, so dropped and abandoned ones count
@@ -44,12 +44,14 @@ impl Verdict {
 ///   was late on its own).
 pub(crate) fn judge(report: &Report, rps: f64, length: Duration, slo: &Slo, margin: f64) -> Trial {
     let m = &report.measured;
-    let planned = (rps * length.as_secs_f64()).max(1.0);
+    // Uniform arrivals i = 0, 1, ... with i / rps < length.
+    let planned = (rps * length.as_secs_f64()).ceil().max(1.0);
     let issued = m
         .requests()
         .saturating_add(m.abandoned)
         .saturating_add(m.dropped) as f64;
-    let success = m.ok() as f64 / planned;
+    // A Poisson trial may send a little more than planned.
+    let success = (m.ok() as f64 / planned).min(1.0);
     let latency_ms = m.latency_ms(slo.percentile);
     let service_ms = if m.service_time.is_empty() {
         0.0

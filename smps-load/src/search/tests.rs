@@ -64,7 +64,7 @@ impl TrialSource for Model {
     async fn run(&mut self, rps: f64, length: Duration) -> Result<Report> {
         self.runs += 1;
         let secs = length.as_secs_f64();
-        let issued = (rps.min(self.generator) * secs).round() as u64;
+        let issued = (rps.min(self.generator) * secs).ceil() as u64;
         let jitter = if self.runs % 2 == 0 {
             self.jitter_ms
         } else {
