@@ -9,6 +9,9 @@
 //! smps merge FILE...               lossless merge of portable results from several runs
 //!                                  (the parts of a distributed run must cover it exactly once)
 //! smps search CONFIG --max-latency D  the highest rate the target sustains under an objective
+//! smps distribute CONFIG --parallelism N --image IMG
+//!                                  N pods of an Indexed Job, merged (--features kube; --emit
+//!                                  prints the manifests)
 //! smps chart FILE... -o OUT.svg    latency-by-percentile chart, several results overlaid
 //! smps conformance                 the SMI conformance suite against the loopback mesh
 //!                                  (or a cluster: --cluster, built with --features kube;
@@ -32,6 +35,7 @@
 mod chart;
 mod conformance;
 mod convert;
+mod distribute;
 mod merge;
 mod part;
 mod run;
@@ -71,6 +75,9 @@ enum Command {
     Merge(merge::Args),
     /// Find the highest rate the target sustains under a latency and success objective.
     Search(search::Args),
+    /// Run a load test as N pods of a Kubernetes Indexed Job, started together, merged into
+    /// one result (or print the manifests with --emit; needs a build with --features kube).
+    Distribute(distribute::Args),
     /// Draw an SVG latency chart from one or more result files.
     Chart(chart::Args),
     /// Run the SMI conformance suite (or your own with --suite FILE|DIR) against the embedded
@@ -114,6 +121,7 @@ fn main() -> ExitCode {
         Command::Run(a) => run::run(&a),
         Command::Merge(a) => merge::run(&a),
         Command::Search(a) => search::run(&a),
+        Command::Distribute(a) => distribute::run(&a),
         Command::Chart(a) => chart::run(&a),
         Command::Conformance(a) => conformance::run(&a),
     };

@@ -36,7 +36,9 @@ pub(crate) struct Args {
     /// Also print the percentile table after the result.
     #[arg(long)]
     table: bool,
-    /// Write the lossless, mergeable result (for `smps merge` and `smps chart`) here.
+    /// Write the lossless, mergeable result (for `smps merge` and `smps chart`) here; `-`
+    /// prints it on standard output as one line of JSON instead of the SMP result (what the
+    /// pods of `smps distribute` do).
     #[arg(long)]
     portable: Option<PathBuf>,
     /// Write the fortio-compatible JSON result (what Meshery ingests) here.
@@ -286,10 +288,16 @@ async fn run_async(
         out.push('\n');
         out.push_str(&run_support::percentile_table(&report));
     }
+    let portable_stdout = args.portable.as_ref().is_some_and(|p| p.as_os_str() == "-");
     if let Some(p) = &args.portable {
         let portable = report.to_portable().map_err(anyhow::Error::from)?;
-        let json = serde_json::to_string_pretty(&portable).map_err(anyhow::Error::from)?;
-        write_file(p, json.as_bytes())?;
+        if portable_stdout {
+            let json = serde_json::to_string(&portable).map_err(anyhow::Error::from)?;
+            out = format!("{json}\n");
+        } else {
+            let json = serde_json::to_string_pretty(&portable).map_err(anyhow::Error::from)?;
+            write_file(p, json.as_bytes())?;
+        }
     }
     if let Some(p) = &args.fortio {
         let json =
@@ -307,7 +315,7 @@ async fn run_async(
 }
 
 /// Says on stderr how many requests failed and why; more than `max_failed` of them is exit 1.
-fn judge_failures(report: &smps_load::Report, max_failed: f64) -> Outcome {
+pub(crate) fn judge_failures(report: &smps_load::Report, max_failed: f64) -> Outcome {
     let m = &report.measured;
     if m.failed() == 0 {
         return Ok(());

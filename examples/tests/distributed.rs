@@ -222,3 +222,30 @@ fn bad_segment_options_exit_2_naming_the_flag() {
         );
     }
 }
+
+/// Without the `kube` feature, `smps distribute` says how to rebuild.
+#[cfg(not(feature = "kube"))]
+#[test]
+fn distribute_without_the_kube_feature_exits_2_and_says_how_to_rebuild() {
+    let config = scratch("k8s.yaml");
+    std::fs::write(
+        &config,
+        "name: k\nclients:\n- protocol: http\n  connections: 2\n  rps: 10\n  endpoint_urls: [http://echo/]\nduration: 1s\n",
+    )
+    .unwrap();
+    let o = wait_within(
+        smps()
+            .arg("distribute")
+            .arg(&config)
+            .args(["--parallelism", "2", "--image", "i", "--emit"])
+            .spawn()
+            .unwrap(),
+        30,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("--features kube"),
+        "{}",
+        text(&o.stderr)
+    );
+}
