@@ -24,6 +24,8 @@ pub(crate) struct CollectorCtx {
     pub(crate) warmup: Duration,
     pub(crate) interval: Duration,
     pub(crate) plan: Option<ArrivalPlan>,
+    /// This run's share of the plan (1, or the segment's length for a part).
+    pub(crate) plan_share: f64,
     pub(crate) settings: RunSettings,
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) preopened: u64,
@@ -84,7 +86,7 @@ pub(crate) async fn collect(
                 queued: p.stats.queued,
                 planned: ctx.plan.as_ref().map(|pl| {
                     let cap = |d: Duration| ctx.plan_end.map_or(d, |e| d.min(e));
-                    pl.expected_by(cap(end)) - pl.expected_by(cap(start))
+                    (pl.expected_by(cap(end)) - pl.expected_by(cap(start))) * ctx.plan_share
                 }),
                 rate: if secs > 0.0 {
                     (responses + errors) as f64 / secs

@@ -399,6 +399,7 @@ impl Engine {
             warmup: inner.warmup,
             interval: inner.interval,
             plan,
+            plan_share: inner.part.as_ref().map_or(1.0, ExecutionPart::fraction),
             settings,
             labels: inner.labels.clone(),
             preopened: opened,

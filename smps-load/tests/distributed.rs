@@ -62,6 +62,13 @@ async fn open_loop_parts_started_together_send_exactly_the_planned_requests() {
         assert_eq!(r.settings.requested_rps, Some(100.0));
         // 300 arrivals of 1 s, dealt 100 to each part.
         assert_eq!(r.measured.requests(), 100, "part {i}");
+        // The progress series plans the part's share (100), not the whole run's (300); the
+        // intervals end when the run stops, a little before the plan's end.
+        let planned: f64 = r.intervals.iter().filter_map(|s| s.planned).sum();
+        assert!(
+            (90.0..=100.0 + 1e-9).contains(&planned),
+            "part {i} planned {planned}"
+        );
     }
     let portable: Vec<_> = reports.iter().map(|r| r.to_portable().unwrap()).collect();
     let merged = merge(&portable).unwrap();
