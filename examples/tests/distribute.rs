@@ -199,19 +199,28 @@ async fn handle(state: &Mutex<State>, req: Request<Incoming>) -> Response<Full<B
             reply(201, body)
         }
         ("GET", ["apis", "batch", "v1", "namespaces", _, "jobs", _]) => {
-            let Some(mut job) = s.objects.get(&path).cloned() else {
+            let Some(job) = s.objects.get(&path).cloned() else {
                 return reply(404, status(404, "not found"));
             };
-            s.job_reads += 1;
-            let n = job["spec"]["completions"].as_u64().unwrap_or(0);
-            job["status"] = match (s.ending, s.job_reads) {
-                (_, 1) | (Ending::Never, _) => json!({"active": n}),
-                (Ending::Fail(_), _) => json!({"failed": 1, "succeeded": n - 1,
-                    "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
-                                    "message": "Job has reached the specified backoff limit"}]}),
-                _ => json!({"succeeded": n}),
+            reply(200, job_now(&mut s, job))
+        }
+        // A watch of the Job: the next state as one event, then the stream ends.
+        ("GET", ["apis", "batch", "v1", "namespaces", _, "jobs"])
+            if query.contains("watch=true") =>
+        {
+            let Some(job) = s
+                .objects
+                .iter()
+                .find(|(k, _)| k.starts_with(&path))
+                .map(|(_, v)| v.clone())
+            else {
+                return reply(200, Value::Null);
             };
-            reply(200, job)
+            let event = json!({"type": "MODIFIED", "object": job_now(&mut s, job)});
+            let mut r = Response::new(Full::new(Bytes::from(format!("{event}\n"))));
+            r.headers_mut()
+                .insert("content-type", "application/json".parse().unwrap());
+            r
         }
         ("GET", ["api", "v1", "namespaces", ns, "pods"]) => {
             let selector = query
@@ -250,6 +259,22 @@ async fn handle(state: &Mutex<State>, req: Request<Incoming>) -> Response<Full<B
             status(404, &format!("the fake does not serve {method} {path}")),
         ),
     }
+}
+
+/// The Job as the controller has it at this read (or watch event): its pods active at the
+/// first look, then the ending.
+fn job_now(s: &mut State, mut job: Value) -> Value {
+    s.job_reads += 1;
+    let n = job["spec"]["completions"].as_u64().unwrap_or(0);
+    job["metadata"]["resourceVersion"] = json!(s.job_reads.to_string());
+    job["status"] = match (s.ending, s.job_reads) {
+        (_, 1) | (Ending::Never, _) => json!({"active": n}),
+        (Ending::Fail(_), _) => json!({"failed": 1, "succeeded": n - 1,
+            "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                            "message": "Job has reached the specified backoff limit"}]}),
+        _ => json!({"succeeded": n}),
+    };
+    job
 }
 
 fn smps() -> Command {
@@ -399,6 +424,18 @@ fn a_distributed_run_creates_an_indexed_job_merges_its_parts_and_cleans_up() {
     assert_eq!(created.len(), 2, "{reqs:?}");
     assert!(created[0].starts_with("/api/v1/namespaces/loadtest/configmaps"));
     assert!(created[1].starts_with("/apis/batch/v1/namespaces/loadtest/jobs"));
+    // Read once, then watched (from the version read) until it succeeded.
+    let watches: Vec<&String> = reqs
+        .iter()
+        .map(|(_, p)| p)
+        .filter(|p| p.contains("watch=true"))
+        .collect();
+    assert_eq!(watches.len(), 1, "{reqs:?}");
+    assert!(
+        watches[0].contains("resourceVersion=1")
+            && watches[0].contains("fieldSelector=metadata.name%3Dsmps-baseline"),
+        "{watches:?}"
+    );
     let logs: Vec<&String> = reqs
         .iter()
         .map(|(_, p)| p)

@@ -1,13 +1,14 @@
-//! Running the manifests on a cluster: create, follow the Job to its end, collect each pod's
+//! Running the manifests on a cluster: create, follow the Job to its end (read, then watch), collect each pod's
 //! result from its log, and delete what was created (on success, failure, timeout and Ctrl-C).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use kube::Client;
-use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams, WatchEvent, WatchParams};
 use smps_load::PortableReport;
 
 use super::manifests::{CONTAINER, Plan};
@@ -72,8 +73,9 @@ impl Deployed {
         Ok(deployed)
     }
 
-    /// Polls the Job every `every` until all its parts succeeded, one failed, or `timeout`
-    /// passed.
+    /// Follows the Job until all its parts succeeded, one failed, or `timeout` passed: reads
+    /// it, then watches it from that version; the watch is renewed (and the Job read again)
+    /// every `every`, and when a watch cannot be opened the Job is read again after `every`.
     pub(crate) async fn wait(
         &self,
         every: Duration,
@@ -84,48 +86,99 @@ impl Deployed {
         let jobs: Api<Job> = Api::namespaced(self.client.clone(), ns);
         let deadline = tokio::time::Instant::now() + timeout;
         let mut last = String::new();
+        let timed_out = || ClusterError::Timeout {
+            job: name.clone(),
+            secs: timeout.as_secs(),
+        };
         loop {
             let job = jobs
                 .get(name)
                 .await
                 .map_err(api(format!("read job {ns}/{name}")))?;
-            let status = job.status.unwrap_or_default();
-            let n = self.plan.parallelism as i32;
-            let succeeded = status.succeeded.unwrap_or(0);
-            let failed = status.failed.unwrap_or(0);
-            let now = format!(
-                "job {name}: {} active, {succeeded} of {n} succeeded, {failed} failed",
-                status.active.unwrap_or(0)
-            );
-            if now != last {
-                progress(&now);
-                last = now;
+            let version = job.metadata.resource_version.clone().unwrap_or_default();
+            if let Some(end) = self.verdict(job, &mut last, &mut progress) {
+                return self.ended(end).await;
             }
-            if let Some(c) =
-                status.conditions.iter().flatten().find(|c| {
-                    c.status == "True" && (c.type_ == "Failed" || c.type_ == "FailureTarget")
-                })
-            {
-                let reason = [c.reason.as_deref(), c.message.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(": ");
-                return Err(self.failed(reason).await);
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(timed_out());
             }
-            if failed > 0 {
-                return Err(self.failed(format!("{failed} part(s) failed")).await);
+            let round_end = (now + every).min(deadline);
+            let secs = (round_end - now).as_secs().clamp(1, 290) as u32;
+            let params = WatchParams::default()
+                .fields(&format!("metadata.name={name}"))
+                .timeout(secs);
+            if let Ok(events) = jobs.watch(&params, &version).await {
+                let mut events = std::pin::pin!(events);
+                while let Ok(Some(event)) = tokio::time::timeout_at(round_end, events.next()).await
+                {
+                    match event {
+                        Ok(WatchEvent::Added(job) | WatchEvent::Modified(job)) => {
+                            if let Some(end) = self.verdict(job, &mut last, &mut progress) {
+                                return self.ended(end).await;
+                            }
+                        }
+                        Ok(WatchEvent::Deleted(_)) => {
+                            return Err(ClusterError::JobFailed {
+                                job: name.clone(),
+                                reason: "the job was deleted by someone else".into(),
+                            });
+                        }
+                        Ok(WatchEvent::Bookmark(_)) => {}
+                        // An expired version (410) or a broken stream: read the Job again.
+                        Ok(WatchEvent::Error(_)) | Err(_) => break,
+                    }
+                }
             }
-            if succeeded >= n {
-                return Ok(());
-            }
-            if tokio::time::Instant::now() + every > deadline {
-                return Err(ClusterError::Timeout {
-                    job: name.clone(),
-                    secs: timeout.as_secs(),
-                });
-            }
-            tokio::time::sleep(every).await;
+            // Never faster than one round per `every`, whatever the watch did.
+            tokio::time::sleep_until(round_end).await;
+        }
+    }
+
+    /// What the Job's status says: `Some(Ok)` all parts succeeded, `Some(Err(reason))` it
+    /// failed, `None` still running (and a progress line when that changed).
+    fn verdict(
+        &self,
+        job: Job,
+        last: &mut String,
+        progress: &mut impl FnMut(&str),
+    ) -> Option<Result<(), String>> {
+        let status = job.status.unwrap_or_default();
+        let n = self.plan.parallelism as i32;
+        let succeeded = status.succeeded.unwrap_or(0);
+        let failed = status.failed.unwrap_or(0);
+        let now = format!(
+            "job {}: {} active, {succeeded} of {n} succeeded, {failed} failed",
+            self.plan.name,
+            status.active.unwrap_or(0)
+        );
+        if now != *last {
+            progress(&now);
+            *last = now;
+        }
+        if let Some(c) = status
+            .conditions
+            .iter()
+            .flatten()
+            .find(|c| c.status == "True" && (c.type_ == "Failed" || c.type_ == "FailureTarget"))
+        {
+            let reason = [c.reason.as_deref(), c.message.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(": ");
+            return Some(Err(reason));
+        }
+        if failed > 0 {
+            return Some(Err(format!("{failed} part(s) failed")));
+        }
+        (succeeded >= n).then_some(Ok(()))
+    }
+
+    async fn ended(&self, end: Result<(), String>) -> Result<(), ClusterError> {
+        match end {
+            Ok(()) => Ok(()),
+            Err(reason) => Err(self.failed(reason).await),
         }
     }
 

@@ -91,8 +91,8 @@ pub(crate) struct Args {
     /// Dispatch-lag limit of each part (`smps run --dispatch-lag-limit`).
     #[arg(long, default_value = "100us", value_parser = parse_duration)]
     dispatch_lag_limit: Duration,
-    /// How often the Job's status is read.
-    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    /// The Job is watched; the watch is renewed (and the Job read again) this often.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
     poll: Duration,
 }
 
