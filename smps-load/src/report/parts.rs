@@ -124,13 +124,15 @@ pub(super) fn check_mergeable(a: &Report, b: &Report) -> Result<()> {
                         x.run_id, y.run_id
                     )));
                 }
-            }
-            if let (Some(s), Some(t)) = (x.start_at_unix_ns, y.start_at_unix_ns) {
-                if s != t {
-                    return Err(coverage(format!(
-                        "run `{}` was told to start at {s} ns and run `{}` at {t} ns (since the Unix epoch); parts of one distributed run share one start instant",
-                        x.run_id, y.run_id
-                    )));
+                // Whole runs given start instants may be merged as sequential runs; the
+                // parts of one distributed run start together.
+                if let (Some(s), Some(t)) = (x.start_at_unix_ns, y.start_at_unix_ns) {
+                    if s != t {
+                        return Err(coverage(format!(
+                            "run `{}` was told to start at {s} ns and run `{}` at {t} ns (since the Unix epoch); parts of one distributed run share one start instant",
+                            x.run_id, y.run_id
+                        )));
+                    }
                 }
             }
         }

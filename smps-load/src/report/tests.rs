@@ -421,6 +421,19 @@ fn an_overlap_is_refused_naming_both_segments_and_runs() {
         format!("{:?}", source_of(&e, 1)).contains("share one start instant"),
         "{e:?}"
     );
+    // Two whole runs that were each given a start instant merge as sequential runs.
+    let whole = |at: u64| {
+        let mut r = report_of(&stats_with(2), 0, 1);
+        r.parts = vec![PartRecord {
+            run_id: r.run_ids[0].clone(),
+            segment: None,
+            sequence: None,
+            start_at_unix_ns: Some(at),
+            start_late_ns: Some(0),
+        }];
+        r.to_portable().unwrap()
+    };
+    assert_eq!(merge(&[whole(1), whole(2)]).unwrap().measured.requests(), 4);
 }
 
 #[test]
