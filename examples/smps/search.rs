@@ -174,19 +174,22 @@ async fn search(
             seen.push(t.clone());
         });
         tokio::select! {
-            r = running => Some(r),
+            r = running => Ok(r),
             sig = crate::run::termination() => {
                 eprintln!("{sig}: the search stopped");
-                None
+                Err(sig)
             }
         }
     };
     if let Some(s) = server {
         s.shutdown().await;
     }
-    let Some(result) = outcome else {
-        eprint!("{}", table(&seen, args.percentile));
-        return Err(Failure::Interrupted(crate::run::Signal::Interrupt));
+    let result = match outcome {
+        Ok(r) => r,
+        Err(sig) => {
+            eprint!("{}", table(&seen, args.percentile));
+            return Err(Failure::Interrupted(sig));
+        }
     };
     let report = result.map_err(|e| anyhow::Error::from(e).context("the search failed"))?;
     let mut stderr = std::io::stderr();

@@ -240,16 +240,16 @@ mod with_kube {
             .await
             .map_err(|e| anyhow::Error::from(e).context("cannot start the distributed run"))?;
         let outcome = tokio::select! {
-            r = deployed.wait(args.poll, timeout, |line| eprintln!("{line}")) => Some(r),
+            r = deployed.wait(args.poll, timeout, |line| eprintln!("{line}")) => Ok(r),
             sig = crate::run::termination() => {
                 eprintln!("{sig}: deleting job {ns}/{job}");
-                None
+                Err(sig)
             }
         };
         let collected = match outcome {
-            Some(Ok(())) => Some(deployed.results().await),
-            Some(Err(e)) => Some(Err(e)),
-            None => None,
+            Ok(Ok(())) => Ok(deployed.results().await),
+            Ok(Err(e)) => Ok(Err(e)),
+            Err(sig) => Err(sig),
         };
         if args.keep {
             eprintln!("keeping job {ns}/{job} and its configmap (--keep)");
@@ -258,9 +258,7 @@ mod with_kube {
                 eprintln!("warning: {problem}");
             }
         }
-        let Some(collected) = collected else {
-            return Err(Failure::Interrupted(crate::run::Signal::Interrupt));
-        };
+        let collected = collected.map_err(Failure::Interrupted)?;
         let parts =
             collected.map_err(|e| anyhow::Error::from(e).context("the distributed run failed"))?;
         let merged = smps_load::merge(&parts)
