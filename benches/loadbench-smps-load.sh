@@ -12,7 +12,9 @@
 #            --latency-correction: reported latency, service time and dispatch lag p50/p99, and
 #            client CPU per request. With GEN_BEFORE="path/to/an/older/loadgen [args]", the
 #            same runs of that command too (before/after a change, or
-#            GEN_BEFORE="target/release/examples/loadgen --coarse-pacing"). Not part of `all`.
+#            GEN_BEFORE="target/release/examples/loadgen --coarse-pacing"). Then the floor:
+#            `timer-floor` (benches example), a bare timerfd wake-up per gap, lag and CPU per
+#            wake-up (timer-floor.tsv). Not part of `all`.
 #   all      closed, open, rss and transport (default)
 #
 # Usage: benches/loadbench-smps-load.sh [closed|open|rss|transport|all] [-r REPS] [-d SECS] [--out DIR]
@@ -99,5 +101,8 @@ if [ "$PART" = pacing ]; then
     fi
   done
   python3 "$HERE/pacing-summary.py" "$OUT" | tee "$OUT/pacing.md"
+  # The floor: a bare timerfd wake-up per arrival, pinned like the clients, no sockets.
+  (cd "$ROOT" && cargo build --release -q -p benches --example timer-floor)
+  taskset -c 1 "$TARGET/release/examples/timer-floor" 5 1000 100 50 20 | tee "$OUT/timer-floor.tsv"
 fi
 echo "raw results in $OUT" >&2

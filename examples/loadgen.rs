@@ -6,7 +6,13 @@
 //! cargo build --release -p examples --example loadgen
 //! target/release/examples/loadgen -c 16 -d 10 http://127.0.0.1:18080/hello          # closed loop
 //! target/release/examples/loadgen -c 64 -d 10 -q 20000 http://127.0.0.1:18080/hello # open loop
+//! target/release/examples/loadgen -c 16 -m 10 --http2 http://127.0.0.1:18080/hello   # h2load -c 16 -m 10
+//! target/release/examples/loadgen -c 16 -m 10 grpc://127.0.0.1:18080                 # gRPC health checks
+//! target/release/examples/loadgen -c 16 tcp://127.0.0.1:18081                         # TCP echo
+//! target/release/examples/loadgen -c 16 --udp-timeout-ms 100 udp://127.0.0.1:18082    # UDP echo
 //! ```
+//!
+//! The protocol follows the URL's scheme (`http`, `https`, `grpc`, `grpcs`, `tcp`, `udp`).
 //!
 //! It runs on a current-thread Tokio runtime by default (`--threads 1`), so it uses one core,
 //! like `wrk -t1` and `oha --worker-threads 1`.
@@ -20,7 +26,7 @@ use smps_load::{ArrivalPlan, BacklogPolicy, Engine, Http1Client, HttpVersion, Lo
 
 /// Command-line options.
 #[derive(Debug, Parser)]
-#[command(about = "Minimal HTTP load generator on smps-load (for benchmarks)")]
+#[command(about = "Minimal HTTP/gRPC/TCP/UDP load generator on smps-load (for benchmarks)")]
 struct Args {
     /// Connections.
     #[arg(short = 'c', long, default_value_t = 16)]
@@ -40,6 +46,15 @@ struct Args {
     /// Speak HTTP/2 (h2c prior knowledge).
     #[arg(long)]
     http2: bool,
+    /// HTTP/2 and gRPC: concurrent streams per connection (h2load's `-m`).
+    #[arg(short = 'm', long, default_value_t = 1)]
+    streams: usize,
+    /// TCP and UDP echo: payload bytes per request.
+    #[arg(long, default_value_t = 24)]
+    payload_size: usize,
+    /// UDP echo: milliseconds an echo may take to be on time.
+    #[arg(long, default_value_t = 750)]
+    udp_timeout_ms: u64,
     /// Carry HTTP/1.1 with hyper's client instead of the engine's lean one.
     #[arg(long)]
     hyper: bool,
@@ -56,10 +71,7 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if !(args.url.starts_with("http://127.0.0.1")
-        || args.url.starts_with("http://localhost")
-        || args.url.starts_with("https://127.0.0.1"))
-    {
+    if !examples::run_support::is_loopback_host(examples::run_support::url_host(&args.url)) {
         bail!("refusing non-loopback URL {}", args.url);
     }
     if !(args.duration > 0.0 && args.duration.is_finite()) {
@@ -94,6 +106,14 @@ fn main() -> anyhow::Result<()> {
     }
     if args.http2 {
         b = b.http_version(HttpVersion::Http2);
+    }
+    if args.streams > 1 {
+        b = b.streams_per_connection(args.streams);
+    }
+    if args.url.starts_with("tcp://") || args.url.starts_with("udp://") {
+        b = b
+            .payload_size(args.payload_size)
+            .udp_timeout(Duration::from_millis(args.udp_timeout_ms));
     }
     if args.hyper {
         b = b.http1_client(Http1Client::Hyper);

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::ValueEnum;
 use examples::run_support::{self, PLACEHOLDER_HOST};
 use smps_load::EngineBuilder;
-use smps_load::reference::ReferenceServer;
+use smps_load::reference::{EchoServer, ReferenceServer};
 use smps_model::{Dialect, ReadOptions};
 
 use crate::convert::DataFormat;
@@ -21,7 +21,9 @@ pub(crate) struct Args {
     #[command(flatten)]
     limit: InputLimit,
     /// Start the embedded loopback reference server and send `http://reference-server/...`
-    /// endpoints to it (default: only when the config names that host).
+    /// (and `grpc://reference-server/...`) endpoints to it; `tcp://reference-server` and
+    /// `udp://reference-server` endpoints go to embedded echo servers (default: only when the
+    /// config names that host).
     #[arg(long, value_enum, default_value_t = Target::Auto)]
     target: Target,
     /// Warm-up before the measured phase, as a duration (`1s`); reported, not counted.
@@ -195,8 +197,20 @@ async fn run_async(
         ),
         _ => None,
     };
+    // TCP and UDP placeholders get echo servers; they live until the run ends.
+    let mut echo_servers = Vec::new();
     if let Some(s) = &server {
         run_support::point_at_reference_server(&mut config, &s.url(""));
+        for (scheme, builder) in [("tcp", EchoServer::tcp()), ("udp", EchoServer::udp())] {
+            if run_support::names_placeholder(&config, scheme) {
+                let echo = builder
+                    .start()
+                    .await
+                    .map_err(|e| anyhow::Error::from(e).context("cannot start the echo server"))?;
+                run_support::point_placeholder(&mut config, scheme, &echo.url());
+                echo_servers.push(echo);
+            }
+        }
     } else if names_placeholder {
         return Err(Failure::Unusable(anyhow::anyhow!(
             "{name}: endpoints name `{PLACEHOLDER_HOST}` but --target config was given"

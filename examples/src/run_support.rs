@@ -11,18 +11,50 @@ use smps_model::PerformanceTestConfig;
 pub const PLACEHOLDER_HOST: &str = "reference-server";
 
 /// Rewrites every `http(s)://reference-server...` endpoint to `base` (the reference server's
-/// `http://127.0.0.1:PORT`); returns how many were rewritten.
+/// `http://127.0.0.1:PORT`), and every `grpc://reference-server...` one to the same server
+/// (which answers gRPC too); returns how many were rewritten.
 pub fn point_at_reference_server(config: &mut PerformanceTestConfig, base: &str) -> usize {
     let base = base.trim_end_matches('/');
+    let authority = base.trim_start_matches("http://");
+    let mut rewritten = 0;
+    for (scheme, to) in [
+        ("http", base.to_string()),
+        ("https", base.to_string()),
+        ("grpc", format!("grpc://{authority}")),
+    ] {
+        rewritten += point_placeholder(config, scheme, &to);
+    }
+    rewritten
+}
+
+/// Whether an endpoint of `scheme` (`tcp`, `udp`, ...) names the placeholder host.
+pub fn names_placeholder(config: &PerformanceTestConfig, scheme: &str) -> bool {
+    let prefix = format!("{scheme}://{PLACEHOLDER_HOST}");
+    config
+        .clients
+        .iter()
+        .flat_map(|c| &c.endpoint_urls)
+        .any(|u| u.starts_with(&prefix) && url_host(u) == PLACEHOLDER_HOST)
+}
+
+/// Rewrites every `{scheme}://reference-server[:port]...` endpoint to `base` followed by the
+/// rest of the URL (a placeholder's port is dropped: the server's own is used); returns how
+/// many were rewritten.
+pub fn point_placeholder(config: &mut PerformanceTestConfig, scheme: &str, base: &str) -> usize {
+    let placeholder = format!("{scheme}://{PLACEHOLDER_HOST}");
     let mut rewritten = 0;
     for client in &mut config.clients {
         for url in &mut client.endpoint_urls {
-            for scheme in ["http://", "https://"] {
-                let placeholder = format!("{scheme}{PLACEHOLDER_HOST}");
-                if let Some(rest) = url.strip_prefix(&placeholder) {
-                    *url = format!("{base}{rest}");
-                    rewritten += 1;
-                }
+            if url_host(url) != PLACEHOLDER_HOST {
+                continue;
+            }
+            if let Some(rest) = url.strip_prefix(&placeholder) {
+                let rest = match rest.strip_prefix(':') {
+                    Some(port) => port.trim_start_matches(|c: char| c.is_ascii_digit()),
+                    None => rest,
+                };
+                *url = format!("{base}{rest}");
+                rewritten += 1;
             }
         }
     }

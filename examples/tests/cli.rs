@@ -393,6 +393,36 @@ fn run_merge_and_chart_work_end_to_end() {
 }
 
 #[test]
+fn run_speaks_tcp_udp_and_grpc_from_the_config_protocol() {
+    for (protocol, run_type, ok) in [
+        ("tcp", "TCP", "OK"),
+        ("udp", "UDP", "OK"),
+        ("grpc", "GRPC Health", "SERVING"),
+    ] {
+        let fortio = scratch(&format!("{protocol}-fortio.json"));
+        let o = run(&[
+            "run",
+            &data(&format!("{protocol}-run.yaml")),
+            "--fortio",
+            fortio.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&o), 0, "{protocol}: {}", stderr(&o));
+        let result: smps_model::PerformanceTestResult =
+            smps_model::read_as(&stdout(&o), &Default::default()).unwrap();
+        assert_eq!(
+            result.labels.get("smps.io/requests").map(String::as_str),
+            Some("100"),
+            "{protocol}: {:?}",
+            result.labels
+        );
+        let f: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&fortio).unwrap()).unwrap();
+        assert_eq!(f["RunType"], run_type, "{protocol}");
+        assert_eq!(f["RetCodes"][ok], 100, "{protocol}: {f}");
+    }
+}
+
+#[test]
 fn run_refuses_an_invalid_config_with_exit_2_and_writes_nothing() {
     let out = scratch("not-written.json");
     let o = run(&[

@@ -19,7 +19,9 @@ use crate::error::{Error, Result};
 use crate::model::{BacklogPolicy, LoadModel, Pacing};
 use crate::report::{LatencyBasis, Report, RunSettings, Snapshot};
 use crate::segment::ExecutionPart;
-use crate::transport::{Endpoint, Http1Client, HttpVersion, Origin, Slot, Transport};
+use crate::transport::{
+    Endpoint, Http1Client, HttpVersion, Origin, Protocol, Slot, Transport, TransportSettings,
+};
 use crate::worker::{WorkerCtx, WorkerModel, worker};
 
 /// Where an endpoint is, as configured (before name resolution).
@@ -54,9 +56,21 @@ pub(crate) struct Inner {
     pub(crate) part: Option<ExecutionPart>,
     /// When the run starts.
     pub(crate) start_at: Option<SystemTime>,
+    pub(crate) protocol: Protocol,
+    /// HTTP/2 and gRPC: streams per connection (1 otherwise).
+    pub(crate) streams_per_connection: usize,
+    pub(crate) payload_size: usize,
+    pub(crate) udp_timeout: Duration,
 }
 
 impl Inner {
+    /// Concurrency slots: one per connection, or one per stream when several streams share
+    /// each HTTP/2 connection.
+    pub(crate) fn slots(&self) -> usize {
+        self.connections
+            .saturating_mul(self.streams_per_connection.max(1))
+    }
+
     /// The most sockets the run may hold at once: one per connection slot and origin.
     fn max_sockets(&self) -> u64 {
         let slots = match &self.model {
@@ -66,10 +80,12 @@ impl Inner {
                         max_connections, ..
                     },
                 ..
-            } => (*max_connections).max(self.connections),
-            _ => self.connections,
+            } => (*max_connections).max(self.slots()),
+            _ => self.slots(),
         };
-        (slots as u64).saturating_mul(self.origins.len().max(1) as u64)
+        // Slots sharing an HTTP/2 connection share its socket.
+        let sockets = slots.div_ceil(self.streams_per_connection.max(1));
+        (sockets as u64).saturating_mul(self.origins.len().max(1) as u64)
     }
 }
 
@@ -84,7 +100,9 @@ impl std::fmt::Debug for Inner {
                     .map(|e| smps_model::redact::url(&e.url))
                     .collect::<Vec<_>>(),
             )
+            .field("protocol", &self.protocol)
             .field("version", &self.version)
+            .field("streams_per_connection", &self.streams_per_connection)
             .field("connections", &self.connections)
             .field("model", &self.model)
             .field("duration", &self.duration)
@@ -258,27 +276,32 @@ impl Engine {
                 addrs,
             });
         }
-        let transport = Arc::new(Transport {
+        let transport = Arc::new(Transport::new(
+            &TransportSettings {
+                protocol: inner.protocol,
+                version: inner.version,
+                h1_client: inner.h1_client,
+                connect_timeout: inner.connect_timeout,
+                streams_per_connection: inner.streams_per_connection,
+                payload_size: inner.payload_size,
+                udp_timeout: inner.udp_timeout,
+                #[cfg(feature = "rustls")]
+                tls: inner.tls.clone(),
+            },
             origins,
-            endpoints: Arc::clone(&inner.endpoints),
-            version: inner.version,
-            h1_client: inner.h1_client,
-            connect_timeout: inner.connect_timeout,
-            #[cfg(feature = "rustls")]
-            tls: inner.tls.clone(),
-            reasons: std::sync::Mutex::new(BTreeMap::new()),
-        });
+            Arc::clone(&inner.endpoints),
+        ));
 
         let threads = handle.metrics().num_workers().max(1);
         let workers = inner
             .workers
             .unwrap_or(threads)
-            .clamp(1, inner.connections.max(1));
+            .clamp(1, inner.slots().max(1));
 
         // Open the initial connections before the clock starts, so that connection setup
         // is not charged to the first requests.
         let origin_count = transport.origins.len();
-        let mut slots: Vec<Slot> = (0..inner.connections)
+        let mut slots: Vec<Slot> = (0..inner.slots())
             .map(|_| Slot::new(origin_count))
             .collect();
         let opened: u64 = {
@@ -307,7 +330,7 @@ impl Engine {
         let deadline = inner.duration.map(|d| measure_start + d);
         let mut joins = Vec::with_capacity(workers);
         for k in 0..workers {
-            let share = split(inner.connections as u64, workers, k) as usize;
+            let share = split(inner.slots() as u64, workers, k) as usize;
             let my_slots: Vec<Slot> = slots.drain(..share.min(slots.len())).collect();
             let quota = inner.max_requests.map(|n| split(n, workers, k));
             let model = match &inner.model {
@@ -370,6 +393,8 @@ impl Engine {
             max_requests: inner.max_requests,
             warmup: inner.warmup,
             http_version: inner.version,
+            protocol: inner.protocol,
+            streams_per_connection: inner.streams_per_connection,
             latency_basis: basis,
             dispatch_lag_limit: inner.dispatch_lag_limit,
             load_model: match &inner.model {

@@ -217,17 +217,67 @@ pub enum ErrorKind {
     Tls = 1300,
     /// The request did not complete within the per-request timeout.
     RequestTimeout = 1050,
-    /// The peer broke the HTTP protocol (unparsable response, HTTP/2 protocol error).
+    /// The peer broke the protocol (unparsable HTTP response, HTTP/2 protocol error, a
+    /// malformed gRPC message or a gRPC response without `grpc-status`).
     Protocol = 1650,
+    /// HTTP/2: the peer's GOAWAY ended the connection before the stream completed.
+    Http2GoAway = 1610,
+    /// HTTP/2: the peer reset the stream (RST_STREAM with a reason other than
+    /// REFUSED_STREAM).
+    Http2StreamReset = 1630,
+    /// HTTP/2: the peer refused the stream (RST_STREAM with REFUSED_STREAM: not processed,
+    /// safe to retry).
+    Http2RefusedStream = 1631,
     /// Reading the response body failed.
     BodyRead = 1700,
+    /// TCP or UDP echo: the bytes that came back are not the bytes sent.
+    EchoMismatch = 1710,
+    /// UDP echo: no echo within twice the UDP timeout.
+    EchoLost = 1720,
+    /// UDP echo: the echo came after the UDP timeout (but within twice it).
+    EchoLate = 1721,
+    /// gRPC status 1 `CANCELLED`.
+    GrpcCancelled = 1801,
+    /// gRPC status 2 `UNKNOWN` (also any status number above 16).
+    GrpcUnknown = 1802,
+    /// gRPC status 3 `INVALID_ARGUMENT`.
+    GrpcInvalidArgument = 1803,
+    /// gRPC status 4 `DEADLINE_EXCEEDED` (the `grpc-timeout` deadline passed).
+    GrpcDeadlineExceeded = 1804,
+    /// gRPC status 5 `NOT_FOUND`.
+    GrpcNotFound = 1805,
+    /// gRPC status 6 `ALREADY_EXISTS`.
+    GrpcAlreadyExists = 1806,
+    /// gRPC status 7 `PERMISSION_DENIED`.
+    GrpcPermissionDenied = 1807,
+    /// gRPC status 8 `RESOURCE_EXHAUSTED`.
+    GrpcResourceExhausted = 1808,
+    /// gRPC status 9 `FAILED_PRECONDITION`.
+    GrpcFailedPrecondition = 1809,
+    /// gRPC status 10 `ABORTED`.
+    GrpcAborted = 1810,
+    /// gRPC status 11 `OUT_OF_RANGE`.
+    GrpcOutOfRange = 1811,
+    /// gRPC status 12 `UNIMPLEMENTED`.
+    GrpcUnimplemented = 1812,
+    /// gRPC status 13 `INTERNAL`.
+    GrpcInternal = 1813,
+    /// gRPC status 14 `UNAVAILABLE`.
+    GrpcUnavailable = 1814,
+    /// gRPC status 15 `DATA_LOSS`.
+    GrpcDataLoss = 1815,
+    /// gRPC status 16 `UNAUTHENTICATED`.
+    GrpcUnauthenticated = 1816,
+    /// gRPC health check: status OK, but the service is not `SERVING`.
+    GrpcNotServing = 1820,
     /// Any other failure.
     Other = 1999,
 }
 
 impl ErrorKind {
-    /// Every kind, in code order of declaration (for tables).
-    pub const ALL: [ErrorKind; 12] = [
+    /// Every kind: the first twelve in their original order, later additions after them
+    /// (for tables; the order is not the code order).
+    pub const ALL: [ErrorKind; 35] = [
         ErrorKind::Resolve,
         ErrorKind::Connect,
         ErrorKind::TooManyOpenFiles,
@@ -240,6 +290,29 @@ impl ErrorKind {
         ErrorKind::Protocol,
         ErrorKind::BodyRead,
         ErrorKind::Other,
+        ErrorKind::Http2GoAway,
+        ErrorKind::Http2StreamReset,
+        ErrorKind::Http2RefusedStream,
+        ErrorKind::EchoMismatch,
+        ErrorKind::EchoLost,
+        ErrorKind::EchoLate,
+        ErrorKind::GrpcCancelled,
+        ErrorKind::GrpcUnknown,
+        ErrorKind::GrpcInvalidArgument,
+        ErrorKind::GrpcDeadlineExceeded,
+        ErrorKind::GrpcNotFound,
+        ErrorKind::GrpcAlreadyExists,
+        ErrorKind::GrpcPermissionDenied,
+        ErrorKind::GrpcResourceExhausted,
+        ErrorKind::GrpcFailedPrecondition,
+        ErrorKind::GrpcAborted,
+        ErrorKind::GrpcOutOfRange,
+        ErrorKind::GrpcUnimplemented,
+        ErrorKind::GrpcInternal,
+        ErrorKind::GrpcUnavailable,
+        ErrorKind::GrpcDataLoss,
+        ErrorKind::GrpcUnauthenticated,
+        ErrorKind::GrpcNotServing,
     ];
 
     /// The stable numeric code of this kind.
@@ -266,7 +339,84 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol",
             ErrorKind::BodyRead => "body_read",
             ErrorKind::Other => "other",
+            ErrorKind::Http2GoAway => "http2_go_away",
+            ErrorKind::Http2StreamReset => "http2_stream_reset",
+            ErrorKind::Http2RefusedStream => "http2_refused_stream",
+            ErrorKind::EchoMismatch => "echo_mismatch",
+            ErrorKind::EchoLost => "echo_lost",
+            ErrorKind::EchoLate => "echo_late",
+            ErrorKind::GrpcCancelled => "grpc_cancelled",
+            ErrorKind::GrpcUnknown => "grpc_unknown",
+            ErrorKind::GrpcInvalidArgument => "grpc_invalid_argument",
+            ErrorKind::GrpcDeadlineExceeded => "grpc_deadline_exceeded",
+            ErrorKind::GrpcNotFound => "grpc_not_found",
+            ErrorKind::GrpcAlreadyExists => "grpc_already_exists",
+            ErrorKind::GrpcPermissionDenied => "grpc_permission_denied",
+            ErrorKind::GrpcResourceExhausted => "grpc_resource_exhausted",
+            ErrorKind::GrpcFailedPrecondition => "grpc_failed_precondition",
+            ErrorKind::GrpcAborted => "grpc_aborted",
+            ErrorKind::GrpcOutOfRange => "grpc_out_of_range",
+            ErrorKind::GrpcUnimplemented => "grpc_unimplemented",
+            ErrorKind::GrpcInternal => "grpc_internal",
+            ErrorKind::GrpcUnavailable => "grpc_unavailable",
+            ErrorKind::GrpcDataLoss => "grpc_data_loss",
+            ErrorKind::GrpcUnauthenticated => "grpc_unauthenticated",
+            ErrorKind::GrpcNotServing => "grpc_not_serving",
         }
+    }
+
+    /// The kind of a non-OK gRPC status code (`None` for 0, `OK`); codes above 16 are
+    /// [`ErrorKind::GrpcUnknown`], as gRPC itself treats them.
+    ///
+    /// ```
+    /// use smps_load::ErrorKind;
+    /// assert_eq!(ErrorKind::from_grpc_status(14), Some(ErrorKind::GrpcUnavailable));
+    /// assert_eq!(ErrorKind::from_grpc_status(0), None);
+    /// ```
+    pub fn from_grpc_status(code: u32) -> Option<Self> {
+        Some(match code {
+            0 => return None,
+            1 => ErrorKind::GrpcCancelled,
+            3 => ErrorKind::GrpcInvalidArgument,
+            4 => ErrorKind::GrpcDeadlineExceeded,
+            5 => ErrorKind::GrpcNotFound,
+            6 => ErrorKind::GrpcAlreadyExists,
+            7 => ErrorKind::GrpcPermissionDenied,
+            8 => ErrorKind::GrpcResourceExhausted,
+            9 => ErrorKind::GrpcFailedPrecondition,
+            10 => ErrorKind::GrpcAborted,
+            11 => ErrorKind::GrpcOutOfRange,
+            12 => ErrorKind::GrpcUnimplemented,
+            13 => ErrorKind::GrpcInternal,
+            14 => ErrorKind::GrpcUnavailable,
+            15 => ErrorKind::GrpcDataLoss,
+            16 => ErrorKind::GrpcUnauthenticated,
+            _ => ErrorKind::GrpcUnknown,
+        })
+    }
+
+    /// The gRPC code name of a gRPC kind (`UNAVAILABLE`), as gRPC and fortio write it.
+    pub fn grpc_code_name(self) -> Option<&'static str> {
+        Some(match self {
+            ErrorKind::GrpcCancelled => "CANCELLED",
+            ErrorKind::GrpcUnknown => "UNKNOWN",
+            ErrorKind::GrpcInvalidArgument => "INVALID_ARGUMENT",
+            ErrorKind::GrpcDeadlineExceeded => "DEADLINE_EXCEEDED",
+            ErrorKind::GrpcNotFound => "NOT_FOUND",
+            ErrorKind::GrpcAlreadyExists => "ALREADY_EXISTS",
+            ErrorKind::GrpcPermissionDenied => "PERMISSION_DENIED",
+            ErrorKind::GrpcResourceExhausted => "RESOURCE_EXHAUSTED",
+            ErrorKind::GrpcFailedPrecondition => "FAILED_PRECONDITION",
+            ErrorKind::GrpcAborted => "ABORTED",
+            ErrorKind::GrpcOutOfRange => "OUT_OF_RANGE",
+            ErrorKind::GrpcUnimplemented => "UNIMPLEMENTED",
+            ErrorKind::GrpcInternal => "INTERNAL",
+            ErrorKind::GrpcUnavailable => "UNAVAILABLE",
+            ErrorKind::GrpcDataLoss => "DATA_LOSS",
+            ErrorKind::GrpcUnauthenticated => "UNAUTHENTICATED",
+            ErrorKind::GrpcNotServing => "NOT_SERVING",
+            _ => return None,
+        })
     }
 
     /// The kind with this [`name`](ErrorKind::name), if any.
@@ -302,5 +452,15 @@ mod tests {
             assert_eq!(ErrorKind::from_name(k.name()), Some(*k));
             assert_eq!(k.index(), i);
         }
+        for code in 1..=16 {
+            let k = ErrorKind::from_grpc_status(code).unwrap();
+            assert_eq!(k.code(), 1800 + code as u16);
+            assert!(k.grpc_code_name().is_some());
+        }
+        assert_eq!(
+            ErrorKind::from_grpc_status(99),
+            Some(ErrorKind::GrpcUnknown)
+        );
+        assert_eq!(ErrorKind::Protocol.grpc_code_name(), None);
     }
 }

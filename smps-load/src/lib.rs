@@ -1,5 +1,5 @@
-//! An embeddable HTTP load engine that measures right, stays flat in memory, and reports in
-//! Service Mesh Performance (SMP) terms.
+//! An embeddable load engine for HTTP/1.1, HTTP/2, gRPC, TCP and UDP that measures right,
+//! stays flat in memory, and reports in Service Mesh Performance (SMP) terms.
 //!
 //! `smps-load` runs a performance test described by an SMP `PerformanceTestConfig` (or set
 //! up with a builder) on the caller's Tokio runtime, and returns a [`Report`] that projects
@@ -12,13 +12,16 @@
 //!   (coordinated-omission corrected) and service time (actual send → last byte) is kept as
 //!   a second histogram, with dispatch lag (intended → actual send) as a third. When no
 //!   connection is free a [`BacklogPolicy`] applies, and every outcome is counted.
-//! * **Transport**: HTTP/1.1 keep-alive and HTTP/2 (h2c prior knowledge; TLS with ALPN
-//!   through rustls), per-request and connect timeouts, failures classified in the stable
-//!   [`ErrorKind`] taxonomy and followed by reconnects.
+//! * **Protocols** ([`Protocol`], chosen by the URL scheme or the SMP client's `protocol`):
+//!   HTTP/1.1 keep-alive; HTTP/2 multiplexed, N connections × M streams
+//!   ([`EngineBuilder::streams_per_connection`]; h2c prior knowledge, TLS with ALPN through
+//!   rustls); gRPC unary calls over HTTP/2; TCP and UDP echo with unique payloads checked
+//!   byte for byte. Per-request and connect timeouts; failures classified in the stable
+//!   [`ErrorKind`] taxonomy (HTTP/2 GOAWAY, RST_STREAM and refused streams, gRPC statuses by
+//!   code name, lost, late and mismatched echoes) and followed by reconnects.
 //! * **Recorder**: per-worker HdrHistograms (µs, 1 µs–1 h, 3 significant digits) and fixed
 //!   counters, merged at the end; per-interval [`Snapshot`]s. Memory does not grow with the
 //!   number of requests.
-//!
 //! * **Distributed runs** ([`ExecutionPart`]): one load split into segments of a sequence, one
 //!   per generator, with no coordinator (k6-style striping: the parts' shares add up to the
 //!   whole exactly), started together at a wall-clock instant; [`merge`] checks that the parts
@@ -26,6 +29,30 @@
 //! * **Adaptive search** ([`Search`]): the highest rate a target sustains under an [`Slo`]
 //!   (corrected percentile, success share, generator self-check), by exponential then binary
 //!   search over open-loop trials.
+//!
+//! Non-goals for now: HTTP/3, gRPC streaming calls, gRPC requests built from JSON with a
+//! descriptor set.
+//!
+//! # Endpoint URLs
+//!
+//! | URL | protocol | what one request is |
+//! |---|---|---|
+//! | `http://host:port/path`, `https://…` | [`Protocol::Http`] | one HTTP request ([`HttpVersion`] 1.1 or 2) |
+//! | `grpc://host:port/pkg.Service/Method` | [`Protocol::Grpc`] | one unary call over h2c (prior knowledge) |
+//! | `grpcs://host:port/pkg.Service/Method` | [`Protocol::Grpc`] | one unary call over TLS (ALPN `h2`) |
+//! | `grpc://host:port` (no method) | [`Protocol::Grpc`] | `grpc.health.v1.Health/Check`; the answer must be `SERVING` |
+//! | `tcp://host:port` | [`Protocol::Tcp`] | write a unique payload, read the whole echo, compare |
+//! | `udp://host:port` | [`Protocol::Udp`] | send a unique datagram, wait for its echo |
+//!
+//! gRPC: the request message is given as protobuf bytes ([`EngineBuilder::body`]; in an SMP
+//! config `body`, or `additional_options.message_base64` for binary), framed by the engine;
+//! header fields ([`EngineBuilder::header`]) travel as metadata; the request timeout is sent
+//! as `grpc-timeout`. A call counts as a success (status 200 in the report) when
+//! `grpc-status` is 0; other statuses count as [`ErrorKind`]s named after the code
+//! (`grpc_unavailable`, …), with the first `grpc-message` of each in
+//! [`Report::error_reasons`]. With `protocol` set to gRPC, `http(s)://` URLs, SMP's bare
+//! `host:port` and `dns:///host:port` name gRPC servers too; for TCP and UDP, bare
+//! `host:port`. A successful echo also counts as status 200.
 //!
 //! # Example
 //!
@@ -69,9 +96,9 @@
 //!
 //! | feature | default? | what it adds |
 //! |---|---|---|
-//! | `http2` | yes | [`HttpVersion::Http2`]: h2c prior knowledge, and `h2` by ALPN over TLS |
+//! | `http2` | yes | [`HttpVersion::Http2`] (h2c prior knowledge, `h2` by ALPN over TLS, streams per connection) and [`Protocol::Grpc`] |
 //! | `rustls` | yes | `https://` endpoints (rustls, ring provider, webpki roots + extra CAs) |
-//! | `reference-server` | no | the `reference` module: the loopback server used by tests, examples, benches |
+//! | `reference-server` | no | the `reference` module: the loopback HTTP/HTTP/2/gRPC server and the TCP/UDP echo servers used by tests, examples, benches |
 //!
 //! # Runtime
 //!
@@ -94,7 +121,6 @@ mod limits;
 mod model;
 mod pacer;
 mod plan;
-mod raw;
 mod recorder;
 #[cfg(feature = "reference-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reference-server")))]
@@ -123,7 +149,7 @@ pub use search::{Search, SearchOutcome, SearchReport, SearchSettings, Slo, Trial
 pub use segment::{
     ExecutionPart, ExecutionSegment, Fraction, MAX_SEGMENT_DENOMINATOR, SegmentSequence,
 };
-pub use transport::{Http1Client, HttpVersion};
+pub use transport::{Http1Client, HttpVersion, Protocol};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -87,10 +87,11 @@ const DEFAULT_MAX_QUEUED: usize = 100_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Pacing {
-    /// A high-resolution timer (`timerfd` on Linux; elsewhere the same as `Coarse`): requests
-    /// leave within tens of microseconds of their time. Every wake-up is a timer interrupt,
-    /// which on virtual machines costs several times the CPU per request of `Coarse` at
-    /// 10,000 req/s and more (see `benches/README.md`).
+    /// A high-resolution timer (`timerfd` on Linux; elsewhere the same as `Coarse`), armed
+    /// ahead of each arrival by the wake-up delay the worker has learned, then a spin of a few
+    /// microseconds: requests leave within microseconds to tens of microseconds of their time.
+    /// Every wake-up is a timer interrupt, which on virtual machines costs more CPU per
+    /// request than `Coarse` at 10,000 req/s and more (see `benches/README.md`).
     #[default]
     Precise,
     /// Tokio's timer (1 ms resolution): requests due within the same millisecond leave

@@ -72,7 +72,12 @@ async fn corrected_p99_matches_the_analytic_value_under_a_known_stall_while_serv
         .await
         .unwrap();
     let m = &report.measured;
-    assert_eq!(m.requests(), 2000);
+    // The server's pauses are timed from its own start, a few milliseconds before the run's:
+    // on a busy machine the last arrivals can meet the next pause, and what still waits for a
+    // connection at the end is dropped (never sent late), and what is in flight past the grace
+    // period is abandoned. Everything planned is accounted for.
+    assert_eq!(m.requests() + m.dropped + m.abandoned, 2000, "{m:?}");
+    assert!(m.dropped + m.abandoned <= 20, "{m:?}");
     let p99 = m.latency_ms(99.0);
     // Tolerance ±5% (±19.5 ms): the requests at the p99 point are the first ones queued in
     // each pause, served a round trip or two after it ends; timer granularity adds 1 ms,

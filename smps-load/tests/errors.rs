@@ -83,7 +83,7 @@ async fn slow_responses_end_in_request_timeouts() {
     );
 }
 
-fn test_pki() -> (String, String, String) {
+pub(crate) fn test_pki() -> (String, String, String) {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);

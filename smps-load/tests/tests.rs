@@ -5,7 +5,9 @@ mod deadline;
 mod distributed;
 mod engine;
 mod errors;
+mod faults;
 mod pacing;
+mod protocols;
 mod results;
 mod search;
 

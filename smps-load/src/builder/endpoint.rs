@@ -4,8 +4,48 @@ use http::Uri;
 
 use crate::engine::OriginSpec;
 use crate::error::{Error, Result};
+use crate::transport::Protocol;
 
-pub(crate) fn parse_url(url: &str, field: &str) -> Result<(OriginSpec, Uri, Uri, String)> {
+/// A parsed endpoint URL.
+pub(crate) struct ParsedUrl {
+    pub(crate) origin: OriginSpec,
+    /// Origin-form target (`/path?query`).
+    pub(crate) path: Uri,
+    /// Absolute `http(s)://` form (HTTP/2 and gRPC).
+    pub(crate) absolute: Uri,
+    /// `host:port` as written.
+    pub(crate) authority: String,
+    /// The protocol the scheme stands for.
+    pub(crate) protocol: Protocol,
+    /// The scheme, lower-case.
+    pub(crate) scheme: String,
+}
+
+/// The URL with a scheme: SMP configs give TCP, UDP and gRPC endpoints as bare `host:port`
+/// (and gRPC also as `dns:///host:port`), so when the protocol is known such a target gets
+/// its protocol's scheme. Anything else is returned as given.
+pub(crate) fn with_scheme(url: &str, protocol: Option<Protocol>) -> std::borrow::Cow<'_, str> {
+    let t = url.trim();
+    let scheme = match protocol {
+        Some(Protocol::Tcp) => "tcp",
+        Some(Protocol::Udp) => "udp",
+        Some(Protocol::Grpc) => {
+            if let Some(rest) = t.strip_prefix("dns:///") {
+                return format!("grpc://{rest}").into();
+            }
+            "grpc"
+        }
+        _ => return url.into(),
+    };
+    if t.contains("://") || t.is_empty() {
+        return url.into();
+    }
+    format!("{scheme}://{t}").into()
+}
+
+/// Parses an absolute URL of any scheme the engine speaks (`http`, `https`, `tcp`, `udp`,
+/// `grpc`, `grpcs`).
+pub(crate) fn parse_url(url: &str, field: &str) -> Result<ParsedUrl> {
     let bad = |reason: &str| Error::InvalidEndpoint {
         url: smps_model::redact::url(url).into_owned(),
         field: field.to_string(),
@@ -15,12 +55,20 @@ pub(crate) fn parse_url(url: &str, field: &str) -> Result<(OriginSpec, Uri, Uri,
         .trim()
         .parse()
         .map_err(|e: http::uri::InvalidUri| bad(&e.to_string()))?;
-    let https = match uri.scheme_str() {
-        Some("http") => false,
-        Some("https") => true,
-        Some(other) => return Err(bad(&format!("scheme `{other}` is not http or https"))),
-        None => return Err(bad("an absolute URL with http:// or https:// is needed")),
+    let scheme = match uri.scheme_str() {
+        Some(s) => s.to_ascii_lowercase(),
+        None => {
+            return Err(bad(
+                "an absolute URL is needed (http://, https://, tcp://, udp://, grpc:// or grpcs://)",
+            ));
+        }
     };
+    let Some(protocol) = Protocol::from_scheme(&scheme) else {
+        return Err(bad(&format!(
+            "scheme `{scheme}` is not one of http, https, tcp, udp, grpc, grpcs"
+        )));
+    };
+    let https = scheme == "https" || scheme == "grpcs";
     let authority = uri.authority().ok_or_else(|| bad("the URL has no host"))?;
     if authority.as_str().contains('@') {
         return Err(bad("user information in URLs is not supported"));
@@ -33,7 +81,19 @@ pub(crate) fn parse_url(url: &str, field: &str) -> Result<(OriginSpec, Uri, Uri,
     if host.is_empty() {
         return Err(bad("the URL has no host"));
     }
-    let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+    let port = match (authority.port_u16(), protocol) {
+        (Some(p), _) => p,
+        (None, Protocol::Tcp | Protocol::Udp) => {
+            return Err(bad(&format!("a {scheme}:// URL needs a port")));
+        }
+        (None, _) => {
+            if https {
+                443
+            } else {
+                80
+            }
+        }
+    };
     let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let pq = if pq.is_empty() { "/" } else { pq };
     let path: Uri = pq
@@ -47,10 +107,12 @@ pub(crate) fn parse_url(url: &str, field: &str) -> Result<(OriginSpec, Uri, Uri,
     )
     .parse()
     .map_err(|e: http::uri::InvalidUri| bad(&e.to_string()))?;
-    Ok((
-        OriginSpec { https, host, port },
+    Ok(ParsedUrl {
+        origin: OriginSpec { https, host, port },
         path,
         absolute,
-        authority.as_str().to_string(),
-    ))
+        authority: authority.as_str().to_string(),
+        protocol,
+        scheme,
+    })
 }

@@ -12,6 +12,8 @@ pub(crate) enum Setting {
     ContentType,
     TrustPem,
     Rate,
+    Protocol,
+    Body,
 }
 
 impl Setting {
@@ -25,6 +27,8 @@ impl Setting {
             Setting::ContentType => "content_type",
             Setting::TrustPem => "trust_pem",
             Setting::Rate => "rate",
+            Setting::Protocol => "protocol",
+            Setting::Body => "body",
         }
     }
 
@@ -38,6 +42,8 @@ impl Setting {
             Setting::ContentType => "content_type",
             Setting::TrustPem => "ssl_certificate",
             Setting::Rate => "rps",
+            Setting::Protocol => "protocol",
+            Setting::Body => "body",
         }
     }
 }

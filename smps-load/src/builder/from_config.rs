@@ -13,7 +13,9 @@ use crate::plan::ArrivalPlan;
 impl EngineBuilder {
     /// A builder set up from one SMP client and the test's duration and labels.
     ///
-    /// Mapping: `protocol` must be HTTP; `connections` ≥ 1; `rps` 0 means closed loop and
+    /// Mapping: `protocol` (HTTP, TCP, UDP or GRPC, by name or number in any dialect
+    /// smps-model reads; not set: the endpoint URLs' scheme decides) selects the
+    /// [`Protocol`](crate::Protocol), and every endpoint URL must fit it; `connections` ≥ 1; `rps` 0 means closed loop and
     /// a positive value an open loop at that constant rate (global); `headers`, `cookies`, `body` (the
     /// method is `POST` when a body is given), `content_type`; `endpoint_urls` are used in
     /// rotation; `ssl_certificate` is PEM text trusted in addition to the webpki roots;
@@ -21,12 +23,19 @@ impl EngineBuilder {
     /// `additional_options` holds a JSON object, its `request_timeout` (or `timeout`) and
     /// `connect_timeout` keys set the timeouts, as Go durations (`"2s"`) or seconds
     /// (`{"request_timeout": "2s", "connect_timeout": 0.5}`); other keys and other text are
-    /// ignored. `internal` and `load_generator` do not change what the engine does.
+    /// ignored. More `additional_options` keys: `streams_per_connection` (or `streams`:
+    /// HTTP/2 and gRPC streams per connection), `http_version` (`"1.1"` or `"2"`),
+    /// `payload_size` (TCP/UDP bytes), `udp_timeout` (a duration), `grpc_health_service`
+    /// (the service a gRPC health check asks about) and `message_base64` (a gRPC request
+    /// message as base64 protobuf bytes, instead of `body`). `internal` and
+    /// `load_generator` do not change what the engine does.
     ///
     /// # Errors
     ///
     /// [`Error::Unsupported`] when `clients` has no entry or more than one (build one engine
-    /// per client and [`Report::merge`](crate::Report::merge) the results), or the protocol is not HTTP;
+    /// per client and [`Report::merge`](crate::Report::merge) the results), or a setting the
+    /// protocol cannot carry (named: `clients[0].protocol` when an endpoint URL is of
+    /// another protocol, `clients[0].headers` for a TCP test, ...);
     /// [`Error::InvalidSetting`] for a negative rate or duration. Other fields are checked
     /// by [`EngineBuilder::build`], with the field named as `clients[0].<field>`.
     pub fn from_config(config: &smps_model::PerformanceTestConfig) -> Result<Self> {
@@ -73,19 +82,11 @@ impl EngineBuilder {
     ///
     /// As [`EngineBuilder::from_config`].
     pub fn from_client(client: &smps_model::Client, field: &str) -> Result<Self> {
-        if client.protocol != smps_model::Protocol::Http {
-            return Err(Error::Unsupported {
-                field: format!("{field}.protocol"),
-                reason: format!(
-                    "only PROTOCOL_HTTP is implemented, got {}",
-                    client.protocol.name()
-                ),
-            });
-        }
         let source = Source::Client(field.to_string());
         let mut b = EngineBuilder {
             connections: i64::from(client.connections),
             source: source.clone(),
+            protocol: crate::Protocol::from_smp(client.protocol),
             ..EngineBuilder::default()
         };
         if client.rps < 0 {
@@ -124,7 +125,20 @@ impl EngineBuilder {
             .enumerate()
             .map(|(i, u)| (u.clone(), source.item(Setting::Url, i)))
             .collect();
-        timeouts_from_options(&mut b, &client.additional_options, field)?;
+        if b.protocol.is_some() {
+            // A URL of another protocol is the protocol field's error, found here already;
+            // unparsable URLs are left to `build`, which names them.
+            let parsed: Vec<_> = b
+                .urls
+                .iter()
+                .filter_map(|(u, f)| {
+                    let u = super::endpoint::with_scheme(u, b.protocol);
+                    super::endpoint::parse_url(&u, f).ok().map(|p| (p, f))
+                })
+                .collect();
+            b.resolve_protocol(&parsed)?;
+        }
+        read_additional_options(&mut b, &client.additional_options, field)?;
         if !client.ssl_certificate.trim().is_empty() {
             b.extra_ca_pem.push((
                 client.ssl_certificate.clone(),
@@ -135,11 +149,12 @@ impl EngineBuilder {
     }
 }
 
-/// Reads the timeouts a client's `additional_options` may carry (SMP has no field for them):
+/// Reads the settings a client's `additional_options` may carry (SMP has no field for them):
 /// a JSON object with `request_timeout` (or `timeout`) and `connect_timeout`, each a Go
 /// duration (`"2s"`, `"1m30s"`) or a number of seconds. Text that is not a JSON object is
 /// left alone, as are other keys.
-fn timeouts_from_options(b: &mut EngineBuilder, options: &str, field: &str) -> Result<()> {
+fn read_additional_options(b: &mut EngineBuilder, options: &str, field: &str) -> Result<()> {
+    use base64::Engine as _;
     let text = options.trim();
     if !text.starts_with('{') {
         return Ok(());
@@ -170,12 +185,59 @@ fn timeouts_from_options(b: &mut EngineBuilder, options: &str, field: &str) -> R
             )),
         }
     };
+    let count = |key: &str, v: &serde_json::Value| -> Result<usize> {
+        v.as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| invalid(&at(key), format!("expected a whole number, got {v}")))
+    };
     for (key, v) in &object {
         match key.as_str() {
             "request_timeout" | "requestTimeout" | "timeout" => {
                 b.request_timeout = duration(key, v)?;
             }
             "connect_timeout" | "connectTimeout" => b.connect_timeout = duration(key, v)?,
+            "udp_timeout" | "udpTimeout" => {
+                b.udp_timeout = duration(key, v)?;
+                b.option_fields.insert("udp_timeout", at(key));
+            }
+            "streams_per_connection" | "streamsPerConnection" | "streams" => {
+                b.streams_per_connection = count(key, v)?;
+                b.option_fields.insert("streams_per_connection", at(key));
+            }
+            "payload_size" | "payloadSize" => {
+                b.payload_size = count(key, v)?;
+                b.option_fields.insert("payload_size", at(key));
+            }
+            "http_version" | "httpVersion" => {
+                b.version = match v.as_str().map(str::trim) {
+                    Some("1.1" | "http/1.1" | "HTTP/1.1") => crate::HttpVersion::Http1,
+                    #[cfg(feature = "http2")]
+                    Some("2" | "h2" | "h2c" | "http/2" | "HTTP/2") => crate::HttpVersion::Http2,
+                    _ => {
+                        return Err(invalid(
+                            &at(key),
+                            format!("expected \"1.1\" or \"2\" (with the http2 feature), got {v}"),
+                        ));
+                    }
+                };
+            }
+            "grpc_health_service" | "grpcHealthService" => match v.as_str() {
+                Some(s) => b.grpc_health_service = s.to_string(),
+                None => return Err(invalid(&at(key), format!("expected a string, got {v}"))),
+            },
+            "message_base64" | "messageBase64" => {
+                let bytes = v
+                    .as_str()
+                    .and_then(|s| {
+                        base64::engine::general_purpose::STANDARD
+                            .decode(s.trim())
+                            .ok()
+                    })
+                    .ok_or_else(|| {
+                        invalid(&at(key), "expected protobuf bytes in standard base64")
+                    })?;
+                b.body = Bytes::from(bytes);
+            }
             _ => {}
         }
     }

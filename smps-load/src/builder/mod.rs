@@ -5,12 +5,14 @@
 //! * `endpoint.rs`: endpoint URLs;
 //! * `distributed.rs`: one part of a distributed run (execution segment, synchronised start);
 //! * `search.rs`: the engine of one trial of an adaptive search;
+//! * `protocol.rs`: the protocol's settings and which other settings it allows;
 //! * `field.rs`: the name of each setting, as the user spelled it (builder call or SMP field).
 
 mod distributed;
 mod endpoint;
 mod field;
 mod from_config;
+mod protocol;
 mod search;
 
 use std::collections::BTreeMap;
@@ -27,7 +29,7 @@ use crate::engine::{Engine, Inner, OriginSpec};
 use crate::error::{Error, Result};
 use crate::model::{BacklogPolicy, LoadModel, Pacing};
 use crate::plan::ArrivalPlan;
-use crate::transport::{Endpoint, Http1Client, HttpVersion};
+use crate::transport::{Endpoint, Http1Client, HttpVersion, Protocol};
 
 /// Builder of an [`Engine`]. Setters never fail; [`EngineBuilder::build`] checks everything
 /// and names the offending setting.
@@ -62,6 +64,14 @@ pub struct EngineBuilder {
     part: Option<crate::segment::ExecutionPart>,
     /// When to start (`distributed.rs`).
     start_at: Option<std::time::SystemTime>,
+    protocol: Option<Protocol>,
+    streams_per_connection: usize,
+    payload_size: usize,
+    udp_timeout: Duration,
+    grpc_health_service: String,
+    /// Where settings without an SMP field came from (`additional_options` keys), by
+    /// builder name; settings not listed are named by their builder method.
+    option_fields: BTreeMap<&'static str, String>,
 }
 
 impl Default for EngineBuilder {
@@ -92,12 +102,20 @@ impl Default for EngineBuilder {
             deferred: None,
             part: None,
             start_at: None,
+            protocol: None,
+            streams_per_connection: 1,
+            payload_size: protocol::DEFAULT_PAYLOAD,
+            udp_timeout: protocol::DEFAULT_UDP_TIMEOUT,
+            grpc_health_service: String::new(),
+            option_fields: BTreeMap::new(),
         }
     }
 }
 
 impl EngineBuilder {
-    /// Adds a target URL (`http://` or `https://`). Several URLs are used in rotation.
+    /// Adds a target URL. Several URLs are used in rotation; all must speak the same
+    /// [`Protocol`]: `http://`/`https://` (HTTP), `tcp://host:port`, `udp://host:port`,
+    /// `grpc://host:port/pkg.Service/Method`/`grpcs://…` (gRPC; see the crate docs).
     pub fn url(mut self, url: impl Into<String>) -> Self {
         let field = Source::Builder.item(Setting::Url, self.urls.len());
         self.urls.push((url.into(), field));
@@ -122,7 +140,8 @@ impl EngineBuilder {
         self
     }
 
-    /// The request body.
+    /// The request body. For gRPC, the request message as protobuf bytes (framed by the
+    /// engine); not allowed for TCP and UDP, whose payloads are generated.
     pub fn body(mut self, body: impl Into<Bytes>) -> Self {
         self.body = body.into();
         self
@@ -231,6 +250,47 @@ impl EngineBuilder {
     /// Which client carries HTTP/1.1 (default [`Http1Client::Lean`]).
     pub fn http1_client(mut self, client: Http1Client) -> Self {
         self.h1_client = client;
+        self
+    }
+
+    /// The protocol (default: the one the first URL's scheme stands for). Setting it makes
+    /// a URL of another protocol an error naming this setting.
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = Some(protocol);
+        self
+    }
+
+    /// HTTP/2 and gRPC: concurrent streams per connection (default 1). The run opens
+    /// [`connections`](EngineBuilder::connections) connections and carries up to
+    /// `connections × streams` requests at once, each stream taking the next request as
+    /// soon as it is free (in the open loop, a free stream on any connection takes the next
+    /// arrival). The server's `SETTINGS_MAX_CONCURRENT_STREAMS` still applies: streams above
+    /// it wait for a free one, and that wait counts in their service time.
+    pub fn streams_per_connection(mut self, streams: usize) -> Self {
+        self.streams_per_connection = streams;
+        self
+    }
+
+    /// TCP and UDP echo: bytes per request (default 24, as fortio; at least 16, at most
+    /// 1 MiB for TCP and 65,507 for UDP).
+    pub fn payload_size(mut self, bytes: usize) -> Self {
+        self.payload_size = bytes;
+        self
+    }
+
+    /// UDP echo: how long an echo may take to count as on time (default 750 ms, as
+    /// fortio's `-udp-timeout`). An echo within twice this is counted as
+    /// [`ErrorKind::EchoLate`](crate::ErrorKind::EchoLate), none by then as
+    /// [`ErrorKind::EchoLost`](crate::ErrorKind::EchoLost); twice it must be shorter than the
+    /// request timeout.
+    pub fn udp_timeout(mut self, timeout: Duration) -> Self {
+        self.udp_timeout = timeout;
+        self
+    }
+
+    /// gRPC health check: the service to ask about (default empty: the whole server).
+    pub fn grpc_health_service(mut self, service: impl Into<String>) -> Self {
+        self.grpc_health_service = service.into();
         self
     }
 
@@ -403,10 +463,25 @@ impl EngineBuilder {
             Method::POST
         });
 
+        let mut parsed = Vec::with_capacity(self.urls.len());
+        for (url, field) in &self.urls {
+            parsed.push((
+                parse_url(&endpoint::with_scheme(url, self.protocol), field)?,
+                field,
+            ));
+        }
+        let protocol = self.resolve_protocol(&parsed)?;
+        self.check_protocol_settings(protocol, &parsed)?;
         let mut origins: Vec<OriginSpec> = Vec::new();
         let mut endpoints = Vec::new();
-        for (url, field) in &self.urls {
-            let (origin, path, absolute, authority) = parse_url(url, field)?;
+        for ((p, field), (url, _)) in parsed.into_iter().zip(&self.urls) {
+            let endpoint::ParsedUrl {
+                origin,
+                path,
+                absolute,
+                authority,
+                ..
+            } = p;
             #[cfg(not(feature = "rustls"))]
             if origin.https {
                 return Err(Error::Unsupported {
@@ -430,14 +505,16 @@ impl EngineBuilder {
                 })?;
                 h.insert(http::header::HOST, v);
             }
-            if !self.body.is_empty() {
-                h.insert(
-                    http::header::CONTENT_LENGTH,
-                    HeaderValue::from(self.body.len()),
-                );
+            let (path, absolute, method, body, grpc_health) =
+                self.call_parts(protocol, path, absolute, &method, &mut h, field)?;
+            if !body.is_empty() {
+                h.insert(http::header::CONTENT_LENGTH, HeaderValue::from(body.len()));
             }
-            let raw = crate::raw::encode_request(&method, &path.to_string(), &h, &self.body);
-            let bytes_out = raw.len() as u64;
+            let raw = crate::transport::raw::encode_request(&method, &path.to_string(), &h, &body);
+            let bytes_out = match protocol {
+                Protocol::Tcp | Protocol::Udp => self.payload_size as u64,
+                _ => raw.len() as u64,
+            };
             endpoints.push(Endpoint {
                 raw,
                 is_head: method == Method::HEAD,
@@ -445,10 +522,11 @@ impl EngineBuilder {
                 url: url.clone(),
                 path,
                 absolute,
-                method: method.clone(),
+                method,
                 headers: h,
-                body: self.body.clone(),
+                body,
                 bytes_out,
+                grpc_health,
             });
         }
 
@@ -476,7 +554,7 @@ impl EngineBuilder {
             }
             if origins.iter().any(|o| o.https) {
                 #[cfg(feature = "http2")]
-                let h2 = self.version == HttpVersion::Http2;
+                let h2 = self.version == HttpVersion::Http2 || protocol == Protocol::Grpc;
                 #[cfg(not(feature = "http2"))]
                 let h2 = false;
                 let field = self
@@ -485,7 +563,7 @@ impl EngineBuilder {
                     .map(|(_, f)| f.clone())
                     .unwrap_or_else(|| Source::Builder.name(Setting::TrustPem));
                 Some(
-                    crate::transport::tls_connector(&certs, h2)
+                    crate::transport::tls_connector(&certs, h2, protocol == Protocol::Grpc)
                         .map_err(|reason| Error::LoadCertificate { field, reason })?,
                 )
             } else {
@@ -521,6 +599,10 @@ impl EngineBuilder {
             pacing: self.pacing,
             part: self.part,
             start_at: self.start_at,
+            protocol,
+            streams_per_connection: self.streams_per_connection,
+            payload_size: self.payload_size,
+            udp_timeout: self.udp_timeout,
         }))
     }
 }

@@ -10,6 +10,8 @@ fn rfc3339(t: SystemTime) -> String {
         .unwrap_or_default()
 }
 
+use serde_json::json;
+
 impl Report {
     /// A fortio-compatible JSON result (the shape Meshery ingests): durations in seconds,
     /// `DurationHistogram` built bucket by bucket from the HdrHistogram (so percentiles
@@ -17,8 +19,65 @@ impl Report {
     ///
     /// `ErrorsDurationHistogram` carries only the count of failed requests (their durations
     /// are not recorded), and `Sizes`/`HeaderSizes` are left out.
+    ///
+    /// TCP, UDP and gRPC runs take fortio's own shape for those runners: `RunType` `TCP`,
+    /// `UDP` or `GRPC` (`GRPC Health` for health checks), `Destination` instead of `URL`,
+    /// `RetCodes` keyed by outcome name (`OK`, or `SERVING` for health checks; gRPC codes by
+    /// name such as `UNAVAILABLE`; other failures by [`ErrorKind`](crate::ErrorKind) name),
+    /// `BytesSent`/`BytesReceived` (TCP, UDP) and `Streams` (gRPC).
     pub fn to_fortio_json(&self) -> serde_json::Value {
-        use serde_json::json;
+        let mut v = self.fortio_common();
+        let protocol = self.settings.protocol;
+        if protocol == crate::Protocol::Http {
+            return v;
+        }
+        let m = &self.measured;
+        let destination = v
+            .as_object_mut()
+            .and_then(|o| o.remove("URL"))
+            .unwrap_or_default();
+        let health =
+            protocol == crate::Protocol::Grpc && destination.as_str().is_some_and(is_health_check);
+        let ok_name = if health { "SERVING" } else { "OK" };
+        let mut ret = serde_json::Map::new();
+        if m.ok() > 0 {
+            ret.insert(ok_name.into(), json!(m.ok()));
+        }
+        for (code, n) in m
+            .status_codes
+            .iter()
+            .filter(|(c, _)| !(200..400).contains(*c))
+        {
+            ret.insert(code.to_string(), json!(n));
+        }
+        for (kind, n) in &m.errors {
+            let name = kind.grpc_code_name().unwrap_or(kind.name());
+            ret.insert(name.into(), json!(n));
+        }
+        if let Some(o) = v.as_object_mut() {
+            o.insert("Destination".into(), destination);
+            o.insert("RetCodes".into(), serde_json::Value::Object(ret));
+            match protocol {
+                crate::Protocol::Grpc => {
+                    let run_type = if health { "GRPC Health" } else { "GRPC" };
+                    o.insert("RunType".into(), json!(run_type));
+                    o.insert(
+                        "Streams".into(),
+                        json!(self.settings.streams_per_connection),
+                    );
+                }
+                _ => {
+                    o.insert("RunType".into(), json!(protocol.name().to_uppercase()));
+                    o.insert("BytesSent".into(), json!(m.bytes_out));
+                    o.insert("BytesReceived".into(), json!(m.bytes_in));
+                }
+            }
+        }
+        v
+    }
+
+    /// The fields every fortio runner's result has (in the HTTP runner's shape).
+    fn fortio_common(&self) -> serde_json::Value {
         let m = &self.measured;
         let h = &m.latency;
         let total = h.len();
@@ -103,4 +162,10 @@ impl Report {
             "Warnings": self.lag_warning().into_iter().collect::<Vec<_>>(),
         })
     }
+}
+
+/// Whether a gRPC endpoint URL calls the health check (no method path, or its path).
+fn is_health_check(url: &str) -> bool {
+    url.parse::<http::Uri>()
+        .is_ok_and(|u| matches!(u.path(), "" | "/" | "/grpc.health.v1.Health/Check"))
 }

@@ -23,7 +23,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::ErrorKind;
-use crate::transport::HttpVersion;
+use crate::transport::{HttpVersion, Protocol};
 
 pub use self::merge::{RunId, merge};
 pub use self::parts::{
@@ -180,6 +180,10 @@ pub struct RunSettings {
     pub warmup: Duration,
     /// HTTP version asked for.
     pub http_version: HttpVersion,
+    /// The protocol spoken.
+    pub protocol: Protocol,
+    /// HTTP/2 and gRPC: streams per connection (1 otherwise).
+    pub streams_per_connection: usize,
     /// What latency is measured from.
     pub latency_basis: LatencyBasis,
     /// Description of the load model, as in the [`LABEL_LOAD_MODEL`] label.

@@ -17,7 +17,7 @@ use super::{
 use crate::ErrorKind;
 use crate::error::{Error, Result};
 use crate::recorder::new_histogram;
-use crate::transport::HttpVersion;
+use crate::transport::{HttpVersion, Protocol};
 
 impl Report {
     /// The lossless, serializable form of this report (histograms as HdrHistogram V2 with
@@ -35,6 +35,7 @@ impl Report {
             endpoints: self.settings.endpoints.clone(),
             connections: self.settings.connections,
             requested_rps: self.settings.requested_rps,
+            protocol: self.settings.protocol.name().into(),
             labels: self.labels.clone(),
             start_unix_ns: unix_ns(self.start_time),
             end_unix_ns: unix_ns(self.end_time),
@@ -92,6 +93,8 @@ impl Report {
                 max_requests: None,
                 warmup: Duration::ZERO,
                 http_version: HttpVersion::default(),
+                protocol: Protocol::from_scheme(&p.protocol).unwrap_or_default(),
+                streams_per_connection: 1,
                 latency_basis: p.latency_basis,
                 load_model: p.load_model.clone(),
                 dispatch_lag_limit: DEFAULT_DISPATCH_LAG_LIMIT,
@@ -147,6 +150,10 @@ pub struct PortableReport {
     pub connections: usize,
     /// Planned mean rate (open loop).
     pub requested_rps: Option<f64>,
+    /// The protocol spoken (`http`, `tcp`, `udp`, `grpc`); files written before protocols
+    /// existed read as `http`.
+    #[serde(default = "http_name", skip_serializing_if = "is_http")]
+    pub protocol: String,
     /// User labels.
     pub labels: BTreeMap<String, String>,
     /// Run start, nanoseconds since the Unix epoch.
@@ -341,4 +348,12 @@ impl PortablePhase {
             spans,
         })
     }
+}
+
+fn http_name() -> String {
+    Protocol::Http.name().into()
+}
+
+fn is_http(p: &str) -> bool {
+    p == Protocol::Http.name()
 }

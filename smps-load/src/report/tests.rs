@@ -26,6 +26,8 @@ fn report_of(stats: &Stats, start_s: u64, end_s: u64) -> Report {
             max_requests: None,
             warmup: Duration::ZERO,
             http_version: HttpVersion::Http1,
+            protocol: crate::transport::Protocol::Http,
+            streams_per_connection: 1,
             latency_basis: LatencyBasis::IntendedSend,
             load_model: "open".into(),
             dispatch_lag_limit: DEFAULT_DISPATCH_LAG_LIMIT,

@@ -49,6 +49,8 @@ fn report(stats: &Stats, length: Duration) -> Report {
             max_requests: None,
             warmup: Duration::ZERO,
             http_version: HttpVersion::Http1,
+            protocol: crate::transport::Protocol::Http,
+            streams_per_connection: 1,
             latency_basis: LatencyBasis::IntendedSend,
             load_model: "open".into(),
             dispatch_lag_limit: Duration::from_millis(1),

@@ -1,9 +1,12 @@
 //! A loopback reference server for tests, examples and benchmarks (feature
 //! `reference-server`; not part of the default public surface).
 //!
-//! It listens on `127.0.0.1:0`, speaks HTTP/1.1 and HTTP/2 (prior knowledge on plain TCP, ALPN
-//! under TLS), and can inject a fixed or random delay, periodic stalls ("pause N ms every
-//! M s", like suspending a server with ^Z) and a status-code mix.
+//! [`ReferenceServer`] listens on `127.0.0.1:0`, speaks HTTP/1.1 and HTTP/2 (prior knowledge
+//! on plain TCP, ALPN under TLS; the streams per HTTP/2 connection can be limited) and gRPC
+//! (`grpc.health.v1.Health/Check`, and an echo of any other method), and can inject a fixed
+//! or random delay, periodic stalls ("pause N ms every M s", like suspending a server with
+//! ^Z), an HTTP status mix and a gRPC status mix. [`EchoServer`] is a TCP or UDP echo server
+//! (UDP with a configurable drop rate).
 //!
 //! # Examples
 //!
@@ -43,6 +46,18 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
 use crate::plan::SplitMix64;
+
+mod echo;
+mod grpc;
+
+pub use self::echo::{EchoServer, EchoServerBuilder};
+pub use self::grpc::GrpcBody;
+
+/// The body of the reference server's responses: plain HTTP or gRPC (data, then trailers).
+pub type ReferenceBody = http_body_util::Either<Full<Bytes>, GrpcBody>;
+
+/// Largest request body the reference server reads.
+const MAX_REQUEST_BODY: usize = 4 << 20;
 
 /// Delay added to every response.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -90,6 +105,9 @@ pub struct ReferenceServerBuilder {
     status_mix: Vec<(u16, u32)>,
     body: Bytes,
     seed: u64,
+    max_streams: Option<u32>,
+    grpc_mix: Vec<(u32, u32)>,
+    grpc_serving: bool,
     #[cfg(feature = "rustls")]
     tls: Option<(String, String)>,
 }
@@ -115,6 +133,10 @@ struct State {
     served: Arc<AtomicU64>,
     body: Bytes,
     rng: Mutex<SplitMix64>,
+    grpc_mix: Vec<(u32, u64)>,
+    grpc_mix_total: u64,
+    grpc_counter: AtomicU64,
+    grpc_serving: bool,
 }
 
 impl ReferenceServer {
@@ -126,6 +148,9 @@ impl ReferenceServer {
             status_mix: vec![(200, 1)],
             body: Bytes::from_static(b"hello\n"),
             seed: 1,
+            max_streams: None,
+            grpc_mix: vec![(0, 1)],
+            grpc_serving: true,
             #[cfg(feature = "rustls")]
             tls: None,
         }
@@ -190,6 +215,27 @@ impl ReferenceServerBuilder {
         self
     }
 
+    /// HTTP/2: the most concurrent streams per connection the server allows
+    /// (`SETTINGS_MAX_CONCURRENT_STREAMS`; default: hyper's, 200).
+    pub fn max_concurrent_streams(mut self, streams: u32) -> Self {
+        self.max_streams = Some(streams);
+        self
+    }
+
+    /// gRPC status codes with integer weights, served in a fixed deterministic cycle like
+    /// [`status_mix`](Self::status_mix) (default: always 0, `OK`). A non-OK call is answered
+    /// trailers-only with `grpc-message: injected by the reference server`.
+    pub fn grpc_status_mix(mut self, mix: Vec<(u32, u32)>) -> Self {
+        self.grpc_mix = mix;
+        self
+    }
+
+    /// gRPC health check: answer `SERVING` (default) or `NOT_SERVING`.
+    pub fn grpc_serving(mut self, serving: bool) -> Self {
+        self.grpc_serving = serving;
+        self
+    }
+
     /// Seed of the random delay.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -226,6 +272,19 @@ impl ReferenceServerBuilder {
             }
         }
         let mix_total: u64 = mix.iter().map(|(_, w)| w).sum();
+        let grpc_mix: Vec<(u32, u64)> = self
+            .grpc_mix
+            .iter()
+            .filter(|(_, w)| *w > 0)
+            .map(|(c, w)| (*c, u64::from(*w)))
+            .collect();
+        let grpc_mix_total: u64 = grpc_mix.iter().map(|(_, w)| w).sum();
+        if grpc_mix_total == 0 || grpc_mix.iter().any(|(c, _)| *c > 16) {
+            return Err(Error::InvalidSetting {
+                field: "grpc_status_mix".into(),
+                reason: "needs gRPC codes 0-16, at least one with a weight > 0".into(),
+            });
+        }
         if mix_total == 0 {
             return Err(Error::InvalidSetting {
                 field: "status_mix".into(),
@@ -278,7 +337,12 @@ impl ReferenceServerBuilder {
             served: Arc::clone(&served),
             body: self.body,
             rng: Mutex::new(SplitMix64::new(self.seed)),
+            grpc_mix,
+            grpc_mix_total,
+            grpc_counter: AtomicU64::new(0),
+            grpc_serving: self.grpc_serving,
         });
+        let max_streams = self.max_streams;
         let token = CancellationToken::new();
         let t = token.clone();
         #[cfg(feature = "rustls")]
@@ -302,8 +366,11 @@ impl ReferenceServerBuilder {
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| handle(Arc::clone(&state), req));
-                    let builder =
+                    let mut builder =
                         hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                    if let Some(n) = max_streams {
+                        builder.http2().max_concurrent_streams(n);
+                    }
                     #[cfg(feature = "rustls")]
                     if let Some(acc) = acceptor {
                         let Ok(tls) = acc.accept(tcp).await else {
@@ -360,9 +427,15 @@ fn tls_acceptor(cert: &str, key: &str) -> Result<tokio_rustls::TlsAcceptor> {
 async fn handle(
     state: Arc<State>,
     req: Request<Incoming>,
-) -> std::result::Result<Response<Full<Bytes>>, Infallible> {
-    // Read (and discard) the request body; a broken body still gets an answer.
-    let _ = req.into_body().collect().await;
+) -> std::result::Result<Response<ReferenceBody>, Infallible> {
+    let grpc = grpc::is_grpc(req.headers());
+    let path = req.uri().path().to_string();
+    // Read the request body (kept for a gRPC echo); a broken body still gets an answer.
+    let body = http_body_util::Limited::new(req.into_body(), MAX_REQUEST_BODY)
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
     if let Some(st) = state.stall {
         let since = state.epoch.elapsed();
         let period = st.every.as_nanos();
@@ -383,6 +456,21 @@ async fn handle(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    if grpc {
+        let n = state.grpc_counter.fetch_add(1, Ordering::Relaxed) % state.grpc_mix_total;
+        let mut acc = 0;
+        let mut code = 0;
+        for (c, w) in &state.grpc_mix {
+            acc += w;
+            if n < acc {
+                code = *c;
+                break;
+            }
+        }
+        state.served.fetch_add(1, Ordering::Relaxed);
+        let resp = grpc::answer(&path, &body, code, state.grpc_serving);
+        return Ok(resp.map(http_body_util::Either::Right));
+    }
     let n = state.counter.fetch_add(1, Ordering::Relaxed) % state.mix_total;
     let mut acc = 0;
     let mut status = StatusCode::OK;
@@ -394,7 +482,7 @@ async fn handle(
         }
     }
     state.served.fetch_add(1, Ordering::Relaxed);
-    let mut resp = Response::new(Full::new(state.body.clone()));
+    let mut resp = Response::new(http_body_util::Either::Left(Full::new(state.body.clone())));
     *resp.status_mut() = status;
     Ok(resp)
 }

@@ -1,0 +1,267 @@
+//! Servers that break the protocol on purpose: resets, refused streams, GOAWAY, malformed
+//! frames, echoes that never come or come back wrong. Every failure is counted in the
+//! taxonomy and every run ends on time.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use smps_load::{Engine, EngineBuilder, ErrorKind, HttpVersion, PhaseReport, Report};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::task::JoinHandle;
+
+/// A task serving `listener` with `serve` per connection; aborted when dropped.
+struct Faulty {
+    addr: std::net::SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Faulty {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn tcp_server<F, Fut>(serve: F) -> Faulty
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            tokio::spawn(serve(s));
+        }
+    });
+    Faulty { addr, task }
+}
+
+/// An HTTP/2 server (prior knowledge) that answers every stream with `answer`.
+async fn h2_server(answer: fn(&mut h2::server::SendResponse<bytes::Bytes>)) -> Faulty {
+    tcp_server(move |s| async move {
+        let Ok(mut conn) = h2::server::handshake(s).await else {
+            return;
+        };
+        while let Some(Ok((_req, mut respond))) = conn.accept().await {
+            answer(&mut respond);
+        }
+    })
+    .await
+}
+
+/// Raw HTTP/2: when the first request's HEADERS arrive, answers GOAWAY with last stream id
+/// 0 (nothing processed) and keeps the connection open a while.
+async fn goaway_before_any_stream(mut s: TcpStream) {
+    let mut buf = vec![0u8; 24];
+    if s.read_exact(&mut buf).await.is_err() {
+        return;
+    }
+    // SETTINGS (empty), SETTINGS ACK.
+    let _ = s
+        .write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0])
+        .await;
+    loop {
+        let mut head = [0u8; 9];
+        if s.read_exact(&mut head).await.is_err() {
+            return;
+        }
+        let len = usize::from(head[0]) << 16 | usize::from(head[1]) << 8 | usize::from(head[2]);
+        let mut payload = vec![0u8; len];
+        if s.read_exact(&mut payload).await.is_err() {
+            return;
+        }
+        if head[3] == 1 {
+            // GOAWAY: last stream id 0, NO_ERROR.
+            let _ = s
+                .write_all(&[0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+                .await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            return;
+        }
+    }
+}
+
+async fn run_within(builder: EngineBuilder, bound: Duration) -> Report {
+    let engine = builder.build().unwrap();
+    let started = Instant::now();
+    let report = engine.run().await.unwrap();
+    assert!(started.elapsed() <= bound, "took {:?}", started.elapsed());
+    report
+}
+
+fn only(m: &PhaseReport, kind: ErrorKind) -> u64 {
+    assert_eq!(m.responses(), 0, "{:?}", m.status_codes);
+    assert_eq!(
+        m.errors.keys().copied().collect::<Vec<_>>(),
+        vec![kind],
+        "{:?}",
+        m.errors
+    );
+    m.errors[&kind]
+}
+
+fn h2(url: String) -> EngineBuilder {
+    Engine::builder()
+        .url(url)
+        .http_version(HttpVersion::Http2)
+        .streams_per_connection(2)
+        .connections(2)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_refused_and_goaway_streams_are_told_apart() {
+    let _serial = crate::serial().await;
+    let reset = h2_server(|r| r.send_reset(h2::Reason::INTERNAL_ERROR)).await;
+    let report = run_within(
+        h2(format!("http://{}/", reset.addr)).max_requests(20),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(only(&report.measured, ErrorKind::Http2StreamReset), 20);
+
+    let refuse = h2_server(|r| r.send_reset(h2::Reason::REFUSED_STREAM)).await;
+    let report = run_within(
+        h2(format!("http://{}/", refuse.addr)).max_requests(20),
+        Duration::from_secs(5),
+    )
+    .await;
+    // Each refused stream was sent twice (a refusal is retried once), then counted.
+    assert_eq!(only(&report.measured, ErrorKind::Http2RefusedStream), 20);
+
+    let goaway = tcp_server(goaway_before_any_stream).await;
+    let report = run_within(
+        h2(format!("http://{}/", goaway.addr)).max_requests(20),
+        Duration::from_secs(5),
+    )
+    .await;
+    // A stream that races the GOAWAY (its slot found the shared connection open, the
+    // connection closed before the stream was opened, and so did the new connection it was
+    // retried on) is counted as the connection closing under it.
+    let m = &report.measured;
+    assert_eq!(m.responses(), 0, "{:?}", m.status_codes);
+    assert_eq!(m.error_count(), 20, "{:?}", m.errors);
+    let goaway = m.errors.get(&ErrorKind::Http2GoAway).copied().unwrap_or(0);
+    let closed = m
+        .errors
+        .get(&ErrorKind::ConnectionClosed)
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(goaway + closed, 20, "{:?}", m.errors);
+    assert!(goaway >= 15, "{:?}", m.errors);
+    assert!(report.measured.connections_opened >= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_http2_frames_are_protocol_errors() {
+    let _serial = crate::serial().await;
+    let server = tcp_server(|mut s| async move {
+        let mut buf = [0u8; 1024];
+        let _ = s.read(&mut buf).await;
+        // A frame header claiming a 16 MiB SETTINGS frame: far above the default limit.
+        let _ = s.write_all(&[0xff, 0xff, 0xff, 0x04, 0, 0, 0, 0, 0]).await;
+        let _ = s.write_all(&[0u8; 64]).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    })
+    .await;
+    let report = run_within(
+        h2(format!("http://{}/", server.addr)).max_requests(8),
+        Duration::from_secs(5),
+    )
+    .await;
+    let m = &report.measured;
+    assert_eq!(m.error_count(), 8, "{:?}", m.errors);
+    assert!(
+        m.errors.keys().all(|k| matches!(
+            k,
+            ErrorKind::Protocol | ErrorKind::ConnectionClosed | ErrorKind::ConnectionReset
+        )),
+        "{:?}",
+        m.errors
+    );
+    assert!(
+        m.errors.contains_key(&ErrorKind::Protocol),
+        "{:?}",
+        m.errors
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_echoes_that_never_come_or_come_back_wrong_are_counted_and_the_run_ends_on_time() {
+    let _serial = crate::serial().await;
+    let silent = tcp_server(|mut s| async move {
+        let mut buf = [0u8; 1024];
+        while matches!(s.read(&mut buf).await, Ok(n) if n > 0) {}
+    })
+    .await;
+    let report = run_within(
+        Engine::builder()
+            .url(format!("tcp://{}", silent.addr))
+            .connections(2)
+            .request_timeout(Duration::from_millis(200))
+            .duration(Duration::from_millis(300)),
+        Duration::from_millis(1500),
+    )
+    .await;
+    assert!(only(&report.measured, ErrorKind::RequestTimeout) >= 2);
+
+    let wrong = tcp_server(|mut s| async move {
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = s.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            buf[n - 1] ^= 0xff;
+            if s.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    let report = run_within(
+        Engine::builder()
+            .url(format!("tcp://{}", wrong.addr))
+            .rate(200.0)
+            .duration(Duration::from_millis(300)),
+        Duration::from_secs(3),
+    )
+    .await;
+    assert_eq!(only(&report.measured, ErrorKind::EchoMismatch), 60);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_echoes_that_never_come_or_come_back_wrong_are_counted_and_the_run_ends_on_time() {
+    let _serial = crate::serial().await;
+    let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let report = run_within(
+        Engine::builder()
+            .url(format!("udp://{}", silent.local_addr().unwrap()))
+            .connections(4)
+            .rate(100.0)
+            .udp_timeout(Duration::from_millis(20))
+            .duration(Duration::from_millis(300)),
+        Duration::from_secs(3),
+    )
+    .await;
+    let m = &report.measured;
+    assert_eq!(only(m, ErrorKind::EchoLost) + m.dropped, 30);
+
+    let wrong = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = wrong.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut buf = [0u8; 2048];
+        while let Ok((n, from)) = wrong.recv_from(&mut buf).await {
+            buf[n - 1] ^= 0xff;
+            let _ = wrong.send_to(&buf[..n], from).await;
+        }
+    });
+    let report = run_within(
+        Engine::builder()
+            .url(format!("udp://{addr}"))
+            .max_requests(10),
+        Duration::from_secs(3),
+    )
+    .await;
+    task.abort();
+    assert_eq!(only(&report.measured, ErrorKind::EchoMismatch), 10);
+}
