@@ -170,3 +170,39 @@ async fn a_part_that_starts_after_its_instant_says_by_how_much() {
     assert!(r.parts[0].segment.is_none());
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_split_tcp_and_udp_echo_loads_as_exactly_as_http() {
+    let _serial = crate::serial().await;
+    use smps_load::reference::EchoServer;
+    for server in [
+        EchoServer::tcp().start().await.unwrap(),
+        EchoServer::udp().start().await.unwrap(),
+    ] {
+        let reports = run_all(
+            parts(3)
+                .into_iter()
+                .map(|p| {
+                    Engine::builder()
+                        .url(server.url())
+                        .connections(3)
+                        .max_requests(50)
+                        .segment(p)
+                })
+                .collect(),
+        )
+        .await;
+        let reqs: Vec<u64> = reports.iter().map(|r| r.measured.requests()).collect();
+        assert_eq!(reqs, [17, 17, 16], "{}", server.url());
+        let merged = merge(
+            &reports
+                .iter()
+                .map(|r| r.to_portable().unwrap())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert_eq!(merged.measured.ok(), 50, "{}", server.url());
+        assert_eq!(server.echoed(), 50);
+        server.shutdown().await;
+    }
+}
