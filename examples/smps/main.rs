@@ -4,8 +4,14 @@
 //! smps validate FILE...            schema + semantic findings with file:line:col
 //! smps convert FILE                any SMP dialect -> canonical or Meshery, YAML or JSON
 //! smps schema KIND                 the JSON Schema of a document kind
-//! smps run CONFIG                  SMP config -> SMP result (optionally against a loopback target)
+//! smps run CONFIG                  SMP config -> SMP result (optionally against a loopback target;
+//!                                  --segment i/N runs one part of a distributed run)
 //! smps merge FILE...               lossless merge of portable results from several runs
+//!                                  (the parts of a distributed run must cover it exactly once)
+//! smps search CONFIG --max-latency D  the highest rate the target sustains under an objective
+//! smps distribute CONFIG --parallelism N --image IMG
+//!                                  N pods of an Indexed Job, merged (--features kube; --emit
+//!                                  prints the manifests)
 //! smps chart FILE... -o OUT.svg    latency-by-percentile chart, several results overlaid
 //! smps conformance                 the SMI conformance suite against the loopback mesh
 //!                                  (or a cluster: --cluster, built with --features kube;
@@ -19,8 +25,8 @@
 //! `--max-bytes` raises it for `validate`, `convert`, `merge` and `chart`.
 //!
 //! Output goes to stdout, diagnostics to stderr. Exit codes: **0** success; **1** findings
-//! (`validate`), failed assertions (`conformance`), or more failed requests than
-//! `--max-failed` allows (`run`, after writing the result); **2** unusable input or
+//! (`validate`), failed assertions (`conformance`), more failed requests than
+//! `--max-failed` allows (`run`, after writing the result), or no rate that passed (`search`); **2** unusable input or
 //! environment (unreadable file, bad arguments, a port that cannot be bound, a test that
 //! cannot run); **130** / **143** `run` stopped by Ctrl-C / SIGTERM (the result of what was
 //! measured is written first).
@@ -29,8 +35,12 @@
 mod chart;
 mod conformance;
 mod convert;
+mod distribute;
 mod merge;
+mod part;
 mod run;
+mod search;
+mod search_chart;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -63,6 +73,11 @@ enum Command {
     Run(run::Args),
     /// Merge portable results of several runs into one, losslessly.
     Merge(merge::Args),
+    /// Find the highest rate the target sustains under a latency and success objective.
+    Search(search::Args),
+    /// Run a load test as N pods of a Kubernetes Indexed Job, started together, merged into
+    /// one result (or print the manifests with --emit; needs a build with --features kube).
+    Distribute(distribute::Args),
     /// Draw an SVG latency chart from one or more result files.
     Chart(chart::Args),
     /// Run the SMI conformance suite (or your own with --suite FILE|DIR) against the embedded
@@ -105,6 +120,8 @@ fn main() -> ExitCode {
         Command::Schema(a) => convert::schema(&a),
         Command::Run(a) => run::run(&a),
         Command::Merge(a) => merge::run(&a),
+        Command::Search(a) => search::run(&a),
+        Command::Distribute(a) => distribute::run(&a),
         Command::Chart(a) => chart::run(&a),
         Command::Conformance(a) => conformance::run(&a),
     };

@@ -37,7 +37,9 @@ pub(crate) struct Args {
     /// Also print the percentile table after the result.
     #[arg(long)]
     table: bool,
-    /// Write the lossless, mergeable result (for `smps merge` and `smps chart`) here.
+    /// Write the lossless, mergeable result (for `smps merge` and `smps chart`) here; `-`
+    /// prints it on standard output as one line of JSON instead of the SMP result (what the
+    /// pods of `smps distribute` do).
     #[arg(long)]
     portable: Option<PathBuf>,
     /// Write the fortio-compatible JSON result (what Meshery ingests) here.
@@ -64,11 +66,13 @@ pub(crate) struct Args {
     /// requests leave within tens of microseconds) or `coarse` (1 ms timer, less CPU).
     #[arg(long, value_enum, default_value_t = PacingArg::Precise)]
     pacing: PacingArg,
+    #[command(flatten)]
+    part: crate::part::PartArgs,
 }
 
 /// `--pacing`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum PacingArg {
+pub(crate) enum PacingArg {
     /// High-resolution timer.
     Precise,
     /// Tokio's 1 ms timer.
@@ -76,7 +80,7 @@ enum PacingArg {
 }
 
 /// A share given as `10%` or `0.1`.
-fn parse_share(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_share(text: &str) -> Result<f64, String> {
     let (number, scale) = match text.trim().strip_suffix('%') {
         Some(p) => (p, 100.0),
         None => (text.trim(), 1.0),
@@ -90,7 +94,7 @@ fn parse_share(text: &str) -> Result<f64, String> {
 }
 
 /// A Go-style duration longer than zero (`2s`, `1m30s`, `500ms`).
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     smps_model::GoDuration::parse(text)
         .ok()
         .and_then(|d| d.to_std())
@@ -99,7 +103,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Target {
+pub(crate) enum Target {
     /// The reference server when an endpoint names `reference-server`.
     Auto,
     /// Always start the reference server.
@@ -119,11 +123,28 @@ enum Progress {
 }
 
 pub(crate) fn run(args: &Args) -> Outcome {
-    let text = args.limit.read_text(&args.config)?;
-    let name = args.config.display().to_string();
-    // The same checks as `smps validate`: a config with errors is not run.
+    let (test, name) = read_config(&args.config, args.limit)?;
+    let warmup = smps_model::GoDuration::parse(&args.warmup)
+        .ok()
+        .and_then(|d| d.to_std())
+        .ok_or_else(|| anyhow::anyhow!("--warmup: expected a duration such as `1s`"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(run_async(args, test, warmup, &name))
+}
+
+/// Reads a performance-test config as `smps run` does: the same checks as `smps validate` (a
+/// config with errors is not run), then the model. Returns the config and its display name.
+pub(crate) fn read_config(
+    path: &std::path::Path,
+    limit: InputLimit,
+) -> Result<(smps_model::PerformanceTestConfig, String), Failure> {
+    let text = limit.read_text(path)?;
+    let name = path.display().to_string();
     let validator = smps_validate::Validator::builder()
-        .max_input_bytes(args.limit.max_bytes)
+        .max_input_bytes(limit.max_bytes)
         .build()
         .map_err(|e| anyhow::Error::from(e).context("cannot build the validator"))?;
     let source = smps_validate::Source::text(text.as_str()).with_name(name.clone());
@@ -144,7 +165,7 @@ pub(crate) fn run(args: &Args) -> Outcome {
         smps_model::Error::UnknownKind { reason, .. } => {
             anyhow::anyhow!("{name}: not a performance test config ({reason})")
         }
-        other => model_error(&args.config, other),
+        other => model_error(path, other),
     })?;
     let Some(test) = doc.as_test_config() else {
         return Err(Failure::Unusable(anyhow::anyhow!(
@@ -152,15 +173,7 @@ pub(crate) fn run(args: &Args) -> Outcome {
             doc.kind()
         )));
     };
-    let warmup = smps_model::GoDuration::parse(&args.warmup)
-        .ok()
-        .and_then(|d| d.to_std())
-        .ok_or_else(|| anyhow::anyhow!("--warmup: expected a duration such as `1s`"))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(run_async(args, test.config.clone(), warmup, &name))
+    Ok((test.config.clone(), name))
 }
 
 async fn run_async(
@@ -202,8 +215,11 @@ async fn run_async(
             "{name}: endpoints name `{PLACEHOLDER_HOST}` but --target config was given"
         )));
     }
-    let engine = EngineBuilder::from_config(&config)
-        .and_then(|mut b| {
+    let builder = EngineBuilder::from_config(&config)
+        .map_err(|e| anyhow::anyhow!("{name}: {}", cli_message(&e)))?;
+    let builder = args.part.apply(builder)?;
+    let engine = Ok(builder)
+        .and_then(|mut b: EngineBuilder| {
             if let Some(t) = args.timeout {
                 b = b.request_timeout(t);
             }
@@ -277,10 +293,16 @@ async fn run_async(
         out.push('\n');
         out.push_str(&run_support::percentile_table(&report));
     }
+    let portable_stdout = args.portable.as_ref().is_some_and(|p| p.as_os_str() == "-");
     if let Some(p) = &args.portable {
         let portable = report.to_portable().map_err(anyhow::Error::from)?;
-        let json = serde_json::to_string_pretty(&portable).map_err(anyhow::Error::from)?;
-        write_file(p, json.as_bytes())?;
+        if portable_stdout {
+            let json = serde_json::to_string(&portable).map_err(anyhow::Error::from)?;
+            out = format!("{json}\n");
+        } else {
+            let json = serde_json::to_string_pretty(&portable).map_err(anyhow::Error::from)?;
+            write_file(p, json.as_bytes())?;
+        }
     }
     if let Some(p) = &args.fortio {
         let json =
@@ -298,7 +320,7 @@ async fn run_async(
 }
 
 /// Says on stderr how many requests failed and why; more than `max_failed` of them is exit 1.
-fn judge_failures(report: &smps_load::Report, max_failed: f64) -> Outcome {
+pub(crate) fn judge_failures(report: &smps_load::Report, max_failed: f64) -> Outcome {
     let m = &report.measured;
     if m.failed() == 0 {
         return Ok(());
@@ -340,7 +362,7 @@ fn judge_failures(report: &smps_load::Report, max_failed: f64) -> Outcome {
 }
 
 /// Waits for Ctrl-C or (on Unix) SIGTERM and says which came.
-async fn termination() -> Signal {
+pub(crate) async fn termination() -> Signal {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -391,7 +413,7 @@ impl std::fmt::Display for Signal {
 }
 
 /// The engine's error, phrased for someone at the command line rather than for a programmer.
-fn cli_message(e: &smps_load::Error) -> String {
+pub(crate) fn cli_message(e: &smps_load::Error) -> String {
     match e {
         smps_load::Error::Unsupported { field, .. } if field == "clients" => {
             "`smps run` runs a test with exactly one client; put each client in a config of its own, run each, and combine the results with `smps merge`".into()
@@ -403,7 +425,7 @@ fn cli_message(e: &smps_load::Error) -> String {
 /// Raises this process's soft limit on open files to its hard limit, as Go programs do at
 /// start, so that runs with many connections are not refused for a limit the user may raise
 /// anyway. The engine still checks the result before it starts.
-fn raise_descriptor_limit() {
+pub(crate) fn raise_descriptor_limit() {
     #[cfg(unix)]
     {
         use rustix::process::{Resource, getrlimit, setrlimit};

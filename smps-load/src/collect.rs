@@ -24,10 +24,22 @@ pub(crate) struct CollectorCtx {
     pub(crate) warmup: Duration,
     pub(crate) interval: Duration,
     pub(crate) plan: Option<ArrivalPlan>,
+    /// This run's share of the plan (1, or the segment's length for a part).
+    pub(crate) plan_share: f64,
     pub(crate) settings: RunSettings,
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) preopened: u64,
     pub(crate) transport: Arc<Transport>,
+    /// The part of a distributed run, when the run is one or was given a start instant.
+    pub(crate) part: Option<PartSpec>,
+}
+
+/// What the report says about the part of a distributed run it is.
+pub(crate) struct PartSpec {
+    /// Segment and sequence, as text.
+    pub(crate) segment: Option<(String, String)>,
+    pub(crate) start_at: Option<SystemTime>,
+    pub(crate) start_late: Option<Duration>,
 }
 
 struct PendingInterval {
@@ -74,7 +86,7 @@ pub(crate) async fn collect(
                 queued: p.stats.queued,
                 planned: ctx.plan.as_ref().map(|pl| {
                     let cap = |d: Duration| ctx.plan_end.map_or(d, |e| d.min(e));
-                    pl.expected_by(cap(end)) - pl.expected_by(cap(start))
+                    (pl.expected_by(cap(end)) - pl.expected_by(cap(start))) * ctx.plan_share
                 }),
                 rate: if secs > 0.0 {
                     (responses + errors) as f64 / secs
@@ -142,6 +154,11 @@ pub(crate) async fn collect(
         stopped_at = stopped_at.max(f.stopped_at);
     }
     measured.connections_opened += ctx.preopened;
+    let run_id = crate::RunId::generate();
+    let unix_ns = |t: SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    };
     let to_system = |i: Instant| ctx.start_time + i.saturating_duration_since(ctx.t0);
     let measure_start = ctx.t0 + ctx.warmup;
     let measure_end = last_done.unwrap_or(stopped_at).max(measure_start);
@@ -160,6 +177,22 @@ pub(crate) async fn collect(
         settings: ctx.settings,
         labels: ctx.labels,
         error_reasons: ctx.transport.reasons(),
-        run_ids: vec![crate::RunId::generate()],
+        parts: ctx
+            .part
+            .map(|p| {
+                let (segment, sequence) = p.segment.unzip();
+                crate::report::PartRecord {
+                    run_id: run_id.clone(),
+                    segment,
+                    sequence,
+                    start_at_unix_ns: p.start_at.map(unix_ns),
+                    start_late_ns: p
+                        .start_late
+                        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+                }
+            })
+            .into_iter()
+            .collect(),
+        run_ids: vec![run_id],
     })
 }

@@ -18,6 +18,7 @@ use crate::collect::{CollectorCtx, collect};
 use crate::error::{Error, Result};
 use crate::model::{BacklogPolicy, LoadModel, Pacing};
 use crate::report::{LatencyBasis, Report, RunSettings, Snapshot};
+use crate::segment::ExecutionPart;
 use crate::transport::{
     Endpoint, Http1Client, HttpVersion, Origin, Protocol, Slot, Transport, TransportSettings,
 };
@@ -51,6 +52,10 @@ pub(crate) struct Inner {
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) dispatch_lag_limit: Duration,
     pub(crate) pacing: Pacing,
+    /// The part of a distributed run this engine runs (counts above are already its share).
+    pub(crate) part: Option<ExecutionPart>,
+    /// When the run starts.
+    pub(crate) start_at: Option<SystemTime>,
     pub(crate) protocol: Protocol,
     /// HTTP/2 and gRPC: streams per connection (1 otherwise).
     pub(crate) streams_per_connection: usize,
@@ -234,8 +239,11 @@ impl Engine {
     /// [`Error::NoRuntime`] outside a Tokio runtime; [`Error::FileDescriptors`] if the
     /// connections the run may open (one per connection and origin, the backlog policy's
     /// cap included) do not fit in the process's file-descriptor limit; [`Error::Resolve`]
-    /// if a host name cannot be resolved. Connection failures are not errors: they are counted in the
-    /// report as request failures.
+    /// if a host name cannot be resolved; [`Error::InvalidSetting`] (field `start_at`) for a
+    /// [start instant](crate::EngineBuilder::start_at) more than a day ahead. Connection
+    /// failures are not errors: they are counted in the report as request failures.
+    ///
+    /// With a start instant, this waits for it (after resolving and connecting), then starts.
     ///
     /// # Cancel safety
     ///
@@ -307,11 +315,17 @@ impl Engine {
             results.into_iter().filter(|ok| *ok).count() as u64
         };
 
+        if let Some(at) = inner.start_at {
+            wait_until(at).await?;
+        }
         let token = CancellationToken::new();
         let (tx, rx) = mpsc::unbounded_channel();
         let (snap_tx, snap_rx) = mpsc::unbounded_channel();
         let t0 = Instant::now();
         let start_time = SystemTime::now();
+        let start_late = inner
+            .start_at
+            .map(|at| start_time.duration_since(at).unwrap_or_default());
         let measure_start = t0 + inner.warmup;
         let deadline = inner.duration.map(|d| measure_start + d);
         let mut joins = Vec::with_capacity(workers);
@@ -322,7 +336,7 @@ impl Engine {
             let model = match &inner.model {
                 LoadModel::Closed => WorkerModel::Closed,
                 LoadModel::Open { plan, backlog } => WorkerModel::Open {
-                    arrivals: plan.stripe(k, workers),
+                    arrivals: plan.stripe_in(inner.part.as_ref(), k, workers),
                     backlog: match *backlog {
                         BacklogPolicy::Grow {
                             max_connections,
@@ -361,7 +375,8 @@ impl Engine {
                 match plan.length() {
                     None => Some(plan.rate_at(Duration::ZERO)),
                     Some(len) => Some(plan.expected_by(len) / len.as_secs_f64()),
-                },
+                }
+                .map(|r| r * inner.part.as_ref().map_or(1.0, ExecutionPart::fraction)),
                 Some(plan.clone()),
             ),
         };
@@ -409,10 +424,21 @@ impl Engine {
             warmup: inner.warmup,
             interval: inner.interval,
             plan,
+            plan_share: inner.part.as_ref().map_or(1.0, ExecutionPart::fraction),
             settings,
             labels: inner.labels.clone(),
             preopened: opened,
             transport: Arc::clone(&transport),
+            part: (inner.part.is_some() || inner.start_at.is_some()).then(|| {
+                crate::collect::PartSpec {
+                    segment: inner
+                        .part
+                        .as_ref()
+                        .map(|p| (p.segment().to_string(), p.sequence().to_string())),
+                    start_at: inner.start_at,
+                    start_late,
+                }
+            }),
         };
         let collector = tokio::spawn(collect(rx, joins, snap_tx, cctx));
         Ok(Run {
@@ -438,6 +464,44 @@ impl Engine {
     pub async fn run(&self) -> Result<Report> {
         self.start().await?.finish().await
     }
+}
+
+/// The longest a run may wait for its start instant.
+const MAX_START_WAIT: Duration = Duration::from_secs(86_400);
+
+/// The last stretch before a start instant, waited by yielding rather than on Tokio's 1 ms
+/// timer, so that the parts of a distributed run start within a fraction of a millisecond of
+/// it.
+const START_SPIN: Duration = Duration::from_millis(2);
+
+/// Waits until the wall-clock instant `at` (not at all if it has passed): timer sleeps to
+/// [`START_SPIN`] before it, then yields until the clock reads `at`.
+async fn wait_until(at: SystemTime) -> Result<()> {
+    let Ok(ahead) = at.duration_since(SystemTime::now()) else {
+        return Ok(());
+    };
+    if ahead > MAX_START_WAIT {
+        return Err(Error::InvalidSetting {
+            field: "start_at".into(),
+            reason: format!(
+                "is {} s ahead; a run waits at most a day for its start",
+                ahead.as_secs()
+            ),
+        });
+    }
+    // Bounded by the monotonic clock too, should the wall clock be stepped back meanwhile.
+    let give_up = Instant::now() + ahead + Duration::from_secs(1);
+    while let Ok(left) = at.duration_since(SystemTime::now()) {
+        if left.is_zero() || Instant::now() >= give_up {
+            break;
+        }
+        if left > START_SPIN {
+            tokio::time::sleep(left - START_SPIN).await;
+        } else {
+            tokio::task::yield_now().await;
+        }
+    }
+    Ok(())
 }
 
 /// Share `k` of `n` split as evenly as possible over `parts`.

@@ -144,6 +144,22 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The parts of a distributed run given to [`merge`](crate::merge) do not cover their
+    /// segment sequence exactly once (a gap, an overlap, two sequences or two start instants).
+    #[error("the parts do not cover the segment sequence exactly once: {reason}")]
+    SegmentCoverage {
+        /// The missing and overlapping segments, by name and run id.
+        reason: String,
+    },
+    /// A trial of an adaptive [`Search`](crate::Search) could not be run.
+    #[error("the search trial at {rps} requests per second could not run")]
+    SearchTrial {
+        /// The trial's planned rate.
+        rps: f64,
+        /// Why.
+        #[source]
+        source: Box<Error>,
+    },
     /// One of several results given to [`merge`](crate::merge) could not be decoded or
     /// merged.
     #[error("could not merge part {index} of the results")]
@@ -161,9 +177,9 @@ impl Error {
     /// called (the message of other variants).
     pub(crate) fn reason(&self) -> String {
         match self {
-            Error::InvalidSetting { reason, .. } | Error::Unsupported { reason, .. } => {
-                reason.clone()
-            }
+            Error::InvalidSetting { reason, .. }
+            | Error::Unsupported { reason, .. }
+            | Error::InvalidPortable { reason, .. } => reason.clone(),
             other => other.to_string(),
         }
     }

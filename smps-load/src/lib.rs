@@ -22,9 +22,16 @@
 //! * **Recorder**: per-worker HdrHistograms (µs, 1 µs–1 h, 3 significant digits) and fixed
 //!   counters, merged at the end; per-interval [`Snapshot`]s. Memory does not grow with the
 //!   number of requests.
+//! * **Distributed runs** ([`ExecutionPart`]): one load split into segments of a sequence, one
+//!   per generator, with no coordinator (k6-style striping: the parts' shares add up to the
+//!   whole exactly), started together at a wall-clock instant; [`merge`] checks that the parts
+//!   cover the sequence exactly once.
+//! * **Adaptive search** ([`Search`]): the highest rate a target sustains under an [`Slo`]
+//!   (corrected percentile, success share, generator self-check), by exponential then binary
+//!   search over open-loop trials.
 //!
 //! Non-goals for now: HTTP/3, gRPC streaming calls, gRPC requests built from JSON with a
-//! descriptor set, distributed coordination, adaptive search.
+//! descriptor set.
 //!
 //! # Endpoint URLs
 //!
@@ -81,6 +88,8 @@
 //! | [`Run`], [`StopHandle`], [`Snapshot`] | a run in progress: progress stream and graceful stop |
 //! | [`LoadModel`], [`ArrivalPlan`], [`Stage`], [`BacklogPolicy`] | how requests are paced |
 //! | [`Report`], [`PhaseReport`], [`PortableReport`], [`merge`] | results and their projections |
+//! | [`ExecutionPart`], [`ExecutionSegment`], [`SegmentSequence`], [`PartRecord`] | parts of a distributed run |
+//! | [`Search`], [`SearchSettings`], [`Slo`], [`SearchReport`] | the highest sustainable rate |
 //! | [`ErrorKind`] | stable request-failure taxonomy; [`Error`] is for the engine itself |
 //!
 //! # Features
@@ -117,6 +126,8 @@ mod recorder;
 #[cfg_attr(docsrs, doc(cfg(feature = "reference-server")))]
 pub mod reference;
 mod report;
+mod search;
+mod segment;
 mod transport;
 mod worker;
 
@@ -130,8 +141,13 @@ pub use model::{BacklogPolicy, LoadModel, Pacing};
 pub use plan::{ArrivalPlan, Arrivals, Spacing, Stage};
 pub use report::{
     DEFAULT_DISPATCH_LAG_LIMIT, GENERATOR, LABEL_GENERATOR, LABEL_HISTOGRAM, LABEL_LATENCY_BASIS,
-    LABEL_LOAD_MODEL, LatencyBasis, LatencySummary, Phase, PhaseReport, PortablePhase,
-    PortableReport, Report, RunId, RunSettings, Snapshot, merge,
+    LABEL_LOAD_MODEL, LABEL_RUN_ID, LABEL_SEGMENT, LABEL_SEGMENT_SEQUENCE, LABEL_START_LATE_MS,
+    LatencyBasis, LatencySummary, PartRecord, Phase, PhaseReport, PortablePhase, PortableReport,
+    Report, RunId, RunSettings, Snapshot, merge,
+};
+pub use search::{Search, SearchOutcome, SearchReport, SearchSettings, Slo, Trial, Verdict};
+pub use segment::{
+    ExecutionPart, ExecutionSegment, Fraction, MAX_SEGMENT_DENOMINATOR, SegmentSequence,
 };
 pub use transport::{Http1Client, HttpVersion, Protocol};
 

@@ -14,6 +14,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::segment::ExecutionPart;
 
 /// One stage of a piecewise-linear rate profile: the rate moves linearly from the previous
 /// stage's target (or the start rate) to `target_rps` over `duration`.
@@ -288,17 +289,43 @@ impl ArrivalPlan {
     ///
     /// `count` of zero is treated as one.
     pub fn stripe(&self, index: usize, count: usize) -> Arrivals {
+        self.stripe_in(None, index, count)
+    }
+
+    /// The intended send offsets of stripe `index` of `count` stripes of one part of a
+    /// distributed run (see [`ExecutionPart`]).
+    ///
+    /// With uniform spacing the part owns the plan's arrivals whose index it owns in the
+    /// striping cycle ([`ExecutionPart::share`]), and its stripes deal those out in turn: the
+    /// stripes of all the parts together are exactly the plan's arrivals. With Poisson spacing
+    /// the part runs a Poisson process of its segment's share of the rate, seeded from the
+    /// plan's seed and the segment, and its stripes split that as [`ArrivalPlan::stripe`] does.
+    pub fn part_stripe(&self, part: &ExecutionPart, index: usize, count: usize) -> Arrivals {
+        self.stripe_in(Some(part), index, count)
+    }
+
+    pub(crate) fn stripe_in(
+        &self,
+        part: Option<&ExecutionPart>,
+        index: usize,
+        count: usize,
+    ) -> Arrivals {
         let count = count.max(1);
         let rng = match self.spacing {
             Spacing::Uniform => None,
-            Spacing::Poisson { seed } => Some(SplitMix64::new(
-                seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            )),
+            Spacing::Poisson { seed } => {
+                let seed = part.map_or(seed, |p| p.seed(seed));
+                Some(SplitMix64::new(
+                    seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                ))
+            }
         };
         Arrivals {
             plan: self.clone(),
+            part: part.cloned(),
             next_index: index as u64,
             step: count as u64,
+            scale: count as f64 / part.map_or(1.0, ExecutionPart::fraction),
             cumulative: 0.0,
             rng,
             cursor: 0,
@@ -311,8 +338,13 @@ impl ArrivalPlan {
 #[derive(Debug, Clone)]
 pub struct Arrivals {
     plan: ArrivalPlan,
+    /// The part of a distributed run whose arrivals these are, if any.
+    part: Option<ExecutionPart>,
+    /// The next of the owned arrivals (uniform spacing).
     next_index: u64,
     step: u64,
+    /// Mean spacing, in expected arrivals of the whole plan, of this stripe's Poisson process.
+    scale: f64,
     cumulative: f64,
     rng: Option<SplitMix64>,
     cursor: usize,
@@ -331,12 +363,15 @@ impl Iterator for Arrivals {
     fn next(&mut self) -> Option<Duration> {
         let c = match &mut self.rng {
             None => {
-                let c = self.next_index as f64;
+                let n = self.next_index;
                 self.next_index += self.step;
-                c
+                match &self.part {
+                    Some(p) => p.nth_item(n) as f64,
+                    None => n as f64,
+                }
             }
             Some(rng) => {
-                self.cumulative += rng.exp1() * self.step as f64;
+                self.cumulative += rng.exp1() * self.scale;
                 self.cumulative
             }
         };

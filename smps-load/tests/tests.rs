@@ -2,12 +2,14 @@
 
 mod config;
 mod deadline;
+mod distributed;
 mod engine;
 mod errors;
 mod faults;
 mod pacing;
 mod protocols;
 mod results;
+mod search;
 
 /// Serializes the tests that measure time: run side by side on a 2-core machine, they would
 /// measure each other's CPU use instead of the engine.

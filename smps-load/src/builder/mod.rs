@@ -3,13 +3,17 @@
 //! * `mod.rs`: the builder's settings and `build` (checks, request encoding, TLS);
 //! * `from_config.rs`: the mapping from an SMP `PerformanceTestConfig`;
 //! * `endpoint.rs`: endpoint URLs;
+//! * `distributed.rs`: one part of a distributed run (execution segment, synchronised start);
+//! * `search.rs`: the engine of one trial of an adaptive search;
 //! * `protocol.rs`: the protocol's settings and which other settings it allows;
 //! * `field.rs`: the name of each setting, as the user spelled it (builder call or SMP field).
 
+mod distributed;
 mod endpoint;
 mod field;
 mod from_config;
 mod protocol;
+mod search;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -56,6 +60,10 @@ pub struct EngineBuilder {
     dispatch_lag_limit: Duration,
     pacing: Pacing,
     deferred: Option<(String, String)>,
+    /// The part of a distributed run to run (`distributed.rs`).
+    part: Option<crate::segment::ExecutionPart>,
+    /// When to start (`distributed.rs`).
+    start_at: Option<std::time::SystemTime>,
     protocol: Option<Protocol>,
     streams_per_connection: usize,
     payload_size: usize,
@@ -92,6 +100,8 @@ impl Default for EngineBuilder {
             dispatch_lag_limit: crate::report::DEFAULT_DISPATCH_LAG_LIMIT,
             pacing: Pacing::default(),
             deferred: None,
+            part: None,
+            start_at: None,
             protocol: None,
             streams_per_connection: 1,
             payload_size: protocol::DEFAULT_PAYLOAD,
@@ -332,7 +342,9 @@ impl EngineBuilder {
     /// * [`Error::InvalidHeader`]: a header or cookie that HTTP cannot carry.
     /// * [`Error::LoadCertificate`]: a trusted-CA PEM without a usable certificate.
     /// * [`Error::Unsupported`]: an `https://` URL when the `rustls` feature is off.
-    pub fn build(self) -> Result<Engine> {
+    /// * [`Error::InvalidSetting`] (field `segment`): a [segment](EngineBuilder::segment) whose
+    ///   share of the connections or of the request budget is zero.
+    pub fn build(mut self) -> Result<Engine> {
         if let Some((field, reason)) = &self.deferred {
             return Err(invalid(field, reason.clone()));
         }
@@ -399,6 +411,7 @@ impl EngineBuilder {
                 "the run needs a limit: a duration, a request count, or a plan with an end",
             ));
         }
+        let connections = self.take_part_share(connections)?;
 
         // Common headers.
         let mut headers = HeaderMap::new();
@@ -584,6 +597,8 @@ impl EngineBuilder {
             labels: self.labels,
             dispatch_lag_limit: self.dispatch_lag_limit,
             pacing: self.pacing,
+            part: self.part,
+            start_at: self.start_at,
             protocol,
             streams_per_connection: self.streams_per_connection,
             payload_size: self.payload_size,

@@ -20,7 +20,9 @@ impl Report {
     /// # Errors
     ///
     /// [`Error::DuplicateRun`] if a run of `other` is already in this report (merging it would
-    /// count its requests twice); [`Error::CounterOverflow`] if a counter would overflow;
+    /// count its requests twice); [`Error::SegmentCoverage`] if both hold parts of a
+    /// distributed run whose segments overlap, or that belong to different sequences or start
+    /// instants (gaps are allowed here, see [`Report::check_segments`]); [`Error::CounterOverflow`] if a counter would overflow;
     /// [`Error::Merge`] if the latency bases differ or the histograms are incompatible. On
     /// error `self` is unchanged.
     pub fn merge(&mut self, other: &Report) -> Result<()> {
@@ -51,6 +53,7 @@ impl Report {
             .workers
             .checked_add(other.settings.workers)
             .ok_or_else(|| overflow("workers"))?;
+        super::parts::check_mergeable(self, other)?;
         let measured = self.measured.merged("measured.", &other.measured)?;
         let warmup = match (&self.warmup, &other.warmup) {
             (Some(a), Some(b)) => Some(a.merged("warmup.", b)?),
@@ -75,15 +78,20 @@ impl Report {
             self.error_reasons.entry(*k).or_insert_with(|| r.clone());
         }
         self.run_ids.extend(other.run_ids.iter().cloned());
+        self.parts.extend(other.parts.iter().cloned());
         Ok(())
     }
 }
 
 /// Merges portable reports (for example one per node or per client) into one report.
 ///
+/// When the parts are parts of a distributed run (they carry execution segments), the merged
+/// report must cover their segment sequence exactly once ([`Report::check_segments`]).
+///
 /// # Errors
 ///
-/// [`Error::Merge`] if `parts` is empty; otherwise [`Error::MergePart`] naming the part that
+/// [`Error::Merge`] if `parts` is empty; [`Error::SegmentCoverage`] naming the missing or
+/// repeated segments; otherwise [`Error::MergePart`] naming the part that
 /// could not be decoded ([`Report::from_portable`]) or merged ([`Report::merge`]: the same run
 /// twice, a counter overflow, different latency bases), with that error as its source.
 pub fn merge(parts: &[PortableReport]) -> Result<Report> {
@@ -102,6 +110,7 @@ pub fn merge(parts: &[PortableReport]) -> Result<Report> {
             .and_then(|part| r.merge(&part))
             .map_err(in_part(i + 1))?;
     }
+    r.check_segments()?;
     Ok(r)
 }
 

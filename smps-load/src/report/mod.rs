@@ -3,11 +3,13 @@
 //! [`PortableReport`].
 //!
 //! One file per job: the types here; [`PhaseReport`] in `phase.rs`; the SMP projection in
-//! `smp.rs`, the fortio one in `fortio.rs`; merging and run ids in `merge.rs`; the portable
-//! form in `portable.rs`.
+//! `smp.rs`, the fortio one in `fortio.rs`; merging and run ids in `merge.rs`; the parts of a
+//! distributed run (segments, synchronised start, coverage) in `parts.rs`; the portable form
+//! in `portable.rs`.
 
 mod fortio;
 mod merge;
+mod parts;
 mod phase;
 mod portable;
 mod smp;
@@ -24,6 +26,9 @@ use crate::ErrorKind;
 use crate::transport::{HttpVersion, Protocol};
 
 pub use self::merge::{RunId, merge};
+pub use self::parts::{
+    LABEL_RUN_ID, LABEL_SEGMENT, LABEL_SEGMENT_SEQUENCE, LABEL_START_LATE_MS, PartRecord,
+};
 pub use self::phase::PhaseReport;
 pub use self::portable::{PortablePhase, PortableReport};
 
@@ -215,4 +220,8 @@ pub struct Report {
     /// The ids of the runs this report holds: one for a run, one per part after merging.
     /// Merging refuses a run that is already in the report.
     pub run_ids: Vec<RunId>,
+    /// The parts of a distributed run this report holds (segment, planned start, lateness):
+    /// one for a run given a segment or a start instant, one per such part after merging;
+    /// empty for a plain run.
+    pub parts: Vec<PartRecord>,
 }

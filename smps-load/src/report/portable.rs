@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::phase::union_of_spans;
 use super::{
-    DEFAULT_DISPATCH_LAG_LIMIT, GENERATOR, LatencyBasis, PhaseReport, Report, RunId, RunSettings,
-    Snapshot,
+    DEFAULT_DISPATCH_LAG_LIMIT, GENERATOR, LatencyBasis, PartRecord, PhaseReport, Report, RunId,
+    RunSettings, Snapshot,
 };
 use crate::ErrorKind;
 use crate::error::{Error, Result};
@@ -47,6 +47,7 @@ impl Report {
                 .transpose()?,
             intervals: self.intervals.clone(),
             run_ids: self.run_ids.clone(),
+            parts: self.parts.clone(),
         })
     }
 
@@ -101,6 +102,7 @@ impl Report {
             labels: p.labels.clone(),
             error_reasons: BTreeMap::new(),
             run_ids,
+            parts: p.parts.clone(),
         })
     }
 }
@@ -170,6 +172,10 @@ pub struct PortableReport {
     /// written before run ids were added, see [`PortableReport::runs`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub run_ids: Vec<RunId>,
+    /// The parts of a distributed run this report holds (segment, planned start and
+    /// lateness); absent for plain runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<PartRecord>,
 }
 
 impl PortableReport {

@@ -10,11 +10,14 @@ use super::{
 
 impl Report {
     /// The labels written into results: the user's, plus the latency basis, generator,
-    /// load model, histogram resolution, and what happened to the requests of the measured
-    /// phase (see [`Report::outcome_labels`]).
+    /// load model, histogram resolution, what happened to the requests of the measured
+    /// phase (see [`Report::outcome_labels`]), the run id(s), and for distributed runs the
+    /// segments and how late the parts started ([`LABEL_SEGMENT`](crate::LABEL_SEGMENT) and
+    /// the keys beside it).
     pub fn result_labels(&self) -> BTreeMap<String, String> {
         let mut l = self.labels.clone();
         l.extend(self.outcome_labels());
+        l.extend(self.part_labels());
         l.insert(
             LABEL_LATENCY_BASIS.into(),
             self.settings.latency_basis.name().into(),

@@ -35,6 +35,7 @@ fn report_of(stats: &Stats, start_s: u64, end_s: u64) -> Report {
         labels: BTreeMap::new(),
         error_reasons: BTreeMap::new(),
         run_ids: vec![RunId::generate()],
+        parts: Vec::new(),
     }
 }
 
@@ -322,4 +323,125 @@ fn public_types_are_send_and_sync() {
         .build()
         .unwrap();
     future_is_send(engine.run());
+}
+
+/// A portable part of a distributed run holding `segment` of `sequence`.
+fn segment_part(responses: u64, segment: &str, sequence: &str) -> PortableReport {
+    let mut r = report_of(&stats_with(responses), 0, 1);
+    r.parts = vec![PartRecord {
+        run_id: r.run_ids[0].clone(),
+        segment: Some(segment.into()),
+        sequence: Some(sequence.into()),
+        start_at_unix_ns: Some(1_700_000_000_000_000_000),
+        start_late_ns: Some(2_500_000),
+    }];
+    r.to_portable().unwrap()
+}
+
+#[test]
+fn parts_that_cover_their_sequence_once_merge_and_say_so_in_labels() {
+    let seq = "0,1/4,1/2,3/4,1";
+    let parts: Vec<_> = ["0:1/4", "1/4:1/2", "1/2:3/4", "3/4:1"]
+        .iter()
+        .map(|s| segment_part(3, s, seq))
+        .collect();
+    // Any order.
+    let merged = merge(&[
+        parts[2].clone(),
+        parts[0].clone(),
+        parts[3].clone(),
+        parts[1].clone(),
+    ])
+    .unwrap();
+    assert_eq!(merged.measured.requests(), 12);
+    assert_eq!(merged.parts.len(), 4);
+    let labels = merged.result_labels();
+    assert_eq!(labels[LABEL_SEGMENT], "0:1/4,1/4:1/2,1/2:3/4,3/4:1");
+    assert_eq!(labels[LABEL_SEGMENT_SEQUENCE], seq);
+    assert_eq!(labels[LABEL_START_LATE_MS], "2.500");
+    assert_eq!(labels[LABEL_RUN_ID].split(',').count(), 4);
+    // The portable form keeps the parts.
+    let back = Report::from_portable(&merged.to_portable().unwrap()).unwrap();
+    assert_eq!(back.parts, merged.parts);
+    // A plain run has no part labels.
+    assert!(
+        !report_of(&stats_with(1), 0, 1)
+            .result_labels()
+            .contains_key(LABEL_SEGMENT)
+    );
+}
+
+#[test]
+fn a_gap_in_the_sequence_is_refused_naming_the_missing_segments() {
+    let seq = "0,1/4,1/2,3/4,1";
+    let e = merge(&[
+        segment_part(1, "1/4:1/2", seq),
+        segment_part(1, "3/4:1", seq),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("segment 0:1/4 is missing") && e.contains("segment 1/2:3/4 is missing"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_overlap_is_refused_naming_both_segments_and_runs() {
+    let seq = "0,1/2,1";
+    let (a, b) = (segment_part(1, "0:1/2", seq), segment_part(1, "0:1/2", seq));
+    let e = merge(&[a.clone(), segment_part(1, "1/2:1", seq), b.clone()]).unwrap_err();
+    let Error::SegmentCoverage { reason } = source_of(&e, 2) else {
+        panic!("{e:?}")
+    };
+    assert!(
+        reason.contains("segment 0:1/2")
+            && reason.contains(a.run_ids[0].as_str())
+            && reason.contains(b.run_ids[0].as_str()),
+        "{reason}"
+    );
+    // A run of the whole load overlaps every part.
+    let e = merge(&[part(1, 0, 1), a]).unwrap_err();
+    assert!(
+        format!("{:?}", source_of(&e, 1)).contains("ran the whole load"),
+        "{e:?}"
+    );
+    // Parts of different sequences or start instants are not one run.
+    let e = merge(&[
+        segment_part(1, "0:1/2", seq),
+        segment_part(1, "1/3:2/3", "0,1/3,2/3,1"),
+    ])
+    .unwrap_err();
+    assert!(
+        format!("{:?}", source_of(&e, 1)).contains("share one sequence"),
+        "{e:?}"
+    );
+    let mut late = segment_part(1, "1/2:1", seq);
+    late.parts[0].start_at_unix_ns = Some(1);
+    let e = merge(&[segment_part(1, "0:1/2", seq), late]).unwrap_err();
+    assert!(
+        format!("{:?}", source_of(&e, 1)).contains("share one start instant"),
+        "{e:?}"
+    );
+    // Two whole runs that were each given a start instant merge as sequential runs.
+    let whole = |at: u64| {
+        let mut r = report_of(&stats_with(2), 0, 1);
+        r.parts = vec![PartRecord {
+            run_id: r.run_ids[0].clone(),
+            segment: None,
+            sequence: None,
+            start_at_unix_ns: Some(at),
+            start_late_ns: Some(0),
+        }];
+        r.to_portable().unwrap()
+    };
+    assert_eq!(merge(&[whole(1), whole(2)]).unwrap().measured.requests(), 4);
+}
+
+#[test]
+fn an_edited_segment_that_does_not_parse_is_named() {
+    let mut p = segment_part(1, "0:1", "0,1");
+    p.parts[0].segment = Some("zero:one".into());
+    let e = merge(&[p]).unwrap_err().to_string();
+    assert!(e.contains("segment") && e.contains("zero"), "{e}");
 }
