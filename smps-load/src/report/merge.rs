@@ -23,7 +23,7 @@ impl Report {
     /// count its requests twice); [`Error::SegmentCoverage`] if both hold parts of a
     /// distributed run whose segments overlap, or that belong to different sequences or start
     /// instants (gaps are allowed here, see [`Report::check_segments`]); [`Error::CounterOverflow`] if a counter would overflow;
-    /// [`Error::Merge`] if the latency bases differ or the histograms are incompatible. On
+    /// [`Error::Merge`] if the latency bases or the protocols differ or the histograms are incompatible. On
     /// error `self` is unchanged.
     pub fn merge(&mut self, other: &Report) -> Result<()> {
         if let Some(id) = other.run_ids.iter().find(|id| self.run_ids.contains(id)) {
@@ -37,6 +37,17 @@ impl Report {
                     "latency bases differ ({} vs {})",
                     self.settings.latency_basis.name(),
                     other.settings.latency_basis.name()
+                ),
+            });
+        }
+        if self.settings.protocol != other.settings.protocol {
+            // Latencies of different protocols measure different things (an HTTP exchange,
+            // an echo round trip, a gRPC call): one histogram of both would mean neither.
+            return Err(Error::Merge {
+                reason: format!(
+                    "protocols differ ({} vs {})",
+                    self.settings.protocol.name(),
+                    other.settings.protocol.name()
                 ),
             });
         }

@@ -445,3 +445,17 @@ fn an_edited_segment_that_does_not_parse_is_named() {
     let e = merge(&[p]).unwrap_err().to_string();
     assert!(e.contains("segment") && e.contains("zero"), "{e}");
 }
+
+#[test]
+fn results_of_different_protocols_are_not_merged() {
+    let a = part(5, 0, 1);
+    let mut b = part(5, 1, 2);
+    b.protocol = "tcp".into();
+    let e = merge(&[a.clone(), b]).unwrap_err();
+    assert!(
+        matches!(source_of(&e, 1), Error::Merge { reason } if reason.contains("protocols differ (http vs tcp)")),
+        "{e:?}"
+    );
+    // The same protocol merges.
+    assert!(merge(&[a, part(5, 1, 2)]).is_ok());
+}
