@@ -126,6 +126,7 @@ mod recorder;
 #[cfg_attr(docsrs, doc(cfg(feature = "reference-server")))]
 pub mod reference;
 mod report;
+mod rng;
 mod search;
 mod segment;
 mod transport;

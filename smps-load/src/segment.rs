@@ -480,7 +480,7 @@ impl ExecutionPart {
         let s = &self.segment;
         let mut h = seed ^ 0x5EED_5E61_0000_0000;
         for v in [s.from.num, s.from.den, s.to.num, s.to.den] {
-            h = crate::plan::SplitMix64::new(h ^ v).next_u64();
+            h = crate::rng::SplitMix64::new(h ^ v).next_u64();
         }
         h
     }

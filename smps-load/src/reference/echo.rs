@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
-use crate::plan::SplitMix64;
+use crate::rng::SplitMix64;
 
 /// Largest read (and datagram) the echo servers handle at once.
 const BUFFER: usize = 64 * 1024;

@@ -45,7 +45,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
-use crate::plan::SplitMix64;
+use crate::rng::SplitMix64;
 
 mod echo;
 mod grpc;
