@@ -79,6 +79,11 @@ impl Pacer {
     }
 
     /// Arms the pacer to wake at `at` (or [`COALESCE`] after the last wake-up, if later).
+    ///
+    /// The high-resolution timer is set in the kernel only when the wake-up is waited for
+    /// ([`Pacer::poll_wake`]): a busy worker sends most arrivals when another event wakes it,
+    /// re-arming after each, and a timer set per arrival would be a system call (and, on a
+    /// virtual machine, a hypervisor exit) per request for wake-ups that are never needed.
     pub(crate) fn arm(&mut self, at: Instant) {
         let at = match self.last_wake {
             Some(last) => at.max(last + COALESCE),
@@ -88,23 +93,24 @@ impl Pacer {
             return;
         }
         self.due = Some(at);
-        #[cfg(target_os = "linux")]
-        if let Some(t) = &mut self.precise {
-            let now = Instant::now();
-            let lead = self
-                .delay
-                .lead()
-                .min(at.saturating_duration_since(now) / LEAD_SHARE);
-            let fire_at = at - lead;
-            if t.arm(fire_at.saturating_duration_since(now)) {
-                self.fire_at = Some(fire_at);
-                return;
-            }
-            // The kernel refused: from here on, the coarse timer.
-            self.precise = None;
-        }
+        // Not set in the kernel yet (see above).
         self.fire_at = None;
-        self.coarse.as_mut().reset(at);
+        if !self.is_precise() {
+            self.coarse.as_mut().reset(at);
+        }
+    }
+
+    /// Sets the high-resolution timer for `due`, ahead by the lead; `None` if the kernel
+    /// refused (the pacer falls back to Tokio's timer).
+    #[cfg(target_os = "linux")]
+    fn set_timer(t: &mut linux::TimerFd, delay: &WakeDelay, due: Instant) -> Option<Instant> {
+        let now = Instant::now();
+        let lead = delay
+            .lead()
+            .min(due.saturating_duration_since(now) / LEAD_SHARE);
+        let fire_at = due - lead;
+        t.arm(fire_at.saturating_duration_since(now))
+            .then_some(fire_at)
     }
 
     /// Waits for the armed wake-up; never ready while disarmed.
@@ -114,7 +120,21 @@ impl Pacer {
         };
         #[cfg(target_os = "linux")]
         if let Some(t) = &mut self.precise {
-            let fire_at = self.fire_at.unwrap_or(due);
+            let fire_at = match self.fire_at {
+                Some(f) => f,
+                None => match Self::set_timer(t, &self.delay, due) {
+                    Some(f) => {
+                        self.fire_at = Some(f);
+                        f
+                    }
+                    None => {
+                        // The kernel refused: from here on, the coarse timer.
+                        self.precise = None;
+                        self.coarse.as_mut().reset(due);
+                        return self.poll_wake(cx);
+                    }
+                },
+            };
             loop {
                 match t.poll_expired(cx) {
                     Poll::Ready(true) => {}

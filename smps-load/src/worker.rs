@@ -588,9 +588,13 @@ async fn open(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
             break;
         }
 
-        // Unbiased: under heavy load completions are always ready, and a biased select would
-        // starve the timers (arrivals, interval boundaries, stop).
+        // Completions first and the pacer last: the pacer sets its kernel timer only when it
+        // is polled, which this order limits to the moments nothing else is ready (the worker
+        // is about to park); a busy worker sends its arrivals when completions wake it. The
+        // other events only wake the worker: they are handled below from the clock and the
+        // stop flag, so a steady stream of completions cannot starve them.
         tokio::select! {
+            biased;
             Some(done) = inflight.next(), if !inflight.is_empty() => {
                 let Completed { slot, intended, exchange, timed_out_at } = done;
                 sink.record(intended, exchange.as_ref(), timed_out_at, inflight.len() as u64);
@@ -601,26 +605,27 @@ async fn open(mut ctx: WorkerCtx, initial: Vec<Slot>) -> WorkerFinal {
                     _ => idle.push(slot),
                 }
             }
-            _ = &mut cancelled, if !ending => {
-                ending = true;
-            }
-            // The arrivals themselves are sent after the select, below.
+            _ = &mut cancelled, if !ending => {}
+            _ = &mut boundary_sleep => {}
+            _ = &mut end_sleep, if cutoff.is_some() || grace.is_some() => {}
             () = pacer.wake(), if !ending && next_arrival.is_some() => {}
-            _ = &mut boundary_sleep => {
-                sink.rollover(sink.next_boundary, inflight.len() as u64);
-                boundary_sleep.as_mut().reset(sink.next_boundary);
+        }
+        let now = Instant::now();
+        if !ending && stop.is_cancelled() {
+            ending = true;
+        }
+        if now >= sink.next_boundary {
+            sink.roll_to(now, inflight.len() as u64);
+        }
+        if (cutoff.is_some() || grace.is_some()) && now >= end_sleep.deadline() {
+            if grace.is_some() {
+                sink.cur.abandoned += inflight.len() as u64;
+                break;
             }
-            _ = &mut end_sleep, if cutoff.is_some() || grace.is_some() => {
-                if grace.is_some() {
-                    sink.cur.abandoned += inflight.len() as u64;
-                    break;
-                }
-                ending = true;
-            }
+            ending = true;
         }
         // Send what is due, whichever event woke the worker: under load a completion comes
         // before the pacer would, and the arrival leaves without a timer wake-up of its own.
-        let now = Instant::now();
         if !ending && next_arrival.is_some_and(|at| at <= now) {
             let mut handled = 0;
             while let Some(at) = next_arrival {
