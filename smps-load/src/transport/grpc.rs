@@ -10,11 +10,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use tokio::time::Instant;
 
-use super::classify::classify_hyper;
-use super::h2::Handle;
+use super::h2::{Handle, body_error, read_body};
 use super::http1::head_bytes;
 use super::{Endpoint, Outcome, Transport};
 use crate::ErrorKind;
@@ -188,24 +186,14 @@ impl Transport {
             let mut bytes = head_bytes(resp.headers());
             let (parts, mut body) = resp.into_parts();
             let mut deframer = Deframer::default();
-            let mut trailers = None;
-            while let Some(frame) = body.frame().await {
-                let frame = frame.map_err(|e| match classify_hyper(&e) {
-                    ErrorKind::Other => ErrorKind::BodyRead,
-                    k => k,
-                })?;
-                match frame.into_data() {
-                    Ok(d) => {
-                        bytes += d.len() as u64;
-                        deframer.feed(&d)?;
-                    }
-                    Err(frame) => {
-                        if let Ok(t) = frame.into_trailers() {
-                            bytes += head_bytes(&t).saturating_sub(19);
-                            trailers = Some(t);
-                        }
-                    }
-                }
+            read_body(&mut body, |d| {
+                bytes += d.len() as u64;
+                deframer.feed(d)
+            })
+            .await?;
+            let trailers = body.trailers().await.map_err(|e| body_error(&e))?;
+            if let Some(t) = &trailers {
+                bytes += head_bytes(t).saturating_sub(19);
             }
             if status != 200 {
                 // Not a gRPC answer: counted by its HTTP status.
