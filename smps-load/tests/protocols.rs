@@ -506,3 +506,49 @@ async fn grpc_calls_carry_their_header_fields_deadline_and_metadata() {
     assert!(reason.contains("missing metadata"), "{reason}");
     task.abort();
 }
+
+#[cfg(feature = "http2")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_http2_bodies_flow_both_ways_past_the_flow_control_windows() {
+    let _serial = crate::serial().await;
+    // Responses of 6 MiB, above the 4 MiB stream window: each completes only if the
+    // capacity of the bytes received is handed back while the body is read.
+    let big = vec![b'x'; 6 << 20];
+    let server = ReferenceServer::builder()
+        .body(big.clone())
+        .start()
+        .await
+        .unwrap();
+    let report = EngineBuilder::default()
+        .url(server.url("/big"))
+        .http_version(smps_load::HttpVersion::Http2)
+        .connections(1)
+        .streams_per_connection(4)
+        .max_requests(12)
+        .request_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    let m = &report.measured;
+    assert_eq!(m.ok(), 12, "{:?} {:?}", m.errors, report.error_reasons);
+    assert!(m.bytes_in >= 12 * (6 << 20), "{}", m.bytes_in);
+    // gRPC echo of a 1 MiB message: the request body is larger than the server's 64 KiB
+    // initial window and comes back whole.
+    let report = EngineBuilder::default()
+        .url(format!("grpc://{}/smps.Echo/Say", server.addr()))
+        .body(vec![7u8; 1 << 20])
+        .connections(1)
+        .streams_per_connection(2)
+        .max_requests(8)
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    let m = &report.measured;
+    assert_eq!(m.ok(), 8, "{:?} {:?}", m.errors, report.error_reasons);
+    assert!(m.bytes_in >= 8 * (1 << 20), "{}", m.bytes_in);
+    assert!(m.bytes_out >= 8 * (1 << 20), "{}", m.bytes_out);
+}
