@@ -177,11 +177,16 @@ fn decode_message(v: &[u8]) -> String {
 }
 
 impl Transport {
-    /// One unary call on a stream of `h`.
-    pub(crate) async fn grpc_exchange(&self, h: &mut Handle, ep: &Endpoint) -> Outcome {
+    /// One unary call on a stream of `h`; `fields` are the endpoint's HTTP/2 header fields.
+    pub(crate) async fn grpc_exchange(
+        &self,
+        h: &mut Handle,
+        ep: &Endpoint,
+        fields: &http::HeaderMap,
+    ) -> Outcome {
         let sent_at = Instant::now();
         let result = Box::pin(async {
-            let resp = h.send(ep).await?;
+            let resp = h.send(ep, fields).await?;
             let status = resp.status().as_u16();
             let mut bytes = head_bytes(resp.headers());
             let (parts, mut body) = resp.into_parts();

@@ -101,14 +101,11 @@ fn strip_connection_fields(h: &mut HeaderMap) {
     }
 }
 
-/// The request head of `ep` for a new stream (absolute URI for the pseudo-headers).
-fn request(ep: &Endpoint) -> Request<()> {
-    let mut req = Request::new(());
-    *req.method_mut() = ep.method.clone();
-    *req.uri_mut() = ep.absolute.clone();
-    let headers = req.headers_mut();
-    *headers = ep.headers.clone();
-    strip_connection_fields(headers);
+/// The header fields of `ep` as HTTP/2 sends them: without the fields HTTP/2 forbids, with
+/// `content-length` when there is a body or the method defines one. Made once per endpoint.
+pub(crate) fn head_fields(ep: &Endpoint) -> HeaderMap {
+    let mut headers = ep.headers.clone();
+    strip_connection_fields(&mut headers);
     let payload_method = !matches!(
         ep.method,
         Method::GET | Method::HEAD | Method::DELETE | Method::CONNECT
@@ -116,6 +113,15 @@ fn request(ep: &Endpoint) -> Request<()> {
     if (!ep.body.is_empty() || payload_method) && !headers.contains_key(header::CONTENT_LENGTH) {
         headers.insert(header::CONTENT_LENGTH, ep.body.len().into());
     }
+    headers
+}
+
+/// The request head for a new stream (absolute URI for the pseudo-headers).
+fn request(ep: &Endpoint, fields: &HeaderMap) -> Request<()> {
+    let mut req = Request::new(());
+    *req.method_mut() = ep.method.clone();
+    *req.uri_mut() = ep.absolute.clone();
+    *req.headers_mut() = fields.clone();
     req
 }
 
@@ -149,11 +155,12 @@ impl Handle {
         !self.conn.closed.load(Ordering::Acquire)
     }
 
-    /// Sends one request on a new stream and reads the whole response.
-    pub(crate) async fn exchange(&mut self, ep: &Endpoint) -> Outcome {
+    /// Sends one request on a new stream and reads the whole response; `fields` are the
+    /// endpoint's [`head_fields`].
+    pub(crate) async fn exchange(&mut self, ep: &Endpoint, fields: &HeaderMap) -> Outcome {
         let sent_at = Instant::now();
         let result = Box::pin(async {
-            let resp = self.send(ep).await?;
+            let resp = self.send(ep, fields).await?;
             let status = resp.status().as_u16();
             let mut bytes = head_bytes(resp.headers());
             let mut body = resp.into_body();
@@ -172,14 +179,19 @@ impl Handle {
         }
     }
 
-    /// Opens a stream for the request of `ep`, sends it, and waits for the response head.
+    /// Opens a stream for the request of `ep` (header fields `fields`), sends it, and waits
+    /// for the response head.
     /// When it fails before the stream was opened, [`Handle::unsent`] is set.
     ///
     /// A stream the server refuses (RST_STREAM with REFUSED_STREAM) was not processed, so
     /// it is sent once more (RFC 9113, section 8.7): this covers the start of a connection,
     /// before the server's SETTINGS (and its stream limit) have arrived. A second refusal
     /// is counted as [`ErrorKind::Http2RefusedStream`].
-    pub(crate) async fn send(&mut self, ep: &Endpoint) -> Result<Response<RecvStream>, ErrorKind> {
+    pub(crate) async fn send(
+        &mut self,
+        ep: &Endpoint,
+        fields: &HeaderMap,
+    ) -> Result<Response<RecvStream>, ErrorKind> {
         let mut refused = false;
         self.unsent = false;
         loop {
@@ -187,7 +199,7 @@ impl Handle {
                 Ok(()) => self
                     .conn
                     .sender
-                    .send_request(request(ep), ep.body.is_empty()),
+                    .send_request(request(ep, fields), ep.body.is_empty()),
                 Err(e) => Err(e),
             };
             let (response, mut send) = match opened {

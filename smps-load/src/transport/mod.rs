@@ -189,6 +189,9 @@ pub(crate) struct Transport {
     /// HTTP/2 connections, one pool per origin.
     #[cfg(feature = "http2")]
     pub(crate) h2_pools: Vec<h2::Pool>,
+    /// HTTP/2 header fields of each endpoint (by index), made once.
+    #[cfg(feature = "http2")]
+    pub(crate) h2_fields: Vec<HeaderMap>,
     /// Ids handed to slots at their first use.
     pub(crate) next_slot: AtomicUsize,
     /// The first reason seen for each kind of failure (the TLS library's message, the
@@ -224,6 +227,8 @@ impl Transport {
             protocol: s.protocol,
             #[cfg(feature = "http2")]
             h2_pools: origins.iter().map(|_| h2::Pool::default()).collect(),
+            #[cfg(feature = "http2")]
+            h2_fields: endpoints.iter().map(h2::head_fields).collect(),
             origins,
             endpoints,
             version: s.version,
@@ -411,11 +416,12 @@ impl Transport {
 
     /// One request or gRPC call on an HTTP/2 stream handle.
     #[cfg(feature = "http2")]
-    async fn h2_call(&self, h: &mut h2::Handle, ep: &Endpoint) -> Outcome {
+    async fn h2_call(&self, h: &mut h2::Handle, ep_index: usize) -> Outcome {
+        let (ep, fields) = (&self.endpoints[ep_index], &self.h2_fields[ep_index]);
         if self.protocol == Protocol::Grpc {
-            Box::pin(self.grpc_exchange(h, ep)).await
+            Box::pin(self.grpc_exchange(h, ep, fields)).await
         } else {
-            Box::pin(h.exchange(ep)).await
+            Box::pin(h.exchange(ep, fields)).await
         }
     }
 
@@ -518,7 +524,7 @@ impl Transport {
             Conn::H1(h) => Box::pin(h.exchange(ep)).await,
             #[cfg(feature = "http2")]
             Conn::H2(h) => {
-                let out = self.h2_call(h, ep).await;
+                let out = self.h2_call(h, ep_index).await;
                 retry = out.result.is_err() && h.unsent;
                 out
             }
@@ -539,7 +545,7 @@ impl Transport {
             if let Ok((mut c, opened)) = Box::pin(self.open(ep.origin, id)).await {
                 connected |= opened;
                 if let Conn::H2(h) = &mut c {
-                    let again = self.h2_call(h, ep).await;
+                    let again = self.h2_call(h, ep_index).await;
                     out = Outcome {
                         sent_at: out.sent_at,
                         ..again
