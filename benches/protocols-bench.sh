@@ -13,11 +13,12 @@
 #          blocking client `echo-baseline` (one write + one read per round trip), -n N each
 #   open   open loop at 20,000 req/s for -d seconds on every protocol: requests sent vs
 #          planned (the goal: within 0.1 %), dispatch lag, client CPU
-#   rss    peak RSS of 1M- and 10M-request closed-loop runs on every protocol (flat memory)
+#   rss    peak RSS of 1M- and 10M-request closed-loop runs on every protocol (flat memory;
+#          --rss-n "N1 N2" sets other request counts, e.g. for a smoke run)
 #   all    h2 grpc echo open rss (default)
 #
 # Usage: benches/protocols-bench.sh [h2|grpc|echo|open|rss|all] [-r REPS] [-d SECS] [-n REQS]
-#        [--nginx] [--out DIR]
+#        [--rss-n "N1 N2 ..."] [--nginx] [--out DIR]
 # Needs: h2load (Debian package nghttp2-client: `apt-get install nghttp2-client`) for h2 and
 # grpc; nginx for --nginx. Builds loadgen, protocol-servers and echo-baseline in release first.
 # Output: one TSV per part under --out (default /tmp/smps-protocols.XXXX) plus summary.md.
@@ -25,13 +26,14 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-PART=all; REPS=3; DUR=10; REQS=1000000; OUT=""; NGINX=0
+PART=all; REPS=3; DUR=10; REQS=1000000; OUT=""; NGINX=0; RSS_N="1000000 10000000"
 if [ $# -gt 0 ] && [[ "$1" =~ ^(h2|grpc|echo|open|rss|all)$ ]]; then PART=$1; shift; fi
 while [ $# -gt 0 ]; do
   case "$1" in
     -r) REPS=$2; shift 2;;
     -d) DUR=$2; shift 2;;
     -n) REQS=$2; shift 2;;
+    --rss-n) RSS_N=$2; shift 2;;
     --nginx) NGINX=1; shift;;
     --out) OUT=$2; shift 2;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0;;
@@ -179,7 +181,7 @@ fi
 
 if want rss; then
   header > "$OUT/rss.tsv"
-  for n in 1000000 10000000; do
+  for n in $RSS_N; do
     run "rss-http2-$n" "$GEN" -c 16 -m 10 --http2 -n "$n" "http://$HTTP/hello" >> "$OUT/rss.tsv"
     run "rss-grpc-$n" "$GEN" -c 16 -m 10 -n "$n" "grpc://$HTTP" >> "$OUT/rss.tsv"
     run "rss-tcp-$n" "$GEN" -c 16 -n "$n" "tcp://$TCP" >> "$OUT/rss.tsv"

@@ -5,8 +5,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use smps_load::reference::{ReferenceServer, Stall};
 use smps_load::{
-    ArrivalPlan, BacklogPolicy, Engine, EngineBuilder, HttpVersion, LatencyBasis, LoadModel, Phase,
-    Report, Snapshot, Stage,
+    ArrivalPlan, BacklogPolicy, Engine, EngineBuilder, LatencyBasis, LoadModel, Phase, Report,
+    Snapshot, Stage,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -368,7 +368,7 @@ async fn http2_prior_knowledge_works_against_the_reference_server() {
     let report = Engine::builder()
         .url(server.url("/"))
         .connections(2)
-        .http_version(HttpVersion::Http2)
+        .http_version(smps_load::HttpVersion::Http2)
         .max_requests(200)
         .build()
         .unwrap()

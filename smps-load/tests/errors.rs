@@ -1,11 +1,10 @@
 //! Failures are classified, counted and followed by reconnects; bad settings are errors
 //! that name the setting.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use smps_load::reference::ReferenceServer;
-use smps_load::{Engine, Error, ErrorKind, HttpVersion};
+use smps_load::{Engine, Error, ErrorKind};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_port_gives_connect_refused_for_every_request() {
@@ -83,7 +82,10 @@ async fn slow_responses_end_in_request_timeouts() {
     );
 }
 
+#[cfg(feature = "rustls")]
 pub(crate) fn test_pki() -> (String, String, String) {
+    use std::net::{IpAddr, Ipv4Addr};
+
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -95,6 +97,7 @@ pub(crate) fn test_pki() -> (String, String, String) {
     (ca.pem(), cert.pem(), key.serialize_pem())
 }
 
+#[cfg(feature = "rustls")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_with_an_extra_trusted_ca_works_in_http1_and_http2() {
     let _serial = crate::serial().await;
@@ -105,7 +108,11 @@ async fn tls_with_an_extra_trusted_ca_works_in_http1_and_http2() {
         .await
         .unwrap();
     assert!(server.url("/").starts_with("https://"));
-    for version in [HttpVersion::Http1, HttpVersion::Http2] {
+    for version in [
+        smps_load::HttpVersion::Http1,
+        #[cfg(feature = "http2")]
+        smps_load::HttpVersion::Http2,
+    ] {
         let report = Engine::builder()
             .url(server.url("/"))
             .connections(2)
@@ -126,6 +133,7 @@ async fn tls_with_an_extra_trusted_ca_works_in_http1_and_http2() {
     }
 }
 
+#[cfg(feature = "rustls")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_untrusted_certificate_is_a_tls_error() {
     let _serial = crate::serial().await;
@@ -183,7 +191,11 @@ fn bad_settings_are_errors_naming_the_setting() {
         .max_requests(1)
         .trust_pem("not a pem")
         .build());
+    #[cfg(feature = "rustls")]
     assert!(e.contains("trust_pem"), "{e}");
+    // Without TLS support the https URL itself is refused first.
+    #[cfg(not(feature = "rustls"))]
+    assert!(e.contains("url[0]") && e.contains("rustls"), "{e}");
 }
 
 #[test]
@@ -230,6 +242,7 @@ async fn a_run_where_every_request_failed_says_so_in_the_smp_result() {
     );
 }
 
+#[cfg(feature = "rustls")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_to_a_plain_http_port_gives_the_tls_reason() {
     let _serial = crate::serial().await;

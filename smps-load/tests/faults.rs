@@ -5,7 +5,9 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use smps_load::{Engine, EngineBuilder, ErrorKind, HttpVersion, PhaseReport, Report};
+#[cfg(feature = "http2")]
+use smps_load::HttpVersion;
+use smps_load::{Engine, EngineBuilder, ErrorKind, PhaseReport, Report};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::task::JoinHandle;
@@ -38,6 +40,7 @@ where
 }
 
 /// An HTTP/2 server (prior knowledge) that answers every stream with `answer`.
+#[cfg(feature = "http2")]
 async fn h2_server(answer: fn(&mut h2::server::SendResponse<bytes::Bytes>)) -> Faulty {
     tcp_server(move |s| async move {
         let Ok(mut conn) = h2::server::handshake(s).await else {
@@ -52,6 +55,7 @@ async fn h2_server(answer: fn(&mut h2::server::SendResponse<bytes::Bytes>)) -> F
 
 /// Raw HTTP/2: when the first request's HEADERS arrive, answers GOAWAY with last stream id
 /// 0 (nothing processed) and keeps the connection open a while.
+#[cfg(feature = "http2")]
 async fn goaway_before_any_stream(mut s: TcpStream) {
     let mut buf = vec![0u8; 24];
     if s.read_exact(&mut buf).await.is_err() {
@@ -101,6 +105,7 @@ fn only(m: &PhaseReport, kind: ErrorKind) -> u64 {
     m.errors[&kind]
 }
 
+#[cfg(feature = "http2")]
 fn h2(url: String) -> EngineBuilder {
     Engine::builder()
         .url(url)
@@ -109,6 +114,7 @@ fn h2(url: String) -> EngineBuilder {
         .connections(2)
 }
 
+#[cfg(feature = "http2")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reset_refused_and_goaway_streams_are_told_apart() {
     let _serial = crate::serial().await;
@@ -152,6 +158,7 @@ async fn reset_refused_and_goaway_streams_are_told_apart() {
     assert!(report.measured.connections_opened >= 2);
 }
 
+#[cfg(feature = "http2")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_http2_frames_are_protocol_errors() {
     let _serial = crate::serial().await;

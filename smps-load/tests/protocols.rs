@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use smps_load::reference::{EchoServer, ReferenceServer};
+use smps_load::reference::EchoServer;
+#[cfg(feature = "http2")]
+use smps_load::reference::ReferenceServer;
 use smps_load::{EngineBuilder, Error, ErrorKind, Protocol, Report};
 use smps_model::{ReadOptions, read};
 
@@ -123,6 +125,7 @@ async fn udp_echoes_after_the_timeout_are_late_not_lost() {
     assert_eq!(m.responses(), 0);
 }
 
+#[cfg(feature = "http2")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_multiplexes_streams_over_few_connections_under_the_server_limit() {
     let _serial = crate::serial().await;
@@ -163,6 +166,7 @@ async fn http2_multiplexes_streams_over_few_connections_under_the_server_limit()
     assert_eq!(m.connections_opened, 2);
 }
 
+#[cfg(feature = "http2")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_health_checks_and_echo_calls_run_from_an_smp_config() {
     let _serial = crate::serial().await;
@@ -206,6 +210,7 @@ async fn grpc_health_checks_and_echo_calls_run_from_an_smp_config() {
     assert!(m.bytes_in > 12 * 100);
 }
 
+#[cfg(feature = "http2")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_statuses_are_counted_by_code_name_with_their_message() {
     let _serial = crate::serial().await;
@@ -307,7 +312,11 @@ fn settings_a_protocol_cannot_carry_are_named() {
         .max_requests(1)
         .build()
         .unwrap_err();
+    #[cfg(feature = "http2")]
     assert!(e.to_string().contains("not a gRPC method"), "{e}");
+    // Without HTTP/2 the protocol itself is refused first.
+    #[cfg(not(feature = "http2"))]
+    assert!(e.to_string().contains("`http2` feature"), "{e}");
     let e = EngineBuilder::default()
         .url("tcp://127.0.0.1:9")
         .payload_size(8)
@@ -317,6 +326,7 @@ fn settings_a_protocol_cannot_carry_are_named() {
     assert!(e.to_string().contains("payload_size"), "{e}");
 }
 
+#[cfg(all(feature = "http2", feature = "rustls"))]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_and_grpc_multiplex_over_tls_with_alpn() {
     let _serial = crate::serial().await;
@@ -360,6 +370,7 @@ async fn echo_and_grpc_run_on_stages_poisson_growth_and_warm_up() {
     let _serial = crate::serial().await;
     let tcp = EchoServer::tcp().start().await.unwrap();
     let udp = EchoServer::udp().start().await.unwrap();
+    #[cfg(feature = "http2")]
     let http = ReferenceServer::builder().start().await.unwrap();
     let models = [
         LoadModel::Open {
@@ -375,7 +386,12 @@ async fn echo_and_grpc_run_on_stages_poisson_growth_and_warm_up() {
             },
         },
     ];
-    for url in [tcp.url(), udp.url(), format!("grpc://{}", http.addr())] {
+    for url in [
+        tcp.url(),
+        udp.url(),
+        #[cfg(feature = "http2")]
+        format!("grpc://{}", http.addr()),
+    ] {
         for model in models.clone() {
             let report = EngineBuilder::default()
                 .url(&url)
@@ -404,6 +420,7 @@ async fn echo_and_grpc_run_on_stages_poisson_growth_and_warm_up() {
 /// A gRPC server (h2 crate) that answers OK only when the call carries gRPC's header fields,
 /// the `grpc-timeout` deadline and the metadata `x-tenant: blue`; otherwise status 3 with a
 /// message saying what was missing.
+#[cfg(feature = "http2")]
 async fn strict_grpc_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -457,6 +474,7 @@ async fn strict_grpc_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<
     (addr, task)
 }
 
+#[cfg(feature = "http2")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_calls_carry_their_header_fields_deadline_and_metadata() {
     let _serial = crate::serial().await;
@@ -487,4 +505,50 @@ async fn grpc_calls_carry_their_header_fields_deadline_and_metadata() {
     let reason = &without.error_reasons[&ErrorKind::GrpcInvalidArgument];
     assert!(reason.contains("missing metadata"), "{reason}");
     task.abort();
+}
+
+#[cfg(feature = "http2")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_http2_bodies_flow_both_ways_past_the_flow_control_windows() {
+    let _serial = crate::serial().await;
+    // Responses of 6 MiB, above the 4 MiB stream window: each completes only if the
+    // capacity of the bytes received is handed back while the body is read.
+    let big = vec![b'x'; 6 << 20];
+    let server = ReferenceServer::builder()
+        .body(big.clone())
+        .start()
+        .await
+        .unwrap();
+    let report = EngineBuilder::default()
+        .url(server.url("/big"))
+        .http_version(smps_load::HttpVersion::Http2)
+        .connections(1)
+        .streams_per_connection(4)
+        .max_requests(12)
+        .request_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    let m = &report.measured;
+    assert_eq!(m.ok(), 12, "{:?} {:?}", m.errors, report.error_reasons);
+    assert!(m.bytes_in >= 12 * (6 << 20), "{}", m.bytes_in);
+    // gRPC echo of a 1 MiB message: the request body is larger than the server's 64 KiB
+    // initial window and comes back whole.
+    let report = EngineBuilder::default()
+        .url(format!("grpc://{}/smps.Echo/Say", server.addr()))
+        .body(vec![7u8; 1 << 20])
+        .connections(1)
+        .streams_per_connection(2)
+        .max_requests(8)
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    let m = &report.measured;
+    assert_eq!(m.ok(), 8, "{:?} {:?}", m.errors, report.error_reasons);
+    assert!(m.bytes_in >= 8 * (1 << 20), "{}", m.bytes_in);
+    assert!(m.bytes_out >= 8 * (1 << 20), "{}", m.bytes_out);
 }

@@ -1,5 +1,6 @@
-//! How failures become [`ErrorKind`]s: operating-system errors of connects and I/O, and
-//! hyper's errors (with HTTP/2's GOAWAY, RST_STREAM and refused streams told apart).
+//! How failures become [`ErrorKind`]s: operating-system errors of connects and I/O, HTTP/2
+//! errors of the `h2` crate (GOAWAY, RST_STREAM and refused streams told apart), and hyper's
+//! errors (HTTP/1.1).
 
 use std::io;
 
@@ -33,32 +34,32 @@ pub(crate) fn classify_io(e: &io::Error) -> ErrorKind {
     }
 }
 
-/// The kind of an HTTP/2 error, from the `h2` error in a source chain.
+/// The kind of an HTTP/2 error of the `h2` crate.
 #[cfg(feature = "http2")]
-fn classify_h2(e: &h2::Error) -> Option<ErrorKind> {
+pub(crate) fn classify_h2(e: &h2::Error) -> ErrorKind {
     if let Some(io) = e.get_io() {
-        return Some(classify_io(io));
+        return classify_io(io);
     }
     if e.is_go_away() {
         // The peer's GOAWAY ended the connection before this stream completed.
-        return Some(if e.is_remote() {
+        return if e.is_remote() {
             ErrorKind::Http2GoAway
         } else {
             ErrorKind::Protocol
-        });
+        };
     }
     if e.is_reset() {
         if !e.is_remote() {
-            return Some(ErrorKind::Protocol);
+            return ErrorKind::Protocol;
         }
-        return Some(if e.reason() == Some(h2::Reason::REFUSED_STREAM) {
+        return if e.reason() == Some(h2::Reason::REFUSED_STREAM) {
             ErrorKind::Http2RefusedStream
         } else {
             ErrorKind::Http2StreamReset
-        });
+        };
     }
     // A frame the library refused, or another protocol violation.
-    Some(ErrorKind::Protocol)
+    ErrorKind::Protocol
 }
 
 /// The kind of a hyper client error.
@@ -67,9 +68,7 @@ pub(crate) fn classify_hyper(e: &hyper::Error) -> ErrorKind {
     while let Some(s) = src {
         #[cfg(feature = "http2")]
         if let Some(h2) = s.downcast_ref::<h2::Error>() {
-            if let Some(k) = classify_h2(h2) {
-                return k;
-            }
+            return classify_h2(h2);
         }
         if let Some(io) = s.downcast_ref::<io::Error>() {
             match io.kind() {

@@ -10,11 +10,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use tokio::time::Instant;
 
-use super::classify::classify_hyper;
-use super::h2::Handle;
+use super::h2::{Handle, body_error, read_body};
 use super::http1::head_bytes;
 use super::{Endpoint, Outcome, Transport};
 use crate::ErrorKind;
@@ -179,33 +177,28 @@ fn decode_message(v: &[u8]) -> String {
 }
 
 impl Transport {
-    /// One unary call on a stream of `h`.
-    pub(crate) async fn grpc_exchange(&self, h: &mut Handle, ep: &Endpoint) -> Outcome {
+    /// One unary call on a stream of `h`; `fields` are the endpoint's HTTP/2 header fields.
+    pub(crate) async fn grpc_exchange(
+        &self,
+        h: &mut Handle,
+        ep: &Endpoint,
+        fields: &http::HeaderMap,
+    ) -> Outcome {
         let sent_at = Instant::now();
         let result = Box::pin(async {
-            let resp = h.send(ep).await?;
+            let resp = h.send(ep, fields).await?;
             let status = resp.status().as_u16();
             let mut bytes = head_bytes(resp.headers());
             let (parts, mut body) = resp.into_parts();
             let mut deframer = Deframer::default();
-            let mut trailers = None;
-            while let Some(frame) = body.frame().await {
-                let frame = frame.map_err(|e| match classify_hyper(&e) {
-                    ErrorKind::Other => ErrorKind::BodyRead,
-                    k => k,
-                })?;
-                match frame.into_data() {
-                    Ok(d) => {
-                        bytes += d.len() as u64;
-                        deframer.feed(&d)?;
-                    }
-                    Err(frame) => {
-                        if let Ok(t) = frame.into_trailers() {
-                            bytes += head_bytes(&t).saturating_sub(19);
-                            trailers = Some(t);
-                        }
-                    }
-                }
+            read_body(&mut body, |d| {
+                bytes += d.len() as u64;
+                deframer.feed(d)
+            })
+            .await?;
+            let trailers = body.trailers().await.map_err(|e| body_error(&e))?;
+            if let Some(t) = &trailers {
+                bytes += head_bytes(t).saturating_sub(19);
             }
             if status != 200 {
                 // Not a gRPC answer: counted by its HTTP status.

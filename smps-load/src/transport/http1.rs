@@ -1,5 +1,5 @@
-//! HTTP/1.1 exchanges: the lean client (`raw.rs`) or hyper's client connection; and the
-//! pieces HTTP/2 shares with them (building a hyper request, reading a hyper response).
+//! HTTP/1.1 exchanges: the lean client (`raw.rs`) or hyper's client connection; and the byte
+//! count of a response head, which HTTP/2 shares.
 
 use std::pin::Pin;
 
@@ -16,7 +16,7 @@ use super::stream::Stream;
 use super::{Endpoint, Outcome};
 use crate::ErrorKind;
 
-pub(crate) type Body = Full<Bytes>;
+type Body = Full<Bytes>;
 
 /// hyper's HTTP/1.1 client connection.
 pub(crate) struct HyperH1 {
@@ -46,7 +46,7 @@ impl HyperH1 {
 
     /// One request and its whole response.
     pub(crate) async fn exchange(&mut self, ep: &Endpoint) -> Outcome {
-        let req = request(ep, false);
+        let req = request(ep);
         let sent_at = Instant::now();
         let sender = &mut self.sender;
         let fut = async {
@@ -76,20 +76,12 @@ impl HyperH1 {
     }
 }
 
-/// The hyper request of an endpoint (HTTP/2: absolute URI, no `Host` header).
-pub(crate) fn request(ep: &Endpoint, h2: bool) -> Request<Body> {
+/// The hyper request of an endpoint (origin-form target).
+fn request(ep: &Endpoint) -> Request<Body> {
     let mut req = Request::new(Full::new(ep.body.clone()));
     *req.method_mut() = ep.method.clone();
-    *req.uri_mut() = if h2 {
-        ep.absolute.clone()
-    } else {
-        ep.path.clone()
-    };
+    *req.uri_mut() = ep.path.clone();
     *req.headers_mut() = ep.headers.clone();
-    if h2 {
-        req.headers_mut().remove(http::header::HOST);
-        *req.version_mut() = http::Version::HTTP_2;
-    }
     req
 }
 
@@ -104,7 +96,7 @@ pub(crate) fn head_bytes(resp_headers: &http::HeaderMap) -> u64 {
 
 /// Reads the whole body, counting bytes without keeping them. Returns the status and the
 /// bytes received (status line and header fields as HTTP/1.1 text, plus body).
-pub(crate) async fn read_response(
+async fn read_response(
     resp: http::Response<hyper::body::Incoming>,
 ) -> Result<(u16, u64), ErrorKind> {
     let status = resp.status().as_u16();

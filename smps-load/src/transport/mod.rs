@@ -22,8 +22,8 @@ mod udp;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -153,6 +153,7 @@ pub(crate) struct Endpoint {
     /// Origin-form target (HTTP/1.1).
     pub(crate) path: Uri,
     /// Absolute form (HTTP/2 pseudo-headers).
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))]
     pub(crate) absolute: Uri,
     pub(crate) method: Method,
     pub(crate) headers: HeaderMap,
@@ -188,11 +189,16 @@ pub(crate) struct Transport {
     /// HTTP/2 connections, one pool per origin.
     #[cfg(feature = "http2")]
     pub(crate) h2_pools: Vec<h2::Pool>,
+    /// HTTP/2 header fields of each endpoint (by index), made once.
+    #[cfg(feature = "http2")]
+    pub(crate) h2_fields: Vec<HeaderMap>,
     /// Ids handed to slots at their first use.
     pub(crate) next_slot: AtomicUsize,
     /// The first reason seen for each kind of failure (the TLS library's message, the
-    /// operating system's, a gRPC status message), for the report. Written only on failure.
-    pub(crate) reasons: std::sync::Mutex<BTreeMap<ErrorKind, String>>,
+    /// operating system's, a gRPC status message), for the report; indexed by
+    /// [`ErrorKind::index`]. Written once per kind: every later failure of that kind costs
+    /// one atomic load, no lock, however many workers fail at once.
+    pub(crate) reasons: [OnceLock<String>; ErrorKind::ALL.len()],
 }
 
 /// The settings a [`Transport`] is made from (besides origins and endpoints).
@@ -221,6 +227,8 @@ impl Transport {
             protocol: s.protocol,
             #[cfg(feature = "http2")]
             h2_pools: origins.iter().map(|_| h2::Pool::default()).collect(),
+            #[cfg(feature = "http2")]
+            h2_fields: endpoints.iter().map(h2::head_fields).collect(),
             origins,
             endpoints,
             version: s.version,
@@ -232,31 +240,35 @@ impl Transport {
             #[cfg(feature = "rustls")]
             tls: s.tls.clone(),
             next_slot: AtomicUsize::new(0),
-            reasons: std::sync::Mutex::new(BTreeMap::new()),
+            reasons: std::array::from_fn(|_| OnceLock::new()),
         }
     }
 
     /// Remembers why a request failed, if no reason is known yet for its kind; returns the
     /// kind so failure paths stay one expression.
+    ///
+    /// Lock-free once the kind has a reason: failures come in storms (a refused port fails
+    /// every request of every worker at once), and the only shared write is the first one per
+    /// kind. Workers that race on that first write wait only while it is formatted.
     fn failed(&self, kind: ErrorKind, reason: impl FnOnce() -> String) -> ErrorKind {
-        let mut reasons = self
-            .reasons
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        reasons.entry(kind).or_insert_with(|| {
-            let text = reason();
-            let text = smps_model::redact::text(&text);
-            text.chars().take(MAX_REASON_CHARS).collect()
-        });
+        let first = &self.reasons[kind.index()];
+        if first.get().is_none() {
+            first.get_or_init(|| {
+                let text = reason();
+                let text = smps_model::redact::text(&text);
+                text.chars().take(MAX_REASON_CHARS).collect()
+            });
+        }
         kind
     }
 
     /// The reasons collected so far.
     pub(crate) fn reasons(&self) -> BTreeMap<ErrorKind, String> {
-        self.reasons
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        ErrorKind::ALL
+            .iter()
+            .zip(&self.reasons)
+            .filter_map(|(kind, r)| Some((*kind, r.get()?.clone())))
+            .collect()
     }
 
     #[cfg_attr(not(feature = "http2"), allow(dead_code))]
@@ -404,11 +416,12 @@ impl Transport {
 
     /// One request or gRPC call on an HTTP/2 stream handle.
     #[cfg(feature = "http2")]
-    async fn h2_call(&self, h: &mut h2::Handle, ep: &Endpoint) -> Outcome {
+    async fn h2_call(&self, h: &mut h2::Handle, ep_index: usize) -> Outcome {
+        let (ep, fields) = (&self.endpoints[ep_index], &self.h2_fields[ep_index]);
         if self.protocol == Protocol::Grpc {
-            Box::pin(self.grpc_exchange(h, ep)).await
+            Box::pin(self.grpc_exchange(h, ep, fields)).await
         } else {
-            Box::pin(h.exchange(ep)).await
+            Box::pin(h.exchange(ep, fields)).await
         }
     }
 
@@ -511,7 +524,7 @@ impl Transport {
             Conn::H1(h) => Box::pin(h.exchange(ep)).await,
             #[cfg(feature = "http2")]
             Conn::H2(h) => {
-                let out = self.h2_call(h, ep).await;
+                let out = self.h2_call(h, ep_index).await;
                 retry = out.result.is_err() && h.unsent;
                 out
             }
@@ -532,7 +545,7 @@ impl Transport {
             if let Ok((mut c, opened)) = Box::pin(self.open(ep.origin, id)).await {
                 connected |= opened;
                 if let Conn::H2(h) = &mut c {
-                    let again = self.h2_call(h, ep).await;
+                    let again = self.h2_call(h, ep_index).await;
                     out = Outcome {
                         sent_at: out.sent_at,
                         ..again
@@ -630,6 +643,56 @@ mod tests {
         // are boxed so that the lean path does not copy kilobytes per request.
         let size = future_size(|t: &Transport, s: &mut Slot| t.exchange(s, 0));
         assert!(size <= 512, "exchange future is {size} bytes");
+    }
+
+    fn transport() -> Transport {
+        let settings = TransportSettings {
+            protocol: Protocol::Http,
+            version: HttpVersion::Http1,
+            h1_client: Http1Client::Lean,
+            connect_timeout: Duration::from_secs(1),
+            streams_per_connection: 1,
+            payload_size: 24,
+            udp_timeout: Duration::from_millis(750),
+            #[cfg(feature = "rustls")]
+            tls: None,
+        };
+        Transport::new(&settings, Vec::new(), Arc::new(Vec::new()))
+    }
+
+    #[test]
+    fn the_first_reason_of_each_kind_is_kept_redacted_and_cut() {
+        let t = transport();
+        assert!(t.reasons().is_empty());
+        let long = format!("see https://user:secret@example.test/ {}", "x".repeat(500));
+        assert_eq!(t.failed(ErrorKind::Tls, || long), ErrorKind::Tls);
+        let mut asked = false;
+        t.failed(ErrorKind::Tls, || {
+            asked = true;
+            "second".into()
+        });
+        assert!(!asked, "a kind with a reason does not build another one");
+        t.failed(ErrorKind::ConnectRefused, || "refused".into());
+        let reasons = t.reasons();
+        assert_eq!(
+            reasons.keys().copied().collect::<Vec<_>>(),
+            [ErrorKind::ConnectRefused, ErrorKind::Tls]
+        );
+        assert_eq!(reasons[&ErrorKind::ConnectRefused], "refused");
+        let tls = &reasons[&ErrorKind::Tls];
+        assert!(!tls.contains("secret"), "{tls}");
+        assert_eq!(tls.chars().count(), MAX_REASON_CHARS);
+    }
+
+    #[test]
+    fn every_kind_has_its_own_reason_slot() {
+        let t = transport();
+        for k in ErrorKind::ALL {
+            t.failed(k, || k.name().to_owned());
+        }
+        let reasons = t.reasons();
+        assert_eq!(reasons.len(), ErrorKind::ALL.len());
+        assert!(reasons.iter().all(|(k, r)| k.name() == r));
     }
 
     #[test]
