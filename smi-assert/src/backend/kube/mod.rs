@@ -160,7 +160,8 @@ pub async fn connect(context: Option<&str>) -> Result<Client, Error> {
             source: Some(client_cause(e)),
         })?,
     };
-    let url = config.cluster_url.to_string();
+    // The URL goes into messages: without the user information a kubeconfig may put in it.
+    let url = smps_model::redact::url(&config.cluster_url.to_string()).into_owned();
     let client = Client::try_from(config).map_err(|e| Error::Start {
         reason: format!("cannot build a client for {url}"),
         source: Some(client_cause(e)),
