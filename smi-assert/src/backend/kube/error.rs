@@ -290,6 +290,7 @@ mod tests {
         out
     }
 
+    #[cfg(unix)]
     fn failed_plugin() -> AuthError {
         use std::os::unix::process::ExitStatusExt;
         AuthError::AuthExecRun {
@@ -302,6 +303,7 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_failed_credential_plugin_is_said_without_its_command_line_or_output() {
         // The client's own message quotes them.

@@ -588,6 +588,8 @@ async fn no_error_quotes_the_bearer_token_the_client_sends() {
     assert_not_quoted(&err, TOKEN);
 }
 
+// The plugin is a `sh` script.
+#[cfg(unix)]
 #[tokio::test]
 async fn a_failed_credential_plugin_is_an_auth_error_that_quotes_no_credential() {
     let fake = Fake::start().await;
