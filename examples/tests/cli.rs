@@ -811,6 +811,54 @@ fn conformance_cluster_with_an_unreachable_api_server_exits_2_naming_it() {
     );
 }
 
+#[cfg(feature = "kube")]
+#[test]
+fn conformance_cluster_errors_quote_no_credential_from_the_kubeconfig() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // A server URL with user information and a bearer token: the API server cannot be reached.
+    let dead = scratch("secret-kubeconfig.yaml");
+    std::fs::write(
+        &dead,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: dead\n\
+             clusters:\n- name: dead\n  cluster:\n    server: http://admin:s3cr3t-pass@127.0.0.1:{port}\n\
+             contexts:\n- name: dead\n  context:\n    cluster: dead\n    user: admin\n\
+             users:\n- name: admin\n  user:\n    token: s3cr3t-token\n"
+        ),
+    )
+    .unwrap();
+    // A kubeconfig whose YAML breaks on the line of its token.
+    let broken = scratch("broken-kubeconfig.yaml");
+    std::fs::write(
+        &broken,
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nusers:\n- name: u\n  user:\n    \
+         token: [s3cr3t-token\n",
+    )
+    .unwrap();
+    for (kubeconfig, says) in [
+        (
+            &dead,
+            format!("cannot reach the API server at http://***@127.0.0.1:{port}"),
+        ),
+        (
+            &broken,
+            "the kubeconfig is not a valid kubeconfig YAML".to_string(),
+        ),
+    ] {
+        for extra in [&[][..], &["--context", "dead"][..]] {
+            let o = cluster_run(kubeconfig, extra);
+            assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+            let err = stderr(&o);
+            assert!(!err.contains("s3cr3t"), "{err}");
+            assert!(err.contains(&says), "{err}");
+        }
+    }
+}
+
 /// Runs `smps` with `args` (and the config text written to a scratch file as the first
 /// argument after `run`), failing the test instead of hanging if it has not ended in `secs`.
 fn run_config_within(name: &str, config: &str, extra: &[&str], secs: u64) -> Output {

@@ -281,3 +281,19 @@ impl std::error::Error for YamlError {
         std::error::Error::source(&self.0)
     }
 }
+
+/// The error and its sources as one line (`a: b: c`), leaving out a source whose text a layer
+/// above already holds: the message of a backend error in a report.
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = s.source();
+    }
+    out
+}

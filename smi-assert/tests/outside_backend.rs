@@ -96,8 +96,11 @@ async fn a_traffic_backend_from_outside_the_crate_runs_suites() {
     );
     // A backend error is infrastructure trouble: an error, not a conformance failure.
     assert_eq!(report.tests[1].status, Status::Error);
+    // The report's message is the error with its causes.
     assert!(
-        report.tests[1].message.contains("no such workload"),
+        report.tests[1]
+            .message
+            .ends_with("/nobody: no such workload: lookup refused"),
         "{}",
         report.tests[1].message
     );

@@ -35,7 +35,7 @@ use serde_json::Value;
 use smps_model::GoDuration;
 
 use crate::backend::{ClusterBackend, TrafficBackend};
-use crate::error::Result;
+use crate::error::{Result, chain};
 use crate::features::{Implementation, Profile};
 use crate::report::{OperationResult, Report, Status, StepResult, TestResult};
 use crate::suite::{CustomOp, Operation, Suite, Test, Timeouts};
@@ -310,7 +310,7 @@ impl Runner {
             .await
         {
             result.status = Status::Error;
-            result.message = e.to_string();
+            result.message = chain(&e);
             return result;
         }
         let mut state = TestState::new(&namespace);
@@ -376,11 +376,11 @@ impl Runner {
         let mut cleanup_errors = Vec::new();
         for r in state.applied.iter().rev() {
             if let Err(e) = self.cluster.delete(r).await {
-                cleanup_errors.push(e.to_string());
+                cleanup_errors.push(chain(&e));
             }
         }
         if let Err(e) = self.cluster.delete_namespace(&namespace).await {
-            cleanup_errors.push(e.to_string());
+            cleanup_errors.push(chain(&e));
         }
         result.cleanup.push(op_result(
             "cleanup",

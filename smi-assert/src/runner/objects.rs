@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::backend::ObjectRef;
-use crate::error::Result;
+use crate::error::{Result, chain};
 use crate::matcher::{Mismatch, compare};
 use crate::report::{OperationResult, Status};
 use crate::suite::{AbsentOp, ApplyOp, AssertOp, DeleteOp};
@@ -77,7 +77,7 @@ impl Runner {
                     );
                 }
                 Ok(Err(e)) => {
-                    return op_result("apply", started, Status::Error, e.to_string(), Value::Null);
+                    return op_result("apply", started, Status::Error, chain(&e), Value::Null);
                 }
                 Ok(Ok(stored)) => {
                     let sr = ObjectRef::of(&stored);
@@ -124,7 +124,7 @@ impl Runner {
             r.name = subst_str(&r.name, &state.namespace);
             match self.cluster.delete(&r).await {
                 Err(e) => {
-                    return op_result("delete", started, Status::Error, e.to_string(), Value::Null);
+                    return op_result("delete", started, Status::Error, chain(&e), Value::Null);
                 }
                 Ok(existed) => deleted.push(json!({"object": r.to_string(), "existed": existed})),
             }
@@ -144,13 +144,7 @@ impl Runner {
                         }
                     }
                     Err(e) => {
-                        return op_result(
-                            "delete",
-                            started,
-                            Status::Error,
-                            e.to_string(),
-                            Value::Null,
-                        );
+                        return op_result("delete", started, Status::Error, chain(&e), Value::Null);
                     }
                 }
             }
@@ -224,7 +218,7 @@ impl Runner {
             let cands = match self.candidates(&expected, &state.namespace).await {
                 Ok(c) => c,
                 Err(e) => {
-                    return op_result("assert", started, Status::Error, e.to_string(), Value::Null);
+                    return op_result("assert", started, Status::Error, chain(&e), Value::Null);
                 }
             };
             let best: Option<Vec<Mismatch>> = cands
@@ -278,7 +272,7 @@ impl Runner {
             let cands = match self.candidates(&expected, &state.namespace).await {
                 Ok(c) => c,
                 Err(e) => {
-                    return op_result("absent", started, Status::Error, e.to_string(), Value::Null);
+                    return op_result("absent", started, Status::Error, chain(&e), Value::Null);
                 }
             };
             let mut strip = expected.clone();

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use smps_model::GoDuration;
 
 use crate::backend::{Outcome, RequestRecord, TrafficRequest};
+use crate::error::chain;
 use crate::report::{OperationResult, Status};
 use crate::stats::chi_square;
 use crate::suite::{DenialClass, DistributionOp, Expect, TrafficOp};
@@ -56,7 +57,7 @@ impl Runner {
                     .cluster
                     .get(&get("Service", "v1"))
                     .await
-                    .map_err(|e| e.to_string())?
+                    .map_err(|e| chain(&e))?
                     .and_then(|s| s["spec"]["clusterIP"].as_str().map(String::from))
                     .ok_or_else(|| format!("Service {ns}/{name} has no spec.clusterIP"))?,
                 "podIP" => {
@@ -64,14 +65,14 @@ impl Runner {
                         .cluster
                         .get(&get("Deployment", "apps/v1"))
                         .await
-                        .map_err(|e| e.to_string())?
+                        .map_err(|e| chain(&e))?
                         .ok_or_else(|| format!("no Deployment {ns}/{name}"))?;
                     let selector = d["spec"]["selector"]["matchLabels"].clone();
                     let pods = self
                         .cluster
                         .list("v1", "Pod", Some(ns))
                         .await
-                        .map_err(|e| e.to_string())?;
+                        .map_err(|e| chain(&e))?;
                     pods.iter()
                         .filter(|p| {
                             selector.as_object().is_some_and(|m| {
@@ -172,13 +173,7 @@ impl Runner {
             let rec = match self.traffic.send(&req).await {
                 Ok(r) => r,
                 Err(e) => {
-                    return op_result(
-                        "traffic",
-                        started,
-                        Status::Error,
-                        e.to_string(),
-                        Value::Null,
-                    );
+                    return op_result("traffic", started, Status::Error, chain(&e), Value::Null);
                 }
             };
             sent += 1;
@@ -310,7 +305,7 @@ impl Runner {
                             "distribution",
                             started,
                             Status::Error,
-                            e.to_string(),
+                            chain(&e),
                             Value::Null,
                         );
                     }

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use k8s_openapi::api::core::v1::Namespace;
 use serde_json::{Value, json};
 
-use super::{FIELD_MANAGER, is_not_found, reason};
+use super::{FIELD_MANAGER, Failure, is_not_found};
 use crate::backend::{ClusterBackend, Error, ObjectRef};
 
 /// A resolved `apiVersion` + `kind`.
@@ -85,7 +85,7 @@ impl KubeCluster {
 
     /// Resolves `apiVersion` + `kind` with discovery of that group version. `Ok(None)` if the
     /// server does not serve it.
-    async fn resolve(&self, api_version: &str, kind: &str) -> Result<Option<Resolved>, String> {
+    async fn resolve(&self, api_version: &str, kind: &str) -> Result<Option<Resolved>, Failure> {
         let key = (api_version.to_string(), kind.to_string());
         if let Some(r) = self.lock().get(&key) {
             return Ok(Some(r.clone()));
@@ -103,9 +103,9 @@ impl KubeCluster {
             }
             Err(e) if is_not_found(&e) => Ok(None),
             Err(::kube::Error::Discovery(DiscoveryError::MissingKind(_))) => Ok(None),
-            Err(e) => Err(format!(
-                "cannot discover {kind} in {api_version}: {}",
-                reason(&e)
+            Err(e) => Err(Failure::api(
+                format!("cannot discover {kind} in {api_version}"),
+                e,
             )),
         }
     }
@@ -124,14 +124,14 @@ impl KubeCluster {
     }
 
     /// `GET` of a metrics path; `Ok(None)` on 404 (unknown resource, or no metrics API).
-    async fn metrics_read(&self, path: &str) -> Result<Option<Value>, String> {
+    async fn metrics_read(&self, path: &str) -> Result<Option<Value>, Failure> {
         let req = http::Request::get(path)
             .body(Vec::new())
-            .map_err(|e| format!("cannot build the request for {path}: {e}"))?;
+            .map_err(|e| Failure::caused(format!("cannot build the request for {path}"), e))?;
         match self.client.request::<Value>(req).await {
             Ok(v) => Ok(Some(v)),
             Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(reason(&e)),
+            Err(e) => Err(Failure::api(format!("GET {path}"), e)),
         }
     }
 
@@ -174,8 +174,9 @@ fn metrics_path(
 }
 
 /// The object as JSON, with `apiVersion` and `kind` (list items come without them).
-fn to_value(obj: &DynamicObject, r: &Resolved) -> Result<Value, String> {
-    let mut v = serde_json::to_value(obj).map_err(|e| format!("cannot encode the object: {e}"))?;
+fn to_value(obj: &DynamicObject, r: &Resolved) -> Result<Value, Failure> {
+    let mut v =
+        serde_json::to_value(obj).map_err(|e| Failure::caused("cannot encode the object", e))?;
     if let Value::Object(m) = &mut v {
         m.entry("apiVersion")
             .or_insert_with(|| Value::String(r.resource.api_version.clone()));
@@ -204,43 +205,28 @@ impl ClusterBackend for KubeCluster {
     async fn apply(&self, manifest: &Value, namespace: &str) -> Result<Value, Error> {
         let mut r = ObjectRef::of(manifest);
         if is_metrics(&r.api_version) {
-            return Err(Error::Apply {
-                object: r.to_string(),
-                reason: "metrics.smi-spec.io is a read-only API: TrafficMetrics are computed by \
-                         the mesh and cannot be applied"
-                    .into(),
-                source: None,
-            });
+            return Err(Failure::new(
+                "metrics.smi-spec.io is a read-only API: TrafficMetrics are computed by the mesh \
+                 and cannot be applied",
+            )
+            .apply(r.to_string()));
         }
         if r.api_version.is_empty() || r.kind.is_empty() {
-            return Err(Error::Apply {
-                object: r.to_string(),
-                reason: "apiVersion and kind are required".into(),
-                source: None,
-            });
+            return Err(Failure::new("apiVersion and kind are required").apply(r.to_string()));
         }
         if r.name.is_empty() {
-            return Err(Error::Apply {
-                object: r.to_string(),
-                reason: "metadata.name is required".into(),
-                source: None,
-            });
+            return Err(Failure::new("metadata.name is required").apply(r.to_string()));
         }
         let resolved = self
             .resolve(&r.api_version, &r.kind)
             .await
-            .map_err(|reason| Error::Apply {
-                object: r.to_string(),
-                reason,
-                source: None,
-            })?
-            .ok_or_else(|| Error::Apply {
-                object: r.to_string(),
-                reason: format!(
+            .map_err(|f| f.apply(r.to_string()))?
+            .ok_or_else(|| {
+                Failure::new(format!(
                     "the cluster does not serve kind {} in {} (is its CRD installed?)",
                     r.kind, r.api_version
-                ),
-                source: None,
+                ))
+                .apply(r.to_string())
             })?;
         let mut obj = manifest.clone();
         if resolved.namespaced {
@@ -254,31 +240,23 @@ impl ClusterBackend for KubeCluster {
             r.namespace = None;
         }
         let object = r.to_string();
-        let fail = |reason: String| Error::Apply {
-            object: object.clone(),
-            reason,
-            source: None,
-        };
+        let fail = |f: Failure| f.apply(object.clone());
         let dynamic: DynamicObject = serde_json::from_value(obj.clone())
-            .map_err(|e| fail(format!("not a Kubernetes object: {e}")))?;
+            .map_err(|e| fail(Failure::caused("not a Kubernetes object", e)))?;
         let api = self.api(&resolved, r.namespace.as_deref());
         let stored = match api.create(&post_params(), &dynamic).await {
             Ok(o) => o,
             Err(::kube::Error::Api(s)) if s.is_already_exists() => api
                 .patch(&r.name, &patch_params(), &Patch::Merge(&obj))
                 .await
-                .map_err(|e| fail(format!("merge patch: {}", reason(&e))))?,
-            Err(e) => return Err(fail(format!("create: {}", reason(&e)))),
+                .map_err(|e| fail(Failure::api("merge patch", e)))?,
+            Err(e) => return Err(fail(Failure::api("create", e))),
         };
         to_value(&stored, &resolved).map_err(fail)
     }
 
     async fn get(&self, object: &ObjectRef) -> Result<Option<Value>, Error> {
-        let fail = |reason: String| Error::ReadObject {
-            object: object.to_string(),
-            reason,
-            source: None,
-        };
+        let fail = |f: Failure| f.read(object.to_string());
         if is_metrics(&object.api_version) {
             let ns = object
                 .namespace
@@ -303,7 +281,7 @@ impl ClusterBackend for KubeCluster {
         match api.get_opt(&object.name).await {
             Ok(Some(o)) => to_value(&o, &resolved).map(Some).map_err(fail),
             Ok(None) => Ok(None),
-            Err(e) => Err(fail(reason(&e))),
+            Err(e) => Err(fail(Failure::api("get", e))),
         }
     }
 
@@ -317,11 +295,7 @@ impl ClusterBackend for KubeCluster {
             Some(ns) => format!("{kind} list in {ns}"),
             None => format!("{kind} list"),
         };
-        let fail = |reason: String| Error::ReadObject {
-            object: what.clone(),
-            reason,
-            source: None,
-        };
+        let fail = |f: Failure| f.read(what.clone());
         if is_metrics(api_version) {
             let path = metrics_path(api_version, kind, namespace, None);
             let list = self.metrics_read(&path).await.map_err(fail)?;
@@ -344,7 +318,7 @@ impl ClusterBackend for KubeCluster {
         let list = api
             .list(&ListParams::default())
             .await
-            .map_err(|e| fail(reason(&e)))?;
+            .map_err(|e| fail(Failure::api("list", e)))?;
         list.items
             .iter()
             .map(|o| to_value(o, &resolved).map_err(fail))
@@ -352,13 +326,9 @@ impl ClusterBackend for KubeCluster {
     }
 
     async fn delete(&self, object: &ObjectRef) -> Result<bool, Error> {
-        let fail = |reason: String| Error::Delete {
-            object: object.to_string(),
-            reason,
-            source: None,
-        };
+        let fail = |f: Failure| f.delete(object.to_string());
         if is_metrics(&object.api_version) {
-            return Err(fail("metrics.smi-spec.io is a read-only API".into()));
+            return Err(fail(Failure::new("metrics.smi-spec.io is a read-only API")));
         }
         let Some(resolved) = self
             .resolve(&object.api_version, &object.kind)
@@ -371,7 +341,7 @@ impl ClusterBackend for KubeCluster {
         match api.delete(&object.name, &DeleteParams::background()).await {
             Ok(_) => Ok(true),
             Err(e) if is_not_found(&e) => Ok(false),
-            Err(e) => Err(fail(reason(&e))),
+            Err(e) => Err(fail(Failure::api("delete", e))),
         }
     }
 
@@ -381,26 +351,22 @@ impl ClusterBackend for KubeCluster {
         labels: &BTreeMap<String, String>,
         annotations: &BTreeMap<String, String>,
     ) -> Result<(), Error> {
-        let fail = |reason: String| Error::Namespace {
-            namespace: name.to_string(),
-            reason,
-            source: None,
-        };
+        let fail = |f: Failure| f.namespace(name);
         let api = self.namespaces_api();
         let ns: Namespace = serde_json::from_value(json!({
             "apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": name, "labels": labels, "annotations": annotations},
         }))
-        .map_err(|e| fail(format!("invalid namespace: {e}")))?;
+        .map_err(|e| fail(Failure::caused("invalid namespace", e)))?;
         match api.create(&post_params(), &ns).await {
             Ok(_) => return Ok(()),
             Err(::kube::Error::Api(s)) if s.is_already_exists() => {}
-            Err(e) => return Err(fail(format!("create: {}", reason(&e)))),
+            Err(e) => return Err(fail(Failure::api("create", e))),
         }
         let existing = api
             .get(name)
             .await
-            .map_err(|e| fail(format!("read existing: {}", reason(&e))))?;
+            .map_err(|e| fail(Failure::api("read existing", e)))?;
         let terminating = existing.metadata.deletion_timestamp.is_some()
             || existing
                 .status
@@ -408,11 +374,10 @@ impl ClusterBackend for KubeCluster {
                 .and_then(|s| s.phase.as_deref())
                 .is_some_and(|p| p == "Terminating");
         if terminating {
-            return Err(fail(
+            return Err(fail(Failure::new(
                 "the namespace exists and is being deleted (from an earlier run?); wait for it \
-                 to go or use another namespace prefix"
-                    .into(),
-            ));
+                 to go or use another namespace prefix",
+            )));
         }
         let missing = labels
             .iter()
@@ -424,7 +389,7 @@ impl ClusterBackend for KubeCluster {
             let patch = json!({"metadata": {"labels": labels, "annotations": annotations}});
             api.patch(name, &patch_params(), &Patch::Merge(&patch))
                 .await
-                .map_err(|e| fail(format!("merge patch: {}", reason(&e))))?;
+                .map_err(|e| fail(Failure::api("merge patch", e)))?;
         }
         Ok(())
     }
@@ -437,11 +402,7 @@ impl ClusterBackend for KubeCluster {
         {
             Ok(_) => Ok(true),
             Err(e) if is_not_found(&e) => Ok(false),
-            Err(e) => Err(Error::Namespace {
-                namespace: name.to_string(),
-                reason: format!("delete: {}", reason(&e)),
-                source: None,
-            }),
+            Err(e) => Err(Failure::api("delete", e).namespace(name)),
         }
     }
 
@@ -450,11 +411,7 @@ impl ClusterBackend for KubeCluster {
             .namespaces_api()
             .list(&ListParams::default())
             .await
-            .map_err(|e| Error::ReadObject {
-                object: "Namespace list".into(),
-                reason: reason(&e),
-                source: None,
-            })?;
+            .map_err(|e| Failure::api("list", e).read("Namespace list"))?;
         Ok(list.items.iter().map(ResourceExt::name_any).collect())
     }
 }

@@ -27,7 +27,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use tokio::io::AsyncReadExt;
 
-use super::reason;
+use super::Failure;
 use crate::backend::{
     Error, Outcome, RequestRecord, ResponseDetails, TrafficBackend, TrafficRequest,
 };
@@ -76,22 +76,18 @@ impl KubeEchoTraffic {
     }
 
     async fn source_pod(&self, request: &TrafficRequest) -> Result<String, Error> {
-        let fail = |reason: String| Error::Send {
-            source_workload: format!("{}/{}", request.namespace, request.source),
-            reason,
-            source: None,
-        };
+        let fail = |f: Failure| f.send(format!("{}/{}", request.namespace, request.source));
         let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), &request.namespace);
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), &request.namespace);
         let deployment = deployments
             .get_opt(&request.source)
             .await
-            .map_err(|e| fail(reason(&e)))?;
+            .map_err(|e| fail(Failure::api("get Deployment", e)))?;
         let Some(d) = deployment else {
             return match pods.get_opt(&request.source).await {
                 Ok(Some(p)) => Ok(p.name_any()),
-                Ok(None) => Err(fail("no Deployment or Pod of that name".into())),
-                Err(e) => Err(fail(reason(&e))),
+                Ok(None) => Err(fail(Failure::new("no Deployment or Pod of that name"))),
+                Err(e) => Err(fail(Failure::api("get Pod", e))),
             };
         };
         // Read through JSON: the shape of `spec` differs between Kubernetes versions of
@@ -105,12 +101,14 @@ impl KubeEchoTraffic {
             .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
             .collect();
         if selector.is_empty() {
-            return Err(fail("the Deployment has no matchLabels selector".into()));
+            return Err(fail(Failure::new(
+                "the Deployment has no matchLabels selector",
+            )));
         }
         let list = pods
             .list(&ListParams::default().labels(&selector.join(",")))
             .await
-            .map_err(|e| fail(reason(&e)))?;
+            .map_err(|e| fail(Failure::api("list the Deployment's pods", e)))?;
         let running = |p: &Pod| {
             let v = serde_json::to_value(p).unwrap_or_default();
             v.pointer("/status/phase")
@@ -122,7 +120,7 @@ impl KubeEchoTraffic {
             .iter()
             .find(|p| running(p))
             .map(ResourceExt::name_any)
-            .ok_or_else(|| fail("no running pod of the Deployment".into()))
+            .ok_or_else(|| fail(Failure::new("no running pod of the Deployment")))
     }
 }
 
@@ -177,11 +175,7 @@ impl TrafficBackend for KubeEchoTraffic {
     async fn send(&self, request: &TrafficRequest) -> Result<RequestRecord, Error> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let what = format!("{}/{}", request.namespace, request.source);
-        let fail = |reason: String| Error::Send {
-            source_workload: what.clone(),
-            reason,
-            source: None,
-        };
+        let fail = |f: Failure| f.send(what.clone());
         let pod = self.source_pod(request).await?;
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), &request.namespace);
         let params = AttachParams::default()
@@ -194,7 +188,7 @@ impl TrafficBackend for KubeEchoTraffic {
             let mut process = pods
                 .exec(&pod, client_args(request), &params)
                 .await
-                .map_err(|e| fail(format!("cannot exec into pod {pod}: {}", reason(&e))))?;
+                .map_err(|e| fail(Failure::api(format!("cannot exec into pod {pod}"), e)))?;
             let mut out = Vec::new();
             let mut err = Vec::new();
             if let Some(stdout) = process.stdout() {
@@ -202,7 +196,7 @@ impl TrafficBackend for KubeEchoTraffic {
                     .take(MAX_OUTPUT)
                     .read_to_end(&mut out)
                     .await
-                    .map_err(|e| fail(format!("cannot read the client's output: {e}")))?;
+                    .map_err(|e| fail(Failure::caused("cannot read the client's output", e)))?;
             }
             if let Some(stderr) = process.stderr() {
                 // Best effort: the status line below says as much when it cannot be read.
@@ -216,9 +210,11 @@ impl TrafficBackend for KubeEchoTraffic {
             Ok::<_, Error>((out, err, status))
         };
         let timeout = request.timeout + Duration::from_secs(10);
-        let (out, err, status) = tokio::time::timeout(timeout, run)
-            .await
-            .map_err(|_| fail(format!("the exec did not end within {timeout:?}")))??;
+        let (out, err, status) = tokio::time::timeout(timeout, run).await.map_err(|_| {
+            fail(Failure::new(format!(
+                "the exec did not end within {timeout:?}"
+            )))
+        })??;
         let latency = started.elapsed();
         let stdout = String::from_utf8_lossy(&out);
         let report = EchoReport::parse(&stdout);

@@ -25,8 +25,9 @@
 //!   `/apis/metrics.smi-spec.io/v1alpha1/namespaces/{ns}/deployments/{name}[/edges]`; `Namespace`
 //!   and `Node` are cluster-scoped). A 404 (no such resource, or no metrics API installed) is not
 //!   found; `apply` and `delete` of that group are errors.
-//! - Every failed request is an [`Error`] naming the object and the server's answer
-//!   (`HTTP 500 InternalError: ...`) or the transport problem.
+//! - Every failed request is an [`Error`] naming the object and the failed step (`create`,
+//!   `merge patch`, `get`, ...); its [`source`](std::error::Error::source) is an [`ApiError`]
+//!   with the server's answer (`HTTP 500 InternalError: ...`) or the transport problem.
 //!
 //! # Traffic ([`KubeTraffic`])
 //!
@@ -71,7 +72,7 @@
 //!
 //! Errors ([`Error::Send`]), never outcomes: a `udp://` target (the sample app makes HTTP
 //! requests only), the source has no running pod,
-//! the API server cannot proxy to it (its `Status` answer is quoted) or did not deliver `/call`
+//! the API server cannot proxy to it (its `Status` answer is the [`ApiError`] source) or did not deliver `/call`
 //! within the request timeout, or the app's log has no record of the request (the source is not
 //! the learn-layer5 sample app).
 //!
@@ -110,6 +111,7 @@
 
 mod cluster;
 mod echo_traffic;
+mod error;
 mod traffic;
 
 #[cfg(test)]
@@ -117,6 +119,8 @@ mod tests;
 
 pub use cluster::KubeCluster;
 pub use echo_traffic::KubeEchoTraffic;
+pub use error::ApiError;
+pub(crate) use error::{Failure, client_cause};
 pub use traffic::KubeTraffic;
 
 use ::kube::config::KubeConfigOptions;
@@ -133,9 +137,10 @@ pub const FIELD_MANAGER: &str = "smi-assert";
 ///
 /// # Errors
 ///
-/// [`Error::Start`] naming the problem: no usable kubeconfig (the reason says which file and
+/// [`Error::Start`] naming the problem: no usable kubeconfig (the source says which file and
 /// what is wrong with it), an unknown context, or an API server that cannot be reached or does
-/// not answer (the reason names its URL).
+/// not answer (the reason names its URL; the source is an [`ApiError`]). No message or source
+/// quotes a credential: see [`ApiError`].
 pub async fn connect(context: Option<&str>) -> Result<Client, Error> {
     let config = match context {
         Some(ctx) => {
@@ -147,22 +152,23 @@ pub async fn connect(context: Option<&str>) -> Result<Client, Error> {
                 .await
                 .map_err(|e| Error::Start {
                     reason: format!("cannot use kubeconfig context `{ctx}`"),
-                    source: Some(Box::new(e)),
+                    source: Some(client_cause(e)),
                 })?
         }
         None => Config::infer().await.map_err(|e| Error::Start {
             reason: "no usable Kubernetes configuration".into(),
-            source: Some(Box::new(e)),
+            source: Some(client_cause(e)),
         })?,
     };
-    let url = config.cluster_url.to_string();
+    // The URL goes into messages: without the user information a kubeconfig may put in it.
+    let url = smps_model::redact::url(&config.cluster_url.to_string()).into_owned();
     let client = Client::try_from(config).map_err(|e| Error::Start {
         reason: format!("cannot build a client for {url}"),
-        source: Some(Box::new(e)),
+        source: Some(client_cause(e)),
     })?;
     client.apiserver_version().await.map_err(|e| Error::Start {
         reason: format!("cannot reach the API server at {url}"),
-        source: Some(Box::new(e)),
+        source: Some(Box::new(ApiError::new(e))),
     })?;
     Ok(client)
 }
@@ -172,42 +178,8 @@ pub async fn connect(context: Option<&str>) -> Result<Client, Error> {
 async fn default_client() -> Result<Client, Error> {
     Client::try_default().await.map_err(|e| Error::Start {
         reason: "no usable Kubernetes configuration".into(),
-        source: Some(Box::new(e)),
+        source: Some(client_cause(e)),
     })
-}
-
-/// The error and its sources as one line, without repeating text a layer already included.
-pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cur = s.source();
-    }
-    out
-}
-
-/// The reason text for a failed kube request: the server's answer, or the transport problem.
-pub(crate) fn reason(e: &::kube::Error) -> String {
-    match e {
-        ::kube::Error::Api(status) => {
-            let mut s = format!("HTTP {}", status.code);
-            if !status.reason.is_empty() {
-                s.push(' ');
-                s.push_str(&status.reason);
-            }
-            if !status.message.is_empty() {
-                s.push_str(": ");
-                s.push_str(&status.message);
-            }
-            s
-        }
-        other => format!("cannot talk to the API server: {}", chain(other)),
-    }
 }
 
 /// Whether a kube error is the server saying 404.

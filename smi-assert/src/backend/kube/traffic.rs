@@ -17,7 +17,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Container, Pod, Service};
 use serde_json::{Value, json};
 
-use super::reason;
+use super::{ApiError, Failure};
 use crate::backend::{Error, Outcome, RequestRecord, TrafficBackend, TrafficRequest};
 
 /// Port of the learn-layer5 sample app when the pod spec names none.
@@ -249,7 +249,7 @@ fn target_namespace(url: &str, default_ns: &str) -> String {
 }
 
 /// The Kubernetes `Status` in an API server error answer, if the body is one.
-fn api_status(status: StatusCode, body: &[u8]) -> Option<String> {
+fn api_status(status: StatusCode, body: &[u8]) -> Option<ApiError> {
     if status.is_success() {
         return None;
     }
@@ -257,16 +257,11 @@ fn api_status(status: StatusCode, body: &[u8]) -> Option<String> {
     if v["kind"] != "Status" {
         return None;
     }
-    let mut s = format!("HTTP {}", status.as_u16());
-    if let Some(r) = v["reason"].as_str().filter(|r| !r.is_empty()) {
-        s.push(' ');
-        s.push_str(r);
-    }
-    if let Some(m) = v["message"].as_str().filter(|m| !m.is_empty()) {
-        s.push_str(": ");
-        s.push_str(m);
-    }
-    Some(s)
+    Some(ApiError::status(
+        status.as_u16(),
+        v["reason"].as_str().unwrap_or_default(),
+        v["message"].as_str().unwrap_or_default(),
+    ))
 }
 
 /// The backend that served a request: the one app pod whose `ReqReceived` gained exactly one entry
@@ -328,9 +323,14 @@ impl KubeTraffic {
     }
 
     /// The pod that plays `source`: a Deployment's or Service's first running, ready pod.
-    async fn source_pod(&self, ns: &str, source: &str) -> Result<AppPod, String> {
+    async fn source_pod(&self, ns: &str, source: &str) -> Result<AppPod, Failure> {
         let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), ns);
-        let selector = match aux(deployments.get_opt(source)).await? {
+        let selector = match aux(
+            format!("get Deployment {source}"),
+            deployments.get_opt(source),
+        )
+        .await?
+        {
             Some(d) => {
                 let sel = d.spec.selector;
                 if sel
@@ -338,38 +338,49 @@ impl KubeTraffic {
                     .as_ref()
                     .is_some_and(|e| !e.is_empty())
                 {
-                    return Err(format!(
+                    return Err(Failure::new(format!(
                         "Deployment {source} selects pods with matchExpressions, which is not \
                          supported; use matchLabels"
-                    ));
+                    )));
                 }
                 sel.match_labels.unwrap_or_default()
             }
             None => {
                 let services: Api<Service> = Api::namespaced(self.client.clone(), ns);
-                match aux(services.get_opt(source)).await? {
+                match aux(format!("get Service {source}"), services.get_opt(source)).await? {
                     Some(s) => s.spec.and_then(|s| s.selector).unwrap_or_default(),
-                    None => return Err(format!("no Deployment or Service named {source}")),
+                    None => {
+                        return Err(Failure::new(format!(
+                            "no Deployment or Service named {source}"
+                        )));
+                    }
                 }
             }
         };
         if selector.is_empty() {
-            return Err(format!("{source} has no label selector"));
+            return Err(Failure::new(format!("{source} has no label selector")));
         }
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), ns);
         let lp = ListParams::default().labels(&label_selector(&selector));
-        let mut list = aux(pods.list(&lp)).await?.items;
+        let mut list = aux(format!("list the pods of {source}"), pods.list(&lp))
+            .await?
+            .items;
         list.retain(is_running_and_ready);
         list.sort_by_key(ResourceExt::name_any);
         list.first()
             .and_then(AppPod::of)
-            .ok_or_else(|| format!("{source} has no running and ready pod"))
+            .ok_or_else(|| Failure::new(format!("{source} has no running and ready pod")))
     }
 
     /// The sample-app pods of a namespace (running, with `SERVICE_NAME`).
-    async fn app_pods(&self, ns: &str) -> Result<Vec<AppPod>, String> {
+    async fn app_pods(&self, ns: &str) -> Result<Vec<AppPod>, Failure> {
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), ns);
-        let mut list = aux(pods.list(&ListParams::default())).await?.items;
+        let mut list = aux(
+            format!("list the pods of {ns}"),
+            pods.list(&ListParams::default()),
+        )
+        .await?
+        .items;
         list.retain(|p| is_running_and_ready(p) && AppPod::has_service_name(p));
         list.sort_by_key(ResourceExt::name_any);
         Ok(list.iter().filter_map(AppPod::of).collect())
@@ -382,7 +393,7 @@ impl KubeTraffic {
         method: &str,
         path: &str,
         body: Option<&Value>,
-    ) -> Result<(StatusCode, Bytes), String> {
+    ) -> Result<(StatusCode, Bytes), Failure> {
         let builder = Request::builder().method(method).uri(pod.proxy_path(path));
         let req = match body {
             Some(b) => builder
@@ -390,14 +401,19 @@ impl KubeTraffic {
                 .body(Body::from(b.to_string().into_bytes())),
             None => builder.body(Body::from(Vec::new())),
         }
-        .map_err(|e| format!("cannot build the proxy request: {e}"))?;
-        let resp = self.client.send(req).await.map_err(|e| reason(&e))?;
+        .map_err(|e| Failure::caused("cannot build the proxy request", e))?;
+        // The caller names the step.
+        let resp = self
+            .client
+            .send(req)
+            .await
+            .map_err(|e| Failure::api("", e))?;
         let status = resp.status();
         let bytes = resp
             .into_body()
             .collect()
             .await
-            .map_err(|e| format!("cannot read the proxied answer: {e}"))?
+            .map_err(|e| Failure::caused("cannot read the proxied answer", e))?
             .to_bytes();
         Ok((status, bytes))
     }
@@ -406,7 +422,7 @@ impl KubeTraffic {
     async fn received(&self, pods: &[AppPod]) -> Vec<Option<Vec<String>>> {
         let mut out = Vec::with_capacity(pods.len());
         for pod in pods {
-            let r = match aux(self.proxy(pod, "GET", "metrics", None)).await {
+            let r = match aux("GET /metrics", self.proxy(pod, "GET", "metrics", None)).await {
                 Ok((status, body)) if status.is_success() => {
                     serde_json::from_slice::<Value>(&body).ok().map(|v| {
                         v["ReqReceived"]
@@ -430,7 +446,7 @@ impl KubeTraffic {
         pod: &AppPod,
         wait: Duration,
         find: impl Fn(&str) -> Option<T>,
-    ) -> Result<Option<T>, String> {
+    ) -> Result<Option<T>, Failure> {
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), &pod.namespace);
         let lp = LogParams {
             container: Some(pod.container.clone()),
@@ -439,7 +455,8 @@ impl KubeTraffic {
         };
         let deadline = Instant::now() + wait;
         loop {
-            let log = aux(pods.logs(&pod.name, &lp)).await?;
+            // The caller names the step.
+            let log = aux("", pods.logs(&pod.name, &lp)).await?;
             if let Some(r) = find(&log) {
                 return Ok(Some(r));
             }
@@ -451,52 +468,50 @@ impl KubeTraffic {
     }
 }
 
-/// Runs an auxiliary API call with [`AUX_TIMEOUT`], mapping errors to reason text.
+/// Runs the auxiliary API call `what` with [`AUX_TIMEOUT`].
 async fn aux<T, E: AuxError>(
+    what: impl Into<String>,
     fut: impl std::future::Future<Output = Result<T, E>>,
-) -> Result<T, String> {
+) -> Result<T, Failure> {
     match tokio::time::timeout(AUX_TIMEOUT, fut).await {
-        Ok(r) => r.map_err(|e| e.reason()),
-        Err(_) => Err(format!(
+        Ok(r) => r.map_err(|e| e.failure(what.into())),
+        Err(_) => Err(Failure::new(format!(
             "the API server did not answer within {AUX_TIMEOUT:?}"
-        )),
+        ))
+        .within(what.into())),
     }
 }
 
-/// Errors [`aux`] can turn into reason text.
+/// Errors [`aux`] can turn into a [`Failure`] of the step `what`.
 trait AuxError {
-    fn reason(self) -> String;
+    fn failure(self, what: String) -> Failure;
 }
 
 impl AuxError for ::kube::Error {
-    fn reason(self) -> String {
-        reason(&self)
+    fn failure(self, what: String) -> Failure {
+        Failure::api(what, self)
     }
 }
 
-impl AuxError for String {
-    fn reason(self) -> String {
-        self
+impl AuxError for Failure {
+    fn failure(self, what: String) -> Failure {
+        self.within(what)
     }
 }
 
 #[async_trait]
 impl TrafficBackend for KubeTraffic {
     async fn send(&self, request: &TrafficRequest) -> Result<RequestRecord, Error> {
-        let fail = |reason: String| Error::Send {
-            source_workload: format!("{}/{}", request.namespace, request.source),
-            reason,
-            source: None,
-        };
+        let fail = |f: Failure| f.send(format!("{}/{}", request.namespace, request.source));
         let scheme = request
             .url
             .split_once("://")
             .map_or("", |(scheme, _)| scheme);
         if !matches!(scheme, "http" | "https") {
-            return Err(fail(format!(
+            return Err(fail(Failure::new(format!(
                 "cannot send {}: the learn-layer5 sample app makes HTTP requests only",
                 request.url
-            )));
+            ))));
         }
         // One request at a time: the apps' counters and logs are per process.
         let _serial = self.serial.lock().await;
@@ -528,55 +543,58 @@ impl TrafficBackend for KubeTraffic {
                 let reached = self
                     .wait_log(&source, LOG_WAIT, |log| log.contains(&token).then_some(()))
                     .await
-                    .map_err(|e| {
-                        fail(format!("cannot read the log of pod {}: {e}", source.name))
+                    .map_err(|f| {
+                        fail(f.within(format_args!("cannot read the log of pod {}", source.name)))
                     })?;
                 if reached.is_none() {
-                    return Err(fail(format!(
+                    return Err(fail(Failure::new(format!(
                         "/call did not reach the sample app of pod {} within {:?}: the API \
                          server did not deliver it",
                         source.name, request.timeout
-                    )));
+                    ))));
                 }
                 Outcome::Timeout
             }
-            Ok(Err(e)) => {
-                return Err(fail(format!(
-                    "cannot reach the sample app of pod {}: {e}",
+            Ok(Err(f)) => {
+                return Err(fail(f.within(format_args!(
+                    "cannot reach the sample app of pod {}",
                     source.name
-                )));
+                ))));
             }
             Ok(Ok((status, bytes))) => {
                 if let Some(s) = api_status(status, &bytes) {
-                    return Err(fail(format!(
-                        "the API server cannot proxy to pod {} port {}: {s}",
-                        source.name, source.port
+                    return Err(fail(Failure::caused(
+                        format!(
+                            "the API server cannot proxy to pod {} port {}",
+                            source.name, source.port
+                        ),
+                        s,
                     )));
                 }
                 let record = self
                     .wait_log(&source, LOG_WAIT, |log| find_call_record(log, &token))
                     .await
-                    .map_err(|e| {
-                        fail(format!("cannot read the log of pod {}: {e}", source.name))
+                    .map_err(|f| {
+                        fail(f.within(format_args!("cannot read the log of pod {}", source.name)))
                     })?;
                 match record {
                     Some(CallRecord::Response(status)) => Outcome::Http { status },
                     Some(CallRecord::TransportError(text)) => classify_go_error(&text),
                     Some(CallRecord::BadRequest(text)) => {
-                        return Err(fail(format!(
+                        return Err(fail(Failure::new(format!(
                             "the sample app cannot make the request {} {}: {text}",
                             request.method, request.url
-                        )));
+                        ))));
                     }
                     None => {
-                        return Err(fail(format!(
+                        return Err(fail(Failure::new(format!(
                             "/call answered HTTP {} but the log of pod {} (container {}) has no \
                              record of request {token}; the source must run the learn-layer5 \
                              sample app, which logs each call at debug level",
                             status.as_u16(),
                             source.name,
                             source.container
-                        )));
+                        ))));
                     }
                 }
             }
@@ -736,19 +754,21 @@ mod unit {
     fn only_kubernetes_status_bodies_are_api_server_errors() {
         let status = br#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"error trying to reach service: dial tcp 10.1.0.5:9091: connect: connection refused","reason":"ServiceUnavailable","code":503}"#;
         assert_eq!(
-            api_status(StatusCode::SERVICE_UNAVAILABLE, status).as_deref(),
-            Some(
+            api_status(StatusCode::SERVICE_UNAVAILABLE, status).map(|e| (e.code(), e.to_string())),
+            Some((
+                Some(503),
                 "HTTP 503 ServiceUnavailable: error trying to reach service: dial tcp \
                  10.1.0.5:9091: connect: connection refused"
-            )
+                    .to_string()
+            ))
         );
-        assert_eq!(
+        assert!(
             api_status(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 b"Error completing the request\n"
-            ),
-            None
+            )
+            .is_none()
         );
-        assert_eq!(api_status(StatusCode::OK, status), None);
+        assert!(api_status(StatusCode::OK, status).is_none());
     }
 }

@@ -224,20 +224,27 @@ async fn server_errors_name_the_object_and_the_servers_answer() {
     let boom = status_body(500, "InternalError", "etcd is on fire");
     fake.set_override("GET", obj, 500, boom.clone(), Duration::ZERO);
     fake.set_override("DELETE", obj, 500, boom.clone(), Duration::ZERO);
+    // The message names the object and the failed step; the server's answer is the source.
     let err = cluster.get(&tt_ref("ns", "t1")).await.unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        Error::ReadObject {
-            object: "TrafficTarget ns/t1".into(),
-            reason: "HTTP 500 InternalError: etcd is on fire".into(),
-            source: None,
-        }
-        .to_string()
-    );
+    assert!(matches!(&err, Error::ReadObject { .. }), "{err:?}");
+    assert_eq!(err.to_string(), "failed to read TrafficTarget ns/t1: get");
+    let cause = api_cause(&err);
+    assert_eq!(cause.code(), Some(500));
+    assert_eq!(cause.to_string(), "HTTP 500 InternalError: etcd is on fire");
+    assert!(std::error::Error::source(cause).is_none());
     let err = cluster.delete(&tt_ref("ns", "t1")).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Delete { object, reason, source: None } if object == "TrafficTarget ns/t1" && reason.contains("etcd is on fire")),
+        matches!(&err, Error::Delete { object, reason, .. } if object == "TrafficTarget ns/t1" && reason == "delete"),
         "{err:?}"
+    );
+    assert_eq!(
+        api_cause(&err).to_string(),
+        "HTTP 500 InternalError: etcd is on fire"
+    );
+    // The report's one-line form keeps the server's answer.
+    assert_eq!(
+        crate::error::chain(&err),
+        "failed to delete TrafficTarget ns/t1: delete: HTTP 500 InternalError: etcd is on fire"
     );
     // A conflict other than AlreadyExists is an error, not a patch.
     let coll = "/apis/access.smi-spec.io/v1alpha3/namespaces/ns/traffictargets";
@@ -249,14 +256,14 @@ async fn server_errors_name_the_object_and_the_servers_answer() {
         Duration::ZERO,
     );
     let err = cluster.apply(&tt("t2"), "ns").await.unwrap_err();
+    assert!(matches!(&err, Error::Apply { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
-        Error::Apply {
-            object: "TrafficTarget ns/t2".into(),
-            reason: "create: HTTP 409 Conflict: the object has been modified".into(),
-            source: None,
-        }
-        .to_string()
+        "failed to apply TrafficTarget ns/t2: create"
+    );
+    assert_eq!(
+        api_cause(&err).to_string(),
+        "HTTP 409 Conflict: the object has been modified"
     );
     fake.set_override("GET", coll, 500, boom.clone(), Duration::ZERO);
     let err = cluster
@@ -264,9 +271,10 @@ async fn server_errors_name_the_object_and_the_servers_answer() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::ReadObject { object, .. } if object == "TrafficTarget list in ns"),
+        matches!(&err, Error::ReadObject { object, reason, .. } if object == "TrafficTarget list in ns" && reason == "list"),
         "{err:?}"
     );
+    assert_eq!(api_cause(&err).code(), Some(500));
     // Discovery failing is an error too (not "not found").
     fake.set_override("GET", "/apis/apps/v1", 500, boom, Duration::ZERO);
     let err = cluster
@@ -279,9 +287,10 @@ async fn server_errors_name_the_object_and_the_servers_answer() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::ReadObject { reason, .. } if reason.contains("cannot discover Deployment in apps/v1: HTTP 500")),
+        matches!(&err, Error::ReadObject { reason, .. } if reason == "cannot discover Deployment in apps/v1"),
         "{err:?}"
     );
+    assert_eq!(api_cause(&err).code(), Some(500));
 }
 
 #[tokio::test]
@@ -497,14 +506,16 @@ async fn delete_namespace_reports_whether_it_existed() {
         Duration::ZERO,
     );
     let err = cluster.delete_namespace("kube-system").await.unwrap_err();
+    assert!(matches!(&err, Error::Namespace { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
-        Error::Namespace {
-            namespace: "kube-system".into(),
-            reason: "delete: HTTP 403 Forbidden: namespaces \"kube-system\" is forbidden".into(),
-            source: None,
-        }
-        .to_string()
+        "failed to manage namespace kube-system: delete"
+    );
+    let cause = api_cause(&err);
+    assert_eq!(cause.code(), Some(403));
+    assert_eq!(
+        cause.to_string(),
+        "HTTP 403 Forbidden: namespaces \"kube-system\" is forbidden"
     );
 }
 
@@ -518,15 +529,121 @@ async fn an_unreachable_api_server_is_an_error_not_a_missing_object() {
     let config = Config::new(format!("http://127.0.0.1:{port}").parse().unwrap());
     let cluster = KubeCluster::new(Client::try_from(config).unwrap());
     let err = cluster.get(&tt_ref("ns", "t1")).await.unwrap_err();
-    let Error::ReadObject {
-        object,
-        reason,
-        source: None,
-    } = &err
-    else {
+    let Error::ReadObject { object, .. } = &err else {
         panic!("{err:?}")
     };
     assert_eq!(object, "TrafficTarget ns/t1");
-    assert!(reason.contains("cannot talk to the API server"), "{reason}");
-    assert!(reason.to_lowercase().contains("refused"), "{reason}");
+    // The transport problem is in the source chain, not the message.
+    assert!(!err.to_string().contains("refused"), "{err}");
+    let cause = api_cause(&err);
+    assert_eq!(cause.code(), None);
+    assert_eq!(cause.to_string(), "cannot talk to the API server");
+    let mut client_errors = Vec::new();
+    let mut cur = std::error::Error::source(cause);
+    while let Some(e) = cur {
+        client_errors.push(e.to_string());
+        cur = e.source();
+    }
+    assert!(
+        client_errors
+            .iter()
+            .any(|t| t.to_lowercase().contains("refused")),
+        "{client_errors:?}"
+    );
+}
+
+#[tokio::test]
+async fn no_error_quotes_the_bearer_token_the_client_sends() {
+    const TOKEN: &str = "s3cr3t-bearer-token";
+    let fake = Fake::start().await;
+    let mut config = Config::new(format!("http://{}", fake.addr).parse().unwrap());
+    config.auth_info.token = Some(TOKEN.to_string().into());
+    let cluster = KubeCluster::new(Client::try_from(config).unwrap());
+    cluster.apply(&tt("t1"), "ns").await.unwrap();
+    let obj = "/apis/access.smi-spec.io/v1alpha3/namespaces/ns/traffictargets/t1";
+    fake.set_override(
+        "GET",
+        obj,
+        401,
+        status_body(401, "Unauthorized", "Unauthorized"),
+        Duration::ZERO,
+    );
+    let err = cluster.get(&tt_ref("ns", "t1")).await.unwrap_err();
+    assert_eq!(err.to_string(), "failed to read TrafficTarget ns/t1: get");
+    assert_eq!(api_cause(&err).code(), Some(401));
+    assert_eq!(
+        api_cause(&err).to_string(),
+        "HTTP 401 Unauthorized: Unauthorized"
+    );
+    // The token was in play: the client sent it with the failed request.
+    let sent = fake.requests();
+    let get = sent
+        .iter()
+        .rfind(|r| r.method == "GET" && r.path == obj)
+        .expect("the GET reached the server");
+    assert_eq!(
+        get.authorization.as_deref(),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    assert_not_quoted(&err, TOKEN);
+}
+
+// The plugin is a `sh` script.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_failed_credential_plugin_is_an_auth_error_that_quotes_no_credential() {
+    let fake = Fake::start().await;
+    let dir = std::env::temp_dir().join(format!(
+        "smi-assert-exec-{}-{}",
+        std::process::id(),
+        fake.addr.port()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let marker = dir.join("ran");
+    // The first run (when the client is built) hands out a token that has expired, so the first
+    // request runs the plugin again; that run prints a credential and fails. Its command line
+    // (the script), its environment and its output each hold a secret.
+    let script = format!(
+        r#"if [ -e '{m}' ]; then echo '{{"token":"s3cr3t-output"}}'; echo 's3cr3t-stderr' >&2; exit 3; fi
+touch '{m}'
+echo '{{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{{"token":"s3cr3t-first","expirationTimestamp":"2000-01-01T00:00:00Z"}}}}'
+# s3cr3t-script"#,
+        m = marker.display()
+    );
+    let mut config = Config::new(format!("http://{}", fake.addr).parse().unwrap());
+    config.auth_info.exec = Some(::kube::config::ExecConfig {
+        api_version: Some("client.authentication.k8s.io/v1".into()),
+        command: Some("sh".into()),
+        args: Some(vec!["-c".into(), script]),
+        env: Some(vec![
+            [
+                ("name".to_string(), "PLUGIN_KEY".to_string()),
+                ("value".to_string(), "s3cr3t-env".to_string()),
+            ]
+            .into_iter()
+            .collect(),
+        ]),
+        interactive_mode: Some(::kube::config::ExecInteractiveMode::Never),
+        ..Default::default()
+    });
+    let client = Client::try_from(config).unwrap();
+    let err = KubeCluster::new(client)
+        .get(&tt_ref("ns", "t1"))
+        .await
+        .unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(matches!(&err, Error::ReadObject { .. }), "{err:?}");
+    let cause = api_cause(&err);
+    assert_eq!(cause.code(), None);
+    assert_eq!(cause.to_string(), "cannot authenticate to the API server");
+    let plugin = std::error::Error::source(cause)
+        .expect("what failed")
+        .to_string();
+    assert!(
+        plugin.starts_with("the credential plugin (exec) failed with exit status: 3;"),
+        "{plugin}"
+    );
+    assert_not_quoted(&err, "s3cr3t");
+    // Nothing was sent without credentials.
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
 }

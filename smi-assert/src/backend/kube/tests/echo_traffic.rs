@@ -113,6 +113,31 @@ async fn a_missing_source_is_an_error_naming_it() {
     assert!(e.to_string().contains("mesh/nope"), "{e}");
 }
 
+#[tokio::test]
+async fn a_failed_source_lookup_chains_the_servers_answer() {
+    let fake = Fake::start().await;
+    fake.set_override(
+        "GET",
+        "/apis/apps/v1/namespaces/mesh/deployments/src",
+        500,
+        super::fake::status_body(500, "InternalError", "etcd is on fire"),
+        Duration::ZERO,
+    );
+    let traffic = KubeEchoTraffic::new(fake.client());
+    let e = traffic
+        .send(&TrafficRequest::get("mesh", "src", "http://echo/"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Send { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "failed to send traffic from mesh/src: get Deployment"
+    );
+    let cause = api_cause(&e);
+    assert_eq!(cause.code(), Some(500));
+    assert_eq!(cause.to_string(), "HTTP 500 InternalError: etcd is on fire");
+}
+
 #[test]
 fn grpc_targets_take_no_method_and_pods_map_to_their_deployment() {
     let mut req = TrafficRequest::get("ns", "echo-v1", "grpc://echo:7070");

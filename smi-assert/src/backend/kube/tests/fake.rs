@@ -37,6 +37,8 @@ pub(super) struct Recorded {
     pub(super) path: String,
     pub(super) query: BTreeMap<String, String>,
     pub(super) content_type: Option<String>,
+    /// The `Authorization` header, to check what credential the client sent.
+    pub(super) authorization: Option<String>,
     pub(super) body: Value,
 }
 
@@ -168,6 +170,11 @@ async fn exec(st: &Arc<Mutex<State>>, mut req: Request<Incoming>) -> Response<Fu
             path: path.clone(),
             query,
             content_type: None,
+            authorization: req
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(String::from),
             body: json!({"command": command}),
         });
         s.exec.clone()
@@ -432,6 +439,11 @@ pub(super) async fn handle(
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .map(String::from);
+    let authorization = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
     let bytes = req.into_body().collect().await.unwrap().to_bytes();
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     let over = {
@@ -441,6 +453,7 @@ pub(super) async fn handle(
             path: path.clone(),
             query: query.clone(),
             content_type,
+            authorization,
             body: body.clone(),
         });
         s.overrides

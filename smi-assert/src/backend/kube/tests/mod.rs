@@ -31,7 +31,28 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use super::{FIELD_MANAGER, KubeCluster, KubeTraffic};
+use super::{ApiError, FIELD_MANAGER, KubeCluster, KubeTraffic};
 use crate::backend::{
     ClusterBackend, Error, ObjectRef, Outcome, TrafficBackend, TrafficRequest, merge_patch,
 };
+
+/// The [`ApiError`] an error of these backends carries as its `source`; panics (failing the test)
+/// when the source is missing or of another type.
+fn api_cause(e: &Error) -> &ApiError {
+    std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<ApiError>())
+        .unwrap_or_else(|| panic!("no ApiError source in {e:?}"))
+}
+
+/// Fails the test when `secret` is in the message of `e`, of any of its sources, or in its
+/// `Debug` form.
+fn assert_not_quoted(e: &Error, secret: &str) {
+    let debug = format!("{e:?}");
+    assert!(!debug.contains(secret), "{debug}");
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(layer) = cur {
+        let text = layer.to_string();
+        assert!(!text.contains(secret), "{text}");
+        cur = layer.source();
+    }
+}

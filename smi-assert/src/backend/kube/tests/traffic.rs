@@ -260,8 +260,13 @@ async fn an_api_server_that_cannot_proxy_is_a_send_error_not_a_denial() {
     };
     assert_eq!(
         reason,
-        "the API server cannot proxy to pod app-a-7d9-x1 port 9091: HTTP 502 BadGateway: error \
-         trying to reach service: read: connection reset by peer"
+        "the API server cannot proxy to pod app-a-7d9-x1 port 9091"
+    );
+    let cause = api_cause(&err);
+    assert_eq!(cause.code(), Some(502));
+    assert_eq!(
+        cause.to_string(),
+        "HTTP 502 BadGateway: error trying to reach service: read: connection reset by peer"
     );
 }
 
@@ -308,4 +313,39 @@ async fn a_call_the_api_server_never_delivers_is_a_send_error_not_a_timeout() {
         matches!(&err, Error::Send { reason, .. } if reason.contains("did not reach the sample app of pod app-a-7d9-x1")),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn failed_api_calls_name_the_step_and_chain_the_servers_answer() {
+    let (fake, traffic) = mesh_fixture().await;
+    let boom = status_body(500, "InternalError", "etcd is on fire");
+    let deployment = "/apis/apps/v1/namespaces/t/deployments/app-a-deployment";
+    fake.set_override("GET", deployment, 500, boom.clone(), Duration::ZERO);
+    let err = traffic
+        .send(&echo_from_a("http://app-b:9091/echo"))
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::Send { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "failed to send traffic from t/app-a-deployment: get Deployment app-a-deployment"
+    );
+    assert_eq!(
+        api_cause(&err).to_string(),
+        "HTTP 500 InternalError: etcd is on fire"
+    );
+
+    // The source is found, but its log cannot be read.
+    let (fake, traffic) = mesh_fixture().await;
+    let log = "/api/v1/namespaces/t/pods/app-a-7d9-x1/log";
+    fake.set_override("GET", log, 500, boom, Duration::ZERO);
+    let err = traffic
+        .send(&echo_from_a("http://app-b:9091/echo"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "failed to send traffic from t/app-a-deployment: cannot read the log of pod app-a-7d9-x1"
+    );
+    assert_eq!(api_cause(&err).code(), Some(500));
 }
