@@ -113,7 +113,6 @@ pub mod smi;
 pub mod stats;
 pub mod suite;
 pub mod validate;
-mod validate_gamma;
 
 pub use error::{BoxError, Error, Result, YamlError};
 

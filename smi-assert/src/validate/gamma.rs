@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::validate::{Severity, Violation};
+use super::{Severity, Violation};
 
 fn err(out: &mut Vec<Violation>, object: &str, path: String, rule: &str, msg: String) {
     out.push(Violation::rule(object, path, rule, Severity::Error, msg));

@@ -57,22 +57,24 @@ use crate::error::YamlError;
 use crate::error::{Error, Result};
 use crate::smi::{Group, SmiResource, Version, Weight};
 
+mod gamma;
+
 const CRDS: [(&str, &str); 7] = [
-    ("access.yaml", include_str!("../crds/access.yaml")),
+    ("access.yaml", include_str!("../../crds/access.yaml")),
     (
         "httproutegroup.yaml",
-        include_str!("../crds/httproutegroup.yaml"),
+        include_str!("../../crds/httproutegroup.yaml"),
     ),
-    ("split.yaml", include_str!("../crds/split.yaml")),
-    ("tcproute.yaml", include_str!("../crds/tcproute.yaml")),
-    ("udproute.yaml", include_str!("../crds/udproute.yaml")),
+    ("split.yaml", include_str!("../../crds/split.yaml")),
+    ("tcproute.yaml", include_str!("../../crds/tcproute.yaml")),
+    ("udproute.yaml", include_str!("../../crds/udproute.yaml")),
     (
         "gateway/gateway.networking.k8s.io_httproutes.yaml",
-        include_str!("../crds/gateway/gateway.networking.k8s.io_httproutes.yaml"),
+        include_str!("../../crds/gateway/gateway.networking.k8s.io_httproutes.yaml"),
     ),
     (
         "gateway/gateway.networking.k8s.io_grpcroutes.yaml",
-        include_str!("../crds/gateway/gateway.networking.k8s.io_grpcroutes.yaml"),
+        include_str!("../../crds/gateway/gateway.networking.k8s.io_grpcroutes.yaml"),
     ),
 ];
 
@@ -319,7 +321,7 @@ impl Validator {
             return out;
         }
         if gateway {
-            crate::validate_gamma::rules(manifest, &object, &mut out);
+            gamma::rules(manifest, &object, &mut out);
             return out;
         }
         match SmiResource::from_manifest(manifest) {
