@@ -39,8 +39,11 @@
 //!   comparison leaves unchecked; rewrites and named rules check the path the backend saw (upstream
 //!   compares status, headers and backend only, and its named-rule case expects `/named` for an
 //!   `/unnamed` request);
-//! - weights are judged by the χ² test ([`crate::stats`]) at α = 0.001 with two attempts of 400
-//!   requests (false-fail rate ≈ 10⁻⁶) instead of 500 requests within ±5 % and ten retries;
+//! - weights are judged by the χ² test ([`crate::stats`]) at α = 0.001 with two attempts of 1,000
+//!   requests instead of 500 requests within ±5 % and ten retries: a correct mesh fails with
+//!   probability ≈ 10⁻⁶, a mesh that splits 70/30 as 80/20 passes with ≈ 5·10⁻⁵ (upstream's
+//!   band: ≈ 3 %). On a cluster each attempt is one exec of the echo client with `--count`
+//!   ([`TrafficBackend::send_batch`](crate::backend::TrafficBackend::send_batch));
 //! - MeshFrontendHostname also addresses the Service by its cluster IP (`${clusterIP:echo-v2}`);
 //! - every check converges to 3 consecutive expected answers (upstream: a threshold of
 //!   consecutive successes within the timeout), never a fixed sleep.

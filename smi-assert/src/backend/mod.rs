@@ -348,6 +348,24 @@ pub trait TrafficBackend: Send + Sync + fmt::Debug {
     /// Sends one request and reports its outcome. A denial is an `Ok` outcome; `Err` means the
     /// request could not be attempted.
     async fn send(&self, request: &TrafficRequest) -> Result<RequestRecord, Error>;
+
+    /// Sends `count` copies of `request` (the sample of a `distribution` operation) and
+    /// reports each outcome, in order; `Err` as for [`TrafficBackend::send`].
+    ///
+    /// The default sends them one after another with [`TrafficBackend::send`]; a backend with
+    /// a cheaper batch form overrides it (the Kubernetes echo backend runs the echo client
+    /// once with `--count`).
+    async fn send_batch(
+        &self,
+        request: &TrafficRequest,
+        count: u32,
+    ) -> Result<Vec<RequestRecord>, Error> {
+        let mut records = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            records.push(self.send(request).await?);
+        }
+        Ok(records)
+    }
 }
 
 /// JSON merge patch (RFC 7386) of `patch` onto `target`.

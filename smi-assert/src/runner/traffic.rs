@@ -286,8 +286,16 @@ impl Runner {
             let a_deadline = Instant::now() + timeout;
             let mut served: BTreeMap<String, u64> = BTreeMap::new();
             let mut other: BTreeMap<String, u64> = BTreeMap::new();
-            for _ in 0..d.requests {
-                if Instant::now() >= a_deadline {
+            // One batch per attempt (a backend may send it as one command), bounded by the
+            // attempt's timeout.
+            let remaining = a_deadline.saturating_duration_since(Instant::now());
+            let records = match tokio::time::timeout(
+                remaining,
+                self.traffic.send_batch(&req, d.requests),
+            )
+            .await
+            {
+                Err(_) => {
                     return op_result(
                         "distribution",
                         started,
@@ -296,25 +304,39 @@ impl Runner {
                             "{what}: attempt {attempt} did not finish {} requests within {timeout:?}",
                             d.requests
                         ),
-                        json!({"attempts": attempts_ev, "served": served, "notServed": other}),
+                        json!({"attempts": attempts_ev}),
                     );
                 }
-                match self.traffic.send(&req).await {
-                    Err(e) => {
-                        return op_result(
-                            "distribution",
-                            started,
-                            Status::Error,
-                            chain(&e),
-                            Value::Null,
-                        );
+                Ok(Err(e)) => {
+                    return op_result(
+                        "distribution",
+                        started,
+                        Status::Error,
+                        chain(&e),
+                        Value::Null,
+                    );
+                }
+                Ok(Ok(records)) if records.len() == d.requests as usize => records,
+                Ok(Ok(records)) => {
+                    return op_result(
+                        "distribution",
+                        started,
+                        Status::Error,
+                        format!(
+                            "{what}: the traffic backend answered {} records for a batch of {}",
+                            records.len(),
+                            d.requests
+                        ),
+                        Value::Null,
+                    );
+                }
+            };
+            for rec in records {
+                match (&rec.outcome, rec.served_by) {
+                    (o, Some(b)) if o.is_served() => {
+                        *served.entry(b).or_default() += 1;
                     }
-                    Ok(rec) => match (&rec.outcome, rec.served_by) {
-                        (o, Some(b)) if o.is_served() => {
-                            *served.entry(b).or_default() += 1;
-                        }
-                        (o, _) => *other.entry(o.to_string()).or_default() += 1,
-                    },
+                    (o, _) => *other.entry(o.to_string()).or_default() += 1,
                 }
             }
             let expected: BTreeMap<&String, f64> = positive

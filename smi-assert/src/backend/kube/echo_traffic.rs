@@ -12,7 +12,12 @@
 //! - `served_by` is the Deployment of the pod that answered (`Hostname` without its ReplicaSet
 //!   hash and pod suffix, `echo-v1-5d8f9c7b4-x2x7q` → `echo-v1`), the name upstream compares by
 //!   prefix.
-//! - Standard output is read up to 1 MiB; the whole exec ends by the request's timeout plus 10 s.
+//! - A batch ([`TrafficBackend::send_batch`], the `distribution` operation's sample) is one exec
+//!   of `client … --count=N`, as upstream's weight tests do; the client prefixes each answer's
+//!   lines with `[i]` ([`EchoReport::parse_all`]). Answers it did not print are failures saying
+//!   how many it printed.
+//! - Standard output is read up to 1 MiB (16 KiB per request for a batch); the whole exec ends
+//!   by the request's timeout (times the batch size) plus 10 s.
 //!
 //! Exec goes over a WebSocket (`v5.channel.k8s.io` or `v4.channel.k8s.io`) through kube-rs.
 
@@ -33,8 +38,11 @@ use crate::backend::{
 };
 use crate::echo::EchoReport;
 
-/// The most standard output read from one exec.
+/// The most standard output read from one exec of a single request (and of a batch's stderr).
 const MAX_OUTPUT: u64 = 1 << 20;
+
+/// The most standard output read per request of a `--count` batch (a report is under 2 KiB).
+const MAX_OUTPUT_PER_REQUEST: u64 = 16 << 10;
 
 /// Sends GAMMA traffic by exec into the source pod's echo container (see the module docs).
 pub struct KubeEchoTraffic {
@@ -173,7 +181,32 @@ pub(crate) fn classify_failure(stderr: &str) -> Outcome {
 #[async_trait]
 impl TrafficBackend for KubeEchoTraffic {
     async fn send(&self, request: &TrafficRequest) -> Result<RequestRecord, Error> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut records = self.run_client(request, 1).await?;
+        Ok(records.remove(0))
+    }
+
+    /// One exec of `client … --count=N` for the whole batch, as upstream's weight tests do
+    /// (an exec per request would take minutes for a χ² sample).
+    async fn send_batch(
+        &self,
+        request: &TrafficRequest,
+        count: u32,
+    ) -> Result<Vec<RequestRecord>, Error> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        self.run_client(request, count).await
+    }
+}
+
+impl KubeEchoTraffic {
+    /// Runs the echo client once for `count` requests (`--count` when more than one) and makes
+    /// one record per request, in order.
+    async fn run_client(
+        &self,
+        request: &TrafficRequest,
+        count: u32,
+    ) -> Result<Vec<RequestRecord>, Error> {
         let what = format!("{}/{}", request.namespace, request.source);
         let fail = |f: Failure| f.send(what.clone());
         let pod = self.source_pod(request).await?;
@@ -183,17 +216,22 @@ impl TrafficBackend for KubeEchoTraffic {
             .stdin(false)
             .stdout(true)
             .stderr(true);
+        let mut args = client_args(request);
+        if count > 1 {
+            args.push(format!("--count={count}"));
+        }
+        let max_output = MAX_OUTPUT.max(u64::from(count) * MAX_OUTPUT_PER_REQUEST);
         let started = Instant::now();
         let run = async {
             let mut process = pods
-                .exec(&pod, client_args(request), &params)
+                .exec(&pod, args, &params)
                 .await
                 .map_err(|e| fail(Failure::api(format!("cannot exec into pod {pod}"), e)))?;
             let mut out = Vec::new();
             let mut err = Vec::new();
             if let Some(stdout) = process.stdout() {
                 stdout
-                    .take(MAX_OUTPUT)
+                    .take(max_output)
                     .read_to_end(&mut out)
                     .await
                     .map_err(|e| fail(Failure::caused("cannot read the client's output", e)))?;
@@ -209,36 +247,61 @@ impl TrafficBackend for KubeEchoTraffic {
             let _ = process.join().await;
             Ok::<_, Error>((out, err, status))
         };
-        let timeout = request.timeout + Duration::from_secs(10);
+        let timeout = request.timeout.saturating_mul(count) + Duration::from_secs(10);
         let (out, err, status) = tokio::time::timeout(timeout, run).await.map_err(|_| {
             fail(Failure::new(format!(
                 "the exec did not end within {timeout:?}"
             )))
         })??;
-        let latency = started.elapsed();
+        let latency = started.elapsed() / count.max(1);
         let stdout = String::from_utf8_lossy(&out);
-        let report = EchoReport::parse(&stdout);
-        let outcome = match report.status_code {
-            Some(status) => Outcome::Http { status },
-            None => {
-                let mut text = String::from_utf8_lossy(&err).into_owned();
-                if let Some(m) = status.as_ref().and_then(|s| s.message.clone()) {
-                    text.push('\n');
-                    text.push_str(&m);
-                }
-                classify_failure(&text)
-            }
+        let mut failure_text = String::from_utf8_lossy(&err).into_owned();
+        if let Some(m) = status.as_ref().and_then(|s| s.message.clone()) {
+            failure_text.push('\n');
+            failure_text.push_str(&m);
+        }
+        let mut reports = if count > 1 {
+            EchoReport::parse_all(&stdout)
+        } else {
+            vec![EchoReport::parse(&stdout)]
         };
-        let mut record =
-            RequestRecord::new(id, request.method.clone(), request.url.clone(), outcome)
-                .latency(latency);
-        if let Some(h) = &report.hostname {
-            record = record.served_by(deployment_of(h));
-        }
-        if report.status_code.is_some() {
-            let headers: BTreeMap<String, Vec<String>> = report.response_headers.clone();
-            record = record.response(ResponseDetails::new(headers, Some(report)));
-        }
-        Ok(record)
+        let printed = reports.len();
+        reports.resize_with(count as usize, EchoReport::default);
+        Ok(reports
+            .into_iter()
+            .enumerate()
+            .map(|(i, report)| {
+                let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                let outcome = match report.status_code {
+                    Some(status) => Outcome::Http { status },
+                    None if i >= printed => Outcome::Other {
+                        message: format!(
+                            "the client printed {printed} of {count} answers: {}",
+                            first_line(&failure_text)
+                        ),
+                    },
+                    None => classify_failure(&failure_text),
+                };
+                let mut record =
+                    RequestRecord::new(id, request.method.clone(), request.url.clone(), outcome)
+                        .latency(latency);
+                if let Some(h) = &report.hostname {
+                    record = record.served_by(deployment_of(h));
+                }
+                if report.status_code.is_some() {
+                    let headers: BTreeMap<String, Vec<String>> = report.response_headers.clone();
+                    record = record.response(ResponseDetails::new(headers, Some(report)));
+                }
+                record
+            })
+            .collect())
     }
+}
+
+/// The first line of a failure text, or `no output`.
+fn first_line(text: &str) -> &str {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("no output")
 }

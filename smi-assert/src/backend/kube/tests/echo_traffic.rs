@@ -158,3 +158,57 @@ fn grpc_targets_take_no_method_and_pods_map_to_their_deployment() {
     );
     assert_eq!(classify_failure("unexpected EOF"), Outcome::Eof);
 }
+
+#[tokio::test]
+async fn a_batch_is_one_exec_with_count_and_each_answer_is_a_record() {
+    let fake = Fake::start().await;
+    echo_deployment(&fake, "mesh");
+    // Four of five answers, as the echo client prints them with `--count`: every line of
+    // answer i prefixed `[i]`; the fifth request timed out.
+    fake.lock().exec = Some(Arc::new(|_: &str, args: &[String]| {
+        assert_eq!(args.last().map(String::as_str), Some("--count=5"));
+        let mut out = String::new();
+        for i in 0..4 {
+            let pod = if i % 2 == 0 {
+                "echo-v1-7f9c8d6b5-abcde"
+            } else {
+                "echo-v2-5d8f9c7b4-x2x7q"
+            };
+            out.push_str(&format!(
+                "[{i}] StatusCode=200\n[{i}] Hostname={pod}\n[{i}] URL=/\n\n"
+            ));
+        }
+        (out, "Error: context deadline exceeded\n".into())
+    }));
+    let traffic = KubeEchoTraffic::new(fake.client());
+    let req = TrafficRequest::get("mesh", "echo-v1", "http://echo/");
+    let records = traffic.send_batch(&req, 5).await.unwrap();
+    assert_eq!(records.len(), 5);
+    let served: Vec<Option<&str>> = records.iter().map(|r| r.served_by.as_deref()).collect();
+    assert_eq!(
+        served,
+        [
+            Some("echo-v1"),
+            Some("echo-v2"),
+            Some("echo-v1"),
+            Some("echo-v2"),
+            None
+        ]
+    );
+    for r in &records[..4] {
+        assert_eq!(r.outcome, Outcome::Http { status: 200 });
+    }
+    match &records[4].outcome {
+        Outcome::Other { message } => assert_eq!(
+            message,
+            "the client printed 4 of 5 answers: Error: context deadline exceeded"
+        ),
+        o => panic!("{o:?}"),
+    }
+    let execs = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/exec"))
+        .count();
+    assert_eq!(execs, 1, "one exec for the whole batch");
+}
