@@ -1,35 +1,20 @@
 //! Every protocol from an SMP config, on the closed and the open loop, against the
 //! reference servers; and the settings a protocol cannot carry, named.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use smps_load::reference::EchoServer;
 #[cfg(feature = "http2")]
 use smps_load::reference::ReferenceServer;
 use smps_load::{EngineBuilder, Error, ErrorKind, Protocol, Report};
-use smps_model::{ReadOptions, read};
 
-pub(crate) fn config(yaml: &str) -> smps_model::PerformanceTestConfig {
-    let doc = read(yaml, &ReadOptions::default()).unwrap();
-    doc.as_test_config().unwrap().config.clone()
-}
+use crate::config;
 
 /// Runs one SMP client (`client` is the YAML flow mapping of its fields) and checks that
 /// the run ended within `bound`.
 pub(crate) async fn run_client(client: &str, duration: &str, bound: Duration) -> Report {
     let yaml = format!("test: {{name: p, clients: [{client}], duration: {duration}}}");
-    let engine = EngineBuilder::from_config(&config(&yaml))
-        .unwrap()
-        .build()
-        .unwrap();
-    let started = Instant::now();
-    let report = engine.run().await.unwrap();
-    assert!(
-        started.elapsed() <= bound,
-        "the run took {:?}",
-        started.elapsed()
-    );
-    report
+    crate::run_within(EngineBuilder::from_config(&config(&yaml)).unwrap(), bound).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
