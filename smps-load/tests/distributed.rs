@@ -6,6 +6,8 @@ use std::time::{Duration, SystemTime};
 use smps_load::reference::ReferenceServer;
 use smps_load::{ArrivalPlan, Engine, EngineBuilder, ExecutionPart, LoadModel, Report, merge};
 
+use crate::RunToEnd;
+
 fn parts(n: u64) -> Vec<ExecutionPart> {
     (0..n).map(|i| ExecutionPart::nth(i, n).unwrap()).collect()
 }
@@ -156,11 +158,8 @@ async fn a_part_that_starts_after_its_instant_says_by_how_much() {
         })
         .duration(Duration::from_millis(100))
         .start_at(at)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     let late = r.start_late().unwrap();
     assert!(late >= Duration::from_millis(1500), "{late:?}");
     let labels = r.to_smp_result().labels;

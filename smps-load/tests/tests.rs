@@ -41,6 +41,18 @@ pub(crate) async fn run_within(
     report
 }
 
+/// Runs an engine built from valid settings to its end.
+pub(crate) trait RunToEnd {
+    /// `self.build().unwrap().run().await.unwrap()`.
+    async fn run_to_end(self) -> smps_load::Report;
+}
+
+impl RunToEnd for smps_load::EngineBuilder {
+    async fn run_to_end(self) -> smps_load::Report {
+        self.build().unwrap().run().await.unwrap()
+    }
+}
+
 /// A reference server on 127.0.0.1 that answers every request after a fixed delay.
 pub(crate) async fn server_with_delay(
     delay: std::time::Duration,
