@@ -457,7 +457,7 @@ async fn grpc_calls_carry_their_header_fields_deadline_and_metadata() {
         if metadata {
             b = b.header("x-tenant", "blue");
         }
-        async move { b.build().unwrap().run().await.unwrap() }
+        async move { b.run_to_end().await }
     };
     let ok = run(true).await;
     assert_eq!(
