@@ -16,8 +16,8 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -363,6 +363,19 @@ fn distribute(fake: &Fake, extra: &[&str]) -> Child {
         .unwrap()
 }
 
+/// `smps distribute <config> <args>` that needs no cluster (`--emit`, or a refusal), within 30 s.
+fn distribute_offline(config: &Path, args: &[&str]) -> Output {
+    wait_within(
+        smps()
+            .arg("distribute")
+            .arg(config)
+            .args(args)
+            .spawn()
+            .unwrap(),
+        30,
+    )
+}
+
 fn deleted(fake: &Fake) -> Vec<String> {
     fake.requests()
         .into_iter()
@@ -431,21 +444,16 @@ fn a_distributed_run_creates_an_indexed_job_merges_its_parts_and_cleans_up() {
 
 #[test]
 fn the_emitted_manifests_are_an_indexed_job_and_its_configmap() {
-    let o = wait_within(
-        smps()
-            .arg("distribute")
-            .arg(config())
-            .args([
-                "--parallelism",
-                "3",
-                "--image",
-                "ghcr.io/example/smps:1",
-                "--emit",
-                "--separate",
-            ])
-            .spawn()
-            .unwrap(),
-        30,
+    let o = distribute_offline(
+        &config(),
+        &[
+            "--parallelism",
+            "3",
+            "--image",
+            "ghcr.io/example/smps:1",
+            "--emit",
+            "--separate",
+        ],
     );
     let out = text(&o.stdout);
     assert!(o.status.success(), "{}", text(&o.stderr));
@@ -501,22 +509,17 @@ fn the_emitted_manifests_are_an_indexed_job_and_its_configmap() {
     assert_eq!(anti["topologyKey"], "kubernetes.io/hostname");
 
     // Native sidecars instead.
-    let o = wait_within(
-        smps()
-            .arg("distribute")
-            .arg(config())
-            .args([
-                "--parallelism",
-                "2",
-                "--image",
-                "i",
-                "--emit",
-                "--sidecars",
-                "native",
-            ])
-            .spawn()
-            .unwrap(),
-        30,
+    let o = distribute_offline(
+        &config(),
+        &[
+            "--parallelism",
+            "2",
+            "--image",
+            "i",
+            "--emit",
+            "--sidecars",
+            "native",
+        ],
     );
     let out = text(&o.stdout);
     assert!(
@@ -609,15 +612,7 @@ fn configs_the_pods_cannot_run_are_refused_before_anything_is_created() {
     ] {
         let path = scratch("bad-config.yaml");
         std::fs::write(&path, config).unwrap();
-        let o = wait_within(
-            smps()
-                .arg("distribute")
-                .arg(&path)
-                .args(["--parallelism", "3", "--image", "i", "--emit"])
-                .spawn()
-                .unwrap(),
-            30,
-        );
+        let o = distribute_offline(&path, &["--parallelism", "3", "--image", "i", "--emit"]);
         assert_eq!(o.status.code(), Some(2));
         assert!(text(&o.stderr).contains(says), "{}", text(&o.stderr));
     }
