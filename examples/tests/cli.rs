@@ -7,20 +7,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+
 fn smps() -> Command {
-    // target/<profile>/deps/cli-<hash> → target/<profile>/examples/smps
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let bin = dir
-        .join("examples")
-        .join(format!("smps{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is not built; run through `cargo test`",
-        bin.display()
-    );
-    let mut cmd = Command::new(bin);
-    cmd.env("CI", "1").current_dir(env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = common::smps();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
 }
 
@@ -45,9 +36,7 @@ fn data(name: &str) -> String {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("smps-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    common::scratch("cli", name)
 }
 
 /// Masks what changes from run to run: durations, dates, ports.

@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,10 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
+
+mod common;
+
+use common::{text, wait_within};
 
 /// How the fake's Job ends.
 #[derive(Clone, Copy, PartialEq)]
@@ -278,48 +282,17 @@ fn job_now(s: &mut State, mut job: Value) -> Value {
 }
 
 fn smps() -> Command {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let bin = dir
-        .join("examples")
-        .join(format!("smps{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is not built; run through `cargo test`",
-        bin.display()
-    );
-    let mut cmd = Command::new(bin);
+    let mut cmd = common::smps_piped();
     let home = scratch("home");
     std::fs::create_dir_all(&home).unwrap();
-    cmd.env("CI", "1")
-        .env("HOME", home)
+    cmd.env("HOME", home)
         .env_remove("KUBERNETES_SERVICE_HOST")
-        .env_remove("KUBERNETES_SERVICE_PORT")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env_remove("KUBERNETES_SERVICE_PORT");
     cmd
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("smps-distribute-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
-fn wait_within(mut child: Child, secs: u64) -> Output {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("smps did not end within {secs} s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    common::scratch("distribute", name)
 }
 
 const CONFIG: &str = "name: Mesh Baseline\nclients:\n- protocol: http\n  connections: 3\n  rps: 30\n  endpoint_urls: [http://echo.loadtest.svc:8080/]\nduration: 1s\n";
@@ -390,6 +363,19 @@ fn distribute(fake: &Fake, extra: &[&str]) -> Child {
         .unwrap()
 }
 
+/// `smps distribute <config> <args>` that needs no cluster (`--emit`, or a refusal), within 30 s.
+fn distribute_offline(config: &Path, args: &[&str]) -> Output {
+    wait_within(
+        smps()
+            .arg("distribute")
+            .arg(config)
+            .args(args)
+            .spawn()
+            .unwrap(),
+        30,
+    )
+}
+
 fn deleted(fake: &Fake) -> Vec<String> {
     fake.requests()
         .into_iter()
@@ -458,21 +444,16 @@ fn a_distributed_run_creates_an_indexed_job_merges_its_parts_and_cleans_up() {
 
 #[test]
 fn the_emitted_manifests_are_an_indexed_job_and_its_configmap() {
-    let o = wait_within(
-        smps()
-            .arg("distribute")
-            .arg(config())
-            .args([
-                "--parallelism",
-                "3",
-                "--image",
-                "ghcr.io/example/smps:1",
-                "--emit",
-                "--separate",
-            ])
-            .spawn()
-            .unwrap(),
-        30,
+    let o = distribute_offline(
+        &config(),
+        &[
+            "--parallelism",
+            "3",
+            "--image",
+            "ghcr.io/example/smps:1",
+            "--emit",
+            "--separate",
+        ],
     );
     let out = text(&o.stdout);
     assert!(o.status.success(), "{}", text(&o.stderr));
@@ -528,22 +509,17 @@ fn the_emitted_manifests_are_an_indexed_job_and_its_configmap() {
     assert_eq!(anti["topologyKey"], "kubernetes.io/hostname");
 
     // Native sidecars instead.
-    let o = wait_within(
-        smps()
-            .arg("distribute")
-            .arg(config())
-            .args([
-                "--parallelism",
-                "2",
-                "--image",
-                "i",
-                "--emit",
-                "--sidecars",
-                "native",
-            ])
-            .spawn()
-            .unwrap(),
-        30,
+    let o = distribute_offline(
+        &config(),
+        &[
+            "--parallelism",
+            "2",
+            "--image",
+            "i",
+            "--emit",
+            "--sidecars",
+            "native",
+        ],
     );
     let out = text(&o.stdout);
     assert!(
@@ -636,15 +612,7 @@ fn configs_the_pods_cannot_run_are_refused_before_anything_is_created() {
     ] {
         let path = scratch("bad-config.yaml");
         std::fs::write(&path, config).unwrap();
-        let o = wait_within(
-            smps()
-                .arg("distribute")
-                .arg(&path)
-                .args(["--parallelism", "3", "--image", "i", "--emit"])
-                .spawn()
-                .unwrap(),
-            30,
-        );
+        let o = distribute_offline(&path, &["--parallelism", "3", "--image", "i", "--emit"]);
         assert_eq!(o.status.code(), Some(2));
         assert!(text(&o.stderr).contains(says), "{}", text(&o.stderr));
     }

@@ -3,48 +3,19 @@
 //! merged result is compared with one run of the whole config.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::process::{Child, Command};
+use std::time::{Duration, SystemTime};
+
+mod common;
+
+use common::{text, wait_within};
 
 fn smps() -> Command {
-    // target/<profile>/deps/distributed-<hash> → target/<profile>/examples/smps
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let bin = dir
-        .join("examples")
-        .join(format!("smps{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is not built; run through `cargo test`",
-        bin.display()
-    );
-    let mut cmd = Command::new(bin);
-    cmd.env("CI", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
+    common::smps_piped()
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("smps-distributed-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
-fn wait_within(mut child: Child, secs: u64) -> Output {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("smps did not end within {secs} s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    common::scratch("distributed", name)
 }
 
 fn report(path: &Path) -> smps_load::Report {

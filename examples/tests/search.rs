@@ -1,34 +1,19 @@
 //! `smps search` against a loopback server of known capacity (one request at a time, 10 ms
 //! each: 100 requests per second), as a user would run it.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod common;
+
 fn smps() -> Command {
-    // target/<profile>/deps/search-<hash> → target/<profile>/examples/smps
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let bin = dir
-        .join("examples")
-        .join(format!("smps{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is not built; run through `cargo test`",
-        bin.display()
-    );
-    let mut cmd = Command::new(bin);
-    cmd.env("CI", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
+    common::smps_piped()
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("smps-search-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    common::scratch("search", name)
 }
 
 /// A blocking HTTP/1.1 server on 127.0.0.1 (one thread per connection) that answers one

@@ -2,25 +2,16 @@
 //! working in CI (loopback only: `run` targets its embedded reference server).
 //!
 //! The binaries are the ones `cargo test` builds for the examples (examples are compiled before
-//! tests run), found as `tests/cli.rs` finds `smps`.
+//! tests run), found by `common::example`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-/// The built example `name`.
+mod common;
+
+/// The built example `name`, run in the crate's directory.
 fn example(name: &str) -> Command {
-    // target/<profile>/deps/teaching_examples-<hash> → target/<profile>/examples/<name>
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let bin = dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is not built; run through `cargo test`",
-        bin.display()
-    );
-    let mut cmd = Command::new(bin);
+    let mut cmd = common::example(name);
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
 }

@@ -2,12 +2,8 @@
 
 use smps_load::reference::ReferenceServer;
 use smps_load::{EngineBuilder, Error, LABEL_GENERATOR, LABEL_LATENCY_BASIS};
-use smps_model::{ReadOptions, read};
 
-fn config(yaml: &str) -> smps_model::PerformanceTestConfig {
-    let doc = read(yaml, &ReadOptions::default()).unwrap();
-    doc.as_test_config().unwrap().config.clone()
-}
+use crate::{RunToEnd, config};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_smp_config_runs_and_yields_an_smp_result() {
@@ -34,11 +30,8 @@ test:
     );
     let report = EngineBuilder::from_config(&config(&yaml))
         .unwrap()
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     assert_eq!(report.measured.ok(), 200);
     let smp = report.to_smp_result();
     assert_eq!(smp.labels.get("team").map(String::as_str), Some("perf"));

@@ -6,6 +6,8 @@ use std::time::{Duration, SystemTime};
 use smps_load::reference::ReferenceServer;
 use smps_load::{ArrivalPlan, Engine, EngineBuilder, ExecutionPart, LoadModel, Report, merge};
 
+use crate::RunToEnd;
+
 fn parts(n: u64) -> Vec<ExecutionPart> {
     (0..n).map(|i| ExecutionPart::nth(i, n).unwrap()).collect()
 }
@@ -14,8 +16,14 @@ fn parts(n: u64) -> Vec<ExecutionPart> {
 async fn run_all(builders: Vec<EngineBuilder>) -> Vec<Report> {
     let runs = builders
         .into_iter()
-        .map(|b| async move { b.build().unwrap().run().await.unwrap() });
+        .map(|b| async move { b.run_to_end().await });
     futures_util::future::join_all(runs).await
+}
+
+/// The merged result of every report.
+fn merge_all(reports: &[Report]) -> Report {
+    let portable: Vec<_> = reports.iter().map(|r| r.to_portable().unwrap()).collect();
+    merge(&portable).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,7 +84,7 @@ async fn open_loop_parts_started_together_send_exactly_the_planned_requests() {
     assert_eq!(merged.measured.ok(), 300);
     assert_eq!(merged.settings.connections, 8);
     assert_eq!(merged.settings.requested_rps, Some(300.0));
-    let one = whole().build().unwrap().run().await.unwrap();
+    let one = whole().run_to_end().await;
     assert_eq!(one.measured.requests(), merged.measured.requests());
     // Two of the three parts are not the whole run.
     let e = merge(&portable[..2]).unwrap_err().to_string();
@@ -105,13 +113,7 @@ async fn closed_loop_parts_split_connections_and_the_request_budget_exactly() {
     assert_eq!(conns, [2, 2, 1]);
     let reqs: Vec<u64> = reports.iter().map(|r| r.measured.requests()).collect();
     assert_eq!(reqs, [34, 34, 33]);
-    let merged = merge(
-        &reports
-            .iter()
-            .map(|r| r.to_portable().unwrap())
-            .collect::<Vec<_>>(),
-    )
-    .unwrap();
+    let merged = merge_all(&reports);
     assert_eq!(merged.measured.requests(), 101);
     assert_eq!(merged.settings.connections, 5);
     server.shutdown().await;
@@ -156,11 +158,8 @@ async fn a_part_that_starts_after_its_instant_says_by_how_much() {
         })
         .duration(Duration::from_millis(100))
         .start_at(at)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     let late = r.start_late().unwrap();
     assert!(late >= Duration::from_millis(1500), "{late:?}");
     let labels = r.to_smp_result().labels;
@@ -194,13 +193,7 @@ async fn parts_split_tcp_and_udp_echo_loads_as_exactly_as_http() {
         .await;
         let reqs: Vec<u64> = reports.iter().map(|r| r.measured.requests()).collect();
         assert_eq!(reqs, [17, 17, 16], "{}", server.url());
-        let merged = merge(
-            &reports
-                .iter()
-                .map(|r| r.to_portable().unwrap())
-                .collect::<Vec<_>>(),
-        )
-        .unwrap();
+        let merged = merge_all(&reports);
         assert_eq!(merged.measured.ok(), 50, "{}", server.url());
         assert_eq!(server.echoed(), 50);
         server.shutdown().await;

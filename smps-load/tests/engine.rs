@@ -9,6 +9,8 @@ use smps_load::{
     Snapshot, Stage,
 };
 
+use crate::RunToEnd;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_loop_constant_rate_sends_exactly_the_planned_requests_at_the_planned_rate() {
     let _serial = crate::serial().await;
@@ -18,11 +20,8 @@ async fn open_loop_constant_rate_sends_exactly_the_planned_requests_at_the_plann
         .connections(8)
         .rate(1000.0)
         .duration(Duration::from_millis(1500))
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     let m = &report.measured;
     // Uniform spacing: arrivals i/1000 s for i < 1500, all within the 1.5 s window. Each is
     // sent, or (on a machine too busy to send it before the end) counted as dropped.
@@ -66,11 +65,8 @@ async fn corrected_p99_matches_the_analytic_value_under_a_known_stall_while_serv
         })
         // Two whole periods, so the share of stalled arrivals is exact whatever the phase.
         .duration(Duration::from_secs(2))
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     let m = &report.measured;
     // The server's pauses are timed from its own start, a few milliseconds before the run's:
     // on a busy machine the last arrivals can meet the next pause, and what still waits for a
@@ -103,11 +99,8 @@ async fn closed_loop_keeps_every_connection_busy_and_respects_the_request_count(
         .url(server.url("/b"))
         .connections(4)
         .max_requests(1000)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     assert_eq!(report.measured.requests(), 1000);
     assert_eq!(report.measured.ok(), 1000);
     assert_eq!(report.settings.latency_basis, LatencyBasis::ActualSend);
@@ -128,11 +121,8 @@ async fn status_mix_is_counted_per_code() {
         .url(server.url("/"))
         .connections(2)
         .max_requests(400)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     let m = &report.measured;
     assert_eq!(m.status_codes.get(&200), Some(&300));
     assert_eq!(m.status_codes.get(&503), Some(&100));
@@ -267,11 +257,8 @@ async fn piecewise_linear_stages_send_the_integral_of_the_rate() {
             plan,
             backlog: BacklogPolicy::default(),
         })
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     let m = &report.measured;
     // What a busy machine could not send before the plan ended is dropped, never sent late.
     assert_eq!(m.requests() + m.dropped, 1500, "{m:?}");
@@ -290,11 +277,8 @@ async fn seeded_poisson_sends_about_the_planned_number() {
             backlog: BacklogPolicy::default(),
         })
         .duration(Duration::from_secs(1))
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     let n = (report.measured.requests() + report.measured.dropped) as f64;
     // Poisson(2000): sd ≈ 45; allow 5 sd.
     assert!((n - 2000.0).abs() < 225.0, "n = {n}");
@@ -314,11 +298,8 @@ async fn drop_policy_counts_requests_that_find_no_free_connection() {
             backlog: BacklogPolicy::Drop,
         })
         .duration(Duration::from_millis(400))
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     let m = &report.measured;
     assert_eq!(
         m.requests() + m.dropped,
@@ -346,11 +327,8 @@ async fn grow_policy_opens_connections_up_to_its_cap() {
             },
         })
         .duration(Duration::from_millis(400))
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     let m = &report.measured;
     // 8 connections serve at most 400 of the 500 req/s planned: the backlog grows, and what
     // still waits at the end of the run is dropped, never sent late.
@@ -370,11 +348,8 @@ async fn http2_prior_knowledge_works_against_the_reference_server() {
         .connections(2)
         .http_version(smps_load::HttpVersion::Http2)
         .max_requests(200)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     assert_eq!(report.measured.ok(), 200, "{:?}", report.measured.errors);
 }
 
@@ -386,11 +361,8 @@ async fn runs_on_a_current_thread_runtime() {
         .url(server.url("/"))
         .connections(2)
         .max_requests(100)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     assert_eq!(report.measured.ok(), 100);
     assert_eq!(report.settings.workers, 1);
 }
@@ -409,11 +381,8 @@ async fn the_hyper_http1_client_gives_the_same_counts_as_the_lean_one() {
             .connections(2)
             .http1_client(client)
             .max_requests(200)
-            .build()
-            .unwrap()
-            .run()
-            .await
-            .unwrap();
+            .run_to_end()
+            .await;
         let m = &report.measured;
         assert_eq!(m.status_codes.get(&200), Some(&100), "{client:?}");
         assert_eq!(m.status_codes.get(&404), Some(&100), "{client:?}");

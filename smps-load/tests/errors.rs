@@ -6,6 +6,8 @@ use std::time::Duration;
 use smps_load::reference::ReferenceServer;
 use smps_load::{Engine, Error, ErrorKind};
 
+use crate::RunToEnd;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_port_gives_connect_refused_for_every_request() {
     let _serial = crate::serial().await;
@@ -13,11 +15,8 @@ async fn a_closed_port_gives_connect_refused_for_every_request() {
         .url(crate::closed_port_url().await)
         .connections(4)
         .max_requests(12)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     let m = &report.measured;
     assert_eq!(
         m.errors.get(&ErrorKind::ConnectRefused),
@@ -38,11 +37,8 @@ async fn a_server_that_resets_connections_is_counted_and_reconnected_to() {
         .url(&server.url)
         .connections(2)
         .max_requests(20)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     drop(server);
     let m = &report.measured;
     assert_eq!(m.error_count(), 20, "{:?} {:?}", m.status_codes, m.errors);
@@ -71,11 +67,8 @@ async fn slow_responses_end_in_request_timeouts() {
         .connections(2)
         .max_requests(4)
         .request_timeout(Duration::from_millis(50))
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     assert_eq!(
         report.measured.errors.get(&ErrorKind::RequestTimeout),
         Some(&4)
@@ -119,11 +112,8 @@ async fn tls_with_an_extra_trusted_ca_works_in_http1_and_http2() {
             .max_requests(50)
             .http_version(version)
             .trust_pem(ca.clone())
-            .build()
-            .unwrap()
-            .run()
-            .await
-            .unwrap();
+            .run_to_end()
+            .await;
         assert_eq!(
             report.measured.ok(),
             50,
@@ -146,11 +136,8 @@ async fn an_untrusted_certificate_is_a_tls_error() {
     let report = Engine::builder()
         .url(server.url("/"))
         .max_requests(2)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     assert_eq!(report.measured.errors.get(&ErrorKind::Tls), Some(&2));
 }
 
@@ -222,11 +209,8 @@ async fn a_run_where_every_request_failed_says_so_in_the_smp_result() {
         .url(crate::closed_port_url().await)
         .connections(2)
         .max_requests(10)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     assert_eq!(report.measured.failed(), 10);
     assert_eq!(report.measured.failed_share(), 1.0);
     let labels = report.to_smp_result().labels;
@@ -253,11 +237,8 @@ async fn https_to_a_plain_http_port_gives_the_tls_reason() {
         .connections(1)
         .max_requests(2)
         .connect_timeout(Duration::from_secs(2))
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     server.shutdown().await;
     let m = &report.measured;
     assert_eq!(m.failed(), 2, "{:?}", m.errors);
@@ -297,11 +278,8 @@ async fn secret_query_values_never_reach_a_result() {
     let report = Engine::builder()
         .url(server.url("/?token=s3cr3t&page=1"))
         .max_requests(1)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     server.shutdown().await;
     let smp = serde_json::to_string(&report.to_smp_result()).unwrap();
     let fortio = report.to_fortio_json().to_string();
@@ -325,11 +303,8 @@ async fn timeouts_come_from_the_configs_additional_options() {
     let report = smps_load::EngineBuilder::from_config(&config)
         .unwrap()
         .max_requests(2)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     assert_eq!(
         report.measured.errors.get(&ErrorKind::RequestTimeout),
         Some(&2)

@@ -2,47 +2,22 @@
 //! frames, echoes that never come or come back wrong. Every failure is counted in the
 //! taxonomy and every run ends on time.
 
-use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use smps_load::{Engine, ErrorKind, PhaseReport};
 #[cfg(feature = "http2")]
-use smps_load::HttpVersion;
-use smps_load::{Engine, EngineBuilder, ErrorKind, PhaseReport, Report};
+use smps_load::{EngineBuilder, HttpVersion};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::task::JoinHandle;
+#[cfg(feature = "http2")]
+use tokio::net::TcpStream;
+use tokio::net::UdpSocket;
 
-/// A task serving `listener` with `serve` per connection; aborted when dropped.
-struct Faulty {
-    addr: std::net::SocketAddr,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Faulty {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn tcp_server<F, Fut>(serve: F) -> Faulty
-where
-    F: Fn(TcpStream) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
-        while let Ok((s, _)) = listener.accept().await {
-            tokio::spawn(serve(s));
-        }
-    });
-    Faulty { addr, task }
-}
+use crate::{BadServer, run_within};
 
 /// An HTTP/2 server (prior knowledge) that answers every stream with `answer`.
 #[cfg(feature = "http2")]
-async fn h2_server(answer: fn(&mut h2::server::SendResponse<bytes::Bytes>)) -> Faulty {
-    tcp_server(move |s| async move {
+async fn h2_server(answer: fn(&mut h2::server::SendResponse<bytes::Bytes>)) -> BadServer {
+    BadServer::start(move |s| async move {
         let Ok(mut conn) = h2::server::handshake(s).await else {
             return;
         };
@@ -86,14 +61,6 @@ async fn goaway_before_any_stream(mut s: TcpStream) {
     }
 }
 
-async fn run_within(builder: EngineBuilder, bound: Duration) -> Report {
-    let engine = builder.build().unwrap();
-    let started = Instant::now();
-    let report = engine.run().await.unwrap();
-    assert!(started.elapsed() <= bound, "took {:?}", started.elapsed());
-    report
-}
-
 fn only(m: &PhaseReport, kind: ErrorKind) -> u64 {
     assert_eq!(m.responses(), 0, "{:?}", m.status_codes);
     assert_eq!(
@@ -135,7 +102,7 @@ async fn reset_refused_and_goaway_streams_are_told_apart() {
     // Each refused stream was sent twice (a refusal is retried once), then counted.
     assert_eq!(only(&report.measured, ErrorKind::Http2RefusedStream), 20);
 
-    let goaway = tcp_server(goaway_before_any_stream).await;
+    let goaway = BadServer::start(goaway_before_any_stream).await;
     let report = run_within(
         h2(format!("http://{}/", goaway.addr)).max_requests(20),
         Duration::from_secs(5),
@@ -162,7 +129,7 @@ async fn reset_refused_and_goaway_streams_are_told_apart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_http2_frames_are_protocol_errors() {
     let _serial = crate::serial().await;
-    let server = tcp_server(|mut s| async move {
+    let server = BadServer::start(|mut s| async move {
         let mut buf = [0u8; 1024];
         let _ = s.read(&mut buf).await;
         // A frame header claiming a 16 MiB SETTINGS frame: far above the default limit.
@@ -196,7 +163,7 @@ async fn malformed_http2_frames_are_protocol_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_echoes_that_never_come_or_come_back_wrong_are_counted_and_the_run_ends_on_time() {
     let _serial = crate::serial().await;
-    let silent = tcp_server(|mut s| async move {
+    let silent = BadServer::start(|mut s| async move {
         let mut buf = [0u8; 1024];
         while matches!(s.read(&mut buf).await, Ok(n) if n > 0) {}
     })
@@ -212,7 +179,7 @@ async fn tcp_echoes_that_never_come_or_come_back_wrong_are_counted_and_the_run_e
     .await;
     assert!(only(&report.measured, ErrorKind::RequestTimeout) >= 2);
 
-    let wrong = tcp_server(|mut s| async move {
+    let wrong = BadServer::start(|mut s| async move {
         let mut buf = [0u8; 1024];
         while let Ok(n) = s.read(&mut buf).await {
             if n == 0 {

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use smps_load::Engine;
 
+use crate::RunToEnd;
+
 /// A blocking HTTP/1.1 keep-alive server on 127.0.0.1 that answers every request after
 /// `service` (a thread per connection; `thread::sleep` is precise to tens of microseconds).
 fn fixed_service_time_server(service: Duration) -> String {
@@ -49,11 +51,8 @@ async fn p50s_at_a_low_rate() -> (u64, u64, u64) {
         .connections(4)
         .rate(200.0)
         .duration(Duration::from_secs(2))
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     let m = &report.measured;
     assert_eq!(m.ok(), 400, "{m:?}");
     let p50 = |h: &smps_load::hdrhistogram::Histogram<u64>| h.value_at_quantile(0.5);
@@ -109,11 +108,8 @@ async fn coarse_pacing_sends_the_same_plan_and_says_so_in_the_load_model() {
         .rate(500.0)
         .duration(Duration::from_secs(1))
         .pacing(smps_load::Pacing::Coarse)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     let m = &report.measured;
     assert_eq!(m.ok() + m.dropped, 500, "{m:?}");
     assert!(

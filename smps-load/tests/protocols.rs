@@ -1,35 +1,20 @@
 //! Every protocol from an SMP config, on the closed and the open loop, against the
 //! reference servers; and the settings a protocol cannot carry, named.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use smps_load::reference::EchoServer;
 #[cfg(feature = "http2")]
 use smps_load::reference::ReferenceServer;
 use smps_load::{EngineBuilder, Error, ErrorKind, Protocol, Report};
-use smps_model::{ReadOptions, read};
 
-pub(crate) fn config(yaml: &str) -> smps_model::PerformanceTestConfig {
-    let doc = read(yaml, &ReadOptions::default()).unwrap();
-    doc.as_test_config().unwrap().config.clone()
-}
+use crate::{RunToEnd, config};
 
 /// Runs one SMP client (`client` is the YAML flow mapping of its fields) and checks that
 /// the run ended within `bound`.
 pub(crate) async fn run_client(client: &str, duration: &str, bound: Duration) -> Report {
     let yaml = format!("test: {{name: p, clients: [{client}], duration: {duration}}}");
-    let engine = EngineBuilder::from_config(&config(&yaml))
-        .unwrap()
-        .build()
-        .unwrap();
-    let started = Instant::now();
-    let report = engine.run().await.unwrap();
-    assert!(
-        started.elapsed() <= bound,
-        "the run took {:?}",
-        started.elapsed()
-    );
-    report
+    crate::run_within(EngineBuilder::from_config(&config(&yaml)).unwrap(), bound).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,11 +95,8 @@ async fn udp_echoes_after_the_timeout_are_late_not_lost() {
         .url(server.url())
         .udp_timeout(Duration::from_millis(20))
         .max_requests(6)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     let m = &report.measured;
     assert_eq!(
         m.errors.get(&ErrorKind::EchoLate),
@@ -222,11 +204,8 @@ async fn grpc_statuses_are_counted_by_code_name_with_their_message() {
     let report = EngineBuilder::default()
         .url(format!("grpc://{}/smps.Echo/Say", server.addr()))
         .max_requests(20)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     let m = &report.measured;
     assert_eq!(m.ok(), 10, "{:?}", m.errors);
     assert_eq!(m.errors.get(&ErrorKind::GrpcUnavailable), Some(&10));
@@ -245,11 +224,8 @@ async fn grpc_statuses_are_counted_by_code_name_with_their_message() {
     let report = EngineBuilder::default()
         .url(format!("grpc://{}", not_serving.addr()))
         .max_requests(3)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     assert_eq!(
         report.measured.errors.get(&ErrorKind::GrpcNotServing),
         Some(&3)
@@ -344,11 +320,8 @@ async fn http2_and_grpc_multiplex_over_tls_with_alpn() {
             .streams_per_connection(4)
             .trust_pem(ca.clone())
             .max_requests(40)
-            .build()
-            .unwrap()
-            .run()
-            .await
-            .unwrap();
+            .run_to_end()
+            .await;
         let m = &report.measured;
         assert_eq!(
             m.ok(),
@@ -399,11 +372,8 @@ async fn echo_and_grpc_run_on_stages_poisson_growth_and_warm_up() {
                 .load_model(model.clone())
                 .warmup(Duration::from_millis(100))
                 .duration(Duration::from_millis(400))
-                .build()
-                .unwrap()
-                .run()
-                .await
-                .unwrap();
+                .run_to_end()
+                .await;
             let m = &report.measured;
             assert!(
                 m.ok() > 40,
@@ -487,7 +457,7 @@ async fn grpc_calls_carry_their_header_fields_deadline_and_metadata() {
         if metadata {
             b = b.header("x-tenant", "blue");
         }
-        async move { b.build().unwrap().run().await.unwrap() }
+        async move { b.run_to_end().await }
     };
     let ok = run(true).await;
     assert_eq!(
@@ -526,11 +496,8 @@ async fn large_http2_bodies_flow_both_ways_past_the_flow_control_windows() {
         .streams_per_connection(4)
         .max_requests(12)
         .request_timeout(Duration::from_secs(5))
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     let m = &report.measured;
     assert_eq!(m.ok(), 12, "{:?} {:?}", m.errors, report.error_reasons);
     assert!(m.bytes_in >= 12 * (6 << 20), "{}", m.bytes_in);
@@ -542,11 +509,8 @@ async fn large_http2_bodies_flow_both_ways_past_the_flow_control_windows() {
         .connections(1)
         .streams_per_connection(2)
         .max_requests(8)
-        .build()
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+        .run_to_end()
+        .await;
     let m = &report.measured;
     assert_eq!(m.ok(), 8, "{:?} {:?}", m.errors, report.error_reasons);
     assert!(m.bytes_in >= 8 * (1 << 20), "{}", m.bytes_in);

@@ -3,16 +3,15 @@
 use smps_load::reference::ReferenceServer;
 use smps_load::{Engine, PortableReport, Report, merge};
 
+use crate::RunToEnd;
+
 async fn run(server: &ReferenceServer, n: u64) -> Report {
     Engine::builder()
         .url(server.url("/"))
         .connections(2)
         .max_requests(n)
-        .build()
-        .unwrap()
-        .run()
+        .run_to_end()
         .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

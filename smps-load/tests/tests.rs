@@ -18,6 +18,41 @@ pub(crate) async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
     SERIAL.lock().await
 }
 
+/// The `PerformanceTestConfig` of an SMP YAML document.
+pub(crate) fn config(yaml: &str) -> smps_model::PerformanceTestConfig {
+    let doc = smps_model::read(yaml, &smps_model::ReadOptions::default()).unwrap();
+    doc.as_test_config().unwrap().config.clone()
+}
+
+/// Runs the engine and checks it ended within `bound`; a run that overruns fails the test at
+/// the bound instead of hanging it.
+pub(crate) async fn run_within(
+    builder: smps_load::EngineBuilder,
+    bound: std::time::Duration,
+) -> smps_load::Report {
+    let engine = builder.build().expect("valid settings");
+    let started = std::time::Instant::now();
+    let report = tokio::time::timeout(bound, engine.run())
+        .await
+        .unwrap_or_else(|_| panic!("the run did not end within {bound:?}"))
+        .expect("the run ends with a report");
+    let took = started.elapsed();
+    assert!(took <= bound, "took {took:?}, bound {bound:?}");
+    report
+}
+
+/// Runs an engine built from valid settings to its end.
+pub(crate) trait RunToEnd {
+    /// `self.build().unwrap().run().await.unwrap()`.
+    async fn run_to_end(self) -> smps_load::Report;
+}
+
+impl RunToEnd for smps_load::EngineBuilder {
+    async fn run_to_end(self) -> smps_load::Report {
+        self.build().unwrap().run().await.unwrap()
+    }
+}
+
 /// A reference server on 127.0.0.1 that answers every request after a fixed delay.
 pub(crate) async fn server_with_delay(
     delay: std::time::Duration,
@@ -39,6 +74,8 @@ pub(crate) async fn closed_port_url() -> String {
 
 /// A server on 127.0.0.1 that misbehaves on purpose; it stops when dropped.
 pub(crate) struct BadServer {
+    pub(crate) addr: std::net::SocketAddr,
+    /// `http://<addr>/`.
     pub(crate) url: String,
     task: tokio::task::JoinHandle<()>,
 }
@@ -75,18 +112,20 @@ impl BadServer {
         .await
     }
 
-    async fn start<F, Fut>(serve: F) -> BadServer
+    /// Serves each connection it accepts with `serve`, in a task of its own.
+    pub(crate) async fn start<F, Fut>(serve: F) -> BadServer
     where
         F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let addr = listener.local_addr().unwrap();
+        let url = format!("http://{addr}/");
         let task = tokio::spawn(async move {
             while let Ok((s, _)) = listener.accept().await {
                 tokio::spawn(serve(s));
             }
         });
-        BadServer { url, task }
+        BadServer { addr, url, task }
     }
 }
