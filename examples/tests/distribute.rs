@@ -297,8 +297,12 @@ fn scratch(name: &str) -> PathBuf {
 
 const CONFIG: &str = "name: Mesh Baseline\nclients:\n- protocol: http\n  connections: 3\n  rps: 30\n  endpoint_urls: [http://echo.loadtest.svc:8080/]\nduration: 1s\n";
 
+/// A config file of its own for each caller: the tests run in parallel, and a file they shared
+/// could be read half-written by one while another writes it.
 fn config() -> PathBuf {
-    let path = scratch("config.yaml");
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = scratch(&format!("config-{n}.yaml"));
     std::fs::write(&path, CONFIG).unwrap();
     path
 }
