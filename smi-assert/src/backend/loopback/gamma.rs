@@ -96,102 +96,99 @@ fn value_conds(ms: &[ValueMatch], lower: bool) -> Option<Vec<(String, Cond)>> {
         .collect()
 }
 
-fn compile_http(ns: &str, r: &HttpRoute) -> Option<CompiledRoute> {
-    let mut rules = Vec::new();
-    for (index, rule) in r.spec.rules.iter().enumerate() {
-        let mut matches = Vec::new();
-        let defaults = [crate::gateway::HttpRouteMatch::default()];
-        let list = if rule.matches.is_empty() {
+/// One route's rules, compiled with `compile_match` for its kind's matches; a rule without
+/// matches gets the kind's default match. `None` if a match does not compile.
+fn compile_route<'a, M: Default + 'a>(
+    ns: &str,
+    metadata: &crate::gateway::Metadata,
+    parent_refs: &[crate::gateway::ParentRef],
+    grpc: bool,
+    rules: impl Iterator<Item = (&'a Option<String>, &'a [M], &'a [Filter], &'a [BackendRef])>,
+    compile_match: impl Fn(&M) -> Option<CompiledMatch>,
+) -> Option<CompiledRoute> {
+    let mut compiled = Vec::new();
+    for (index, (name, matches, filters, backends)) in rules.enumerate() {
+        let defaults = [M::default()];
+        let list = if matches.is_empty() {
             &defaults[..]
         } else {
-            &rule.matches[..]
+            matches
         };
-        for m in list {
-            let path = match &m.path {
-                None => PathCond::Prefix("/".into()),
-                Some(p) => match p.kind {
-                    PathMatchType::Exact => PathCond::Exact(p.value.clone()),
-                    PathMatchType::RegularExpression => {
-                        PathCond::Regex(Regex::new(&format!("^(?:{})$", p.value)).ok()?)
-                    }
-                    _ => PathCond::Prefix(p.value.clone()),
-                },
-            };
-            matches.push(CompiledMatch {
-                path,
-                method: m.method.clone(),
-                headers: value_conds(&m.headers, true)?,
-                query: value_conds(&m.query_params, false)?,
-                grpc_service: None,
-                grpc_method: None,
-            });
-        }
-        rules.push(CompiledRule {
+        compiled.push(CompiledRule {
             index,
-            name: rule.name.clone(),
-            matches,
-            filters: rule.filters.clone(),
-            backends: rule.backend_refs.clone(),
+            name: name.clone(),
+            matches: list.iter().map(&compile_match).collect::<Option<_>>()?,
+            filters: filters.to_vec(),
+            backends: backends.to_vec(),
         });
     }
     Some(CompiledRoute {
-        created: r.metadata.creation_timestamp.clone().unwrap_or_default(),
+        created: metadata.creation_timestamp.clone().unwrap_or_default(),
         namespace: ns.to_string(),
-        name: r.metadata.name.clone(),
-        grpc: false,
-        parents: parents(ns, &r.spec.parent_refs),
-        rules,
+        name: metadata.name.clone(),
+        grpc,
+        parents: parents(ns, parent_refs),
+        rules: compiled,
+    })
+}
+
+fn compile_http(ns: &str, r: &HttpRoute) -> Option<CompiledRoute> {
+    let rules = r.spec.rules.iter().map(|rule| {
+        (
+            &rule.name,
+            &rule.matches[..],
+            &rule.filters[..],
+            &rule.backend_refs[..],
+        )
+    });
+    compile_route(ns, &r.metadata, &r.spec.parent_refs, false, rules, |m| {
+        let path = match &m.path {
+            None => PathCond::Prefix("/".into()),
+            Some(p) => match p.kind {
+                PathMatchType::Exact => PathCond::Exact(p.value.clone()),
+                PathMatchType::RegularExpression => {
+                    PathCond::Regex(Regex::new(&format!("^(?:{})$", p.value)).ok()?)
+                }
+                _ => PathCond::Prefix(p.value.clone()),
+            },
+        };
+        Some(CompiledMatch {
+            path,
+            method: m.method.clone(),
+            headers: value_conds(&m.headers, true)?,
+            query: value_conds(&m.query_params, false)?,
+            grpc_service: None,
+            grpc_method: None,
+        })
     })
 }
 
 fn compile_grpc(ns: &str, r: &GrpcRoute) -> Option<CompiledRoute> {
-    let mut rules = Vec::new();
-    for (index, rule) in r.spec.rules.iter().enumerate() {
-        let mut matches = Vec::new();
-        let defaults = [crate::gateway::GrpcRouteMatch::default()];
-        let list = if rule.matches.is_empty() {
-            &defaults[..]
-        } else {
-            &rule.matches[..]
+    let rules = r.spec.rules.iter().map(|rule| {
+        (
+            &rule.name,
+            &rule.matches[..],
+            &rule.filters[..],
+            &rule.backend_refs[..],
+        )
+    });
+    compile_route(ns, &r.metadata, &r.spec.parent_refs, true, rules, |m| {
+        let cond = |s: &Option<String>, kind| match s {
+            Some(s) => Cond::new(kind, s, true).map(Some),
+            None => Some(None),
         };
-        for m in list {
-            let (svc, meth) = match &m.method {
-                None => (None, None),
-                Some(mm) => (
-                    match &mm.service {
-                        Some(s) => Some(Cond::new(mm.kind, s, true)?),
-                        None => None,
-                    },
-                    match &mm.method {
-                        Some(s) => Some(Cond::new(mm.kind, s, true)?),
-                        None => None,
-                    },
-                ),
-            };
-            matches.push(CompiledMatch {
-                path: PathCond::Prefix("/".into()),
-                method: None,
-                headers: value_conds(&m.headers, true)?,
-                query: Vec::new(),
-                grpc_service: svc,
-                grpc_method: meth,
-            });
-        }
-        rules.push(CompiledRule {
-            index,
-            name: rule.name.clone(),
-            matches,
-            filters: rule.filters.clone(),
-            backends: rule.backend_refs.clone(),
-        });
-    }
-    Some(CompiledRoute {
-        created: r.metadata.creation_timestamp.clone().unwrap_or_default(),
-        namespace: ns.to_string(),
-        name: r.metadata.name.clone(),
-        grpc: true,
-        parents: parents(ns, &r.spec.parent_refs),
-        rules,
+        let (svc, meth) = match &m.method {
+            None => (None, None),
+            Some(mm) => (cond(&mm.service, mm.kind)?, cond(&mm.method, mm.kind)?),
+        };
+        Some(CompiledMatch {
+            path: PathCond::Prefix("/".into()),
+            method: None,
+            headers: value_conds(&m.headers, true)?,
+            query: Vec::new(),
+            grpc_service: svc,
+            grpc_method: meth,
+        })
     })
 }
 
