@@ -79,6 +79,15 @@ pub(crate) enum PacingArg {
     Coarse,
 }
 
+impl From<PacingArg> for smps_load::Pacing {
+    fn from(p: PacingArg) -> Self {
+        match p {
+            PacingArg::Precise => smps_load::Pacing::Precise,
+            PacingArg::Coarse => smps_load::Pacing::Coarse,
+        }
+    }
+}
+
 /// A share given as `10%` or `0.1`.
 pub(crate) fn parse_share(text: &str) -> Result<f64, String> {
     let (number, scale) = match text.trim().strip_suffix('%') {
@@ -110,6 +119,66 @@ pub(crate) enum Target {
     Reference,
     /// Never start it: the endpoints must be reachable as written.
     Config,
+}
+
+/// The loopback servers `--target` starts for a config's `reference-server` endpoints: the
+/// reference server for `http`, `https` and `grpc` ones, an echo server for `tcp` and one for
+/// `udp` ones. They serve until [`LocalTargets::shutdown`] (or until dropped).
+pub(crate) struct LocalTargets {
+    reference: Option<ReferenceServer>,
+    _echo: Vec<EchoServer>,
+}
+
+impl LocalTargets {
+    /// Starts what `target` asks for and points the config's placeholder endpoints at it; a
+    /// config that names the placeholder with `--target config` is unusable.
+    pub(crate) async fn start(
+        target: Target,
+        config: &mut smps_model::PerformanceTestConfig,
+        name: &str,
+    ) -> Result<Self, Failure> {
+        let names_placeholder = config.clients.iter().any(|c| {
+            c.endpoint_urls
+                .iter()
+                .any(|u| run_support::url_host(u) == PLACEHOLDER_HOST)
+        });
+        let reference = match (target, names_placeholder) {
+            (Target::Reference, _) | (Target::Auto, true) => {
+                Some(ReferenceServer::builder().start().await.map_err(|e| {
+                    anyhow::Error::from(e).context("cannot start the reference server")
+                })?)
+            }
+            _ => None,
+        };
+        let mut echo = Vec::new();
+        if let Some(s) = &reference {
+            run_support::point_at_reference_server(config, &s.url(""));
+            for (scheme, builder) in [("tcp", EchoServer::tcp()), ("udp", EchoServer::udp())] {
+                if run_support::names_placeholder(config, scheme) {
+                    let server = builder.start().await.map_err(|e| {
+                        anyhow::Error::from(e).context("cannot start the echo server")
+                    })?;
+                    run_support::point_placeholder(config, scheme, &server.url());
+                    echo.push(server);
+                }
+            }
+        } else if names_placeholder {
+            return Err(Failure::Unusable(anyhow::anyhow!(
+                "{name}: endpoints name `{PLACEHOLDER_HOST}` but --target config was given"
+            )));
+        }
+        Ok(Self {
+            reference,
+            _echo: echo,
+        })
+    }
+
+    /// Stops the reference server gracefully (the echo servers stop when dropped).
+    pub(crate) async fn shutdown(self) {
+        if let Some(s) = self.reference {
+            s.shutdown().await;
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -182,39 +251,8 @@ async fn run_async(
     warmup: Duration,
     name: &str,
 ) -> Outcome {
-    let names_placeholder = config.clients.iter().any(|c| {
-        c.endpoint_urls
-            .iter()
-            .any(|u| run_support::url_host(u) == PLACEHOLDER_HOST)
-    });
-    let server = match (args.target, names_placeholder) {
-        (Target::Reference, _) | (Target::Auto, true) => Some(
-            ReferenceServer::builder()
-                .start()
-                .await
-                .map_err(|e| anyhow::Error::from(e).context("cannot start the reference server"))?,
-        ),
-        _ => None,
-    };
-    // TCP and UDP placeholders get echo servers; they live until the run ends.
-    let mut echo_servers = Vec::new();
-    if let Some(s) = &server {
-        run_support::point_at_reference_server(&mut config, &s.url(""));
-        for (scheme, builder) in [("tcp", EchoServer::tcp()), ("udp", EchoServer::udp())] {
-            if run_support::names_placeholder(&config, scheme) {
-                let echo = builder
-                    .start()
-                    .await
-                    .map_err(|e| anyhow::Error::from(e).context("cannot start the echo server"))?;
-                run_support::point_placeholder(&mut config, scheme, &echo.url());
-                echo_servers.push(echo);
-            }
-        }
-    } else if names_placeholder {
-        return Err(Failure::Unusable(anyhow::anyhow!(
-            "{name}: endpoints name `{PLACEHOLDER_HOST}` but --target config was given"
-        )));
-    }
+    // They serve until the run ends.
+    let targets = LocalTargets::start(args.target, &mut config, name).await?;
     let builder = EngineBuilder::from_config(&config)
         .map_err(|e| anyhow::anyhow!("{name}: {}", cli_message(&e)))?;
     let builder = args.part.apply(builder)?;
@@ -228,10 +266,7 @@ async fn run_async(
             }
             b.warmup(warmup)
                 .dispatch_lag_limit(args.dispatch_lag_limit)
-                .pacing(match args.pacing {
-                    PacingArg::Precise => smps_load::Pacing::Precise,
-                    PacingArg::Coarse => smps_load::Pacing::Coarse,
-                })
+                .pacing(args.pacing.into())
                 .build()
         })
         .map_err(|e| anyhow::anyhow!("{name}: {}", cli_message(&e)))?;
@@ -282,9 +317,7 @@ async fn run_async(
     if let Some(sig) = interrupted {
         eprintln!("stopped by {sig}: the result covers what was measured until then");
     }
-    if let Some(s) = server {
-        s.shutdown().await;
-    }
+    targets.shutdown().await;
     let mut result = report.to_smp_result();
     result.test_id = config.id.clone();
     let mut out = smps_model::write_value(&result, Dialect::Canonical, args.format.model())

@@ -6,13 +6,11 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use examples::run_support::{self, PLACEHOLDER_HOST};
-use smps_load::reference::ReferenceServer;
 use smps_load::{EngineBuilder, Search, SearchOutcome, SearchReport, SearchSettings, Slo, Trial};
 use smps_model::Dialect;
 
 use crate::convert::DataFormat;
-use crate::run::{PacingArg, Target, parse_duration, parse_share};
+use crate::run::{LocalTargets, PacingArg, Target, parse_duration, parse_share};
 use crate::{Failure, InputLimit, Outcome, write_file};
 
 /// Arguments of `smps search`.
@@ -57,8 +55,9 @@ pub(crate) struct Args {
     /// Most trials at one rate when the first is borderline or the generator fell behind.
     #[arg(long, default_value_t = 3)]
     max_trials_per_rate: u32,
-    /// Start the embedded loopback reference server for `http://reference-server/...`
-    /// endpoints (default: only when the config names that host).
+    /// Start the embedded loopback reference server for `http://reference-server/...` (and
+    /// `grpc://`) endpoints, and echo servers for `tcp://` and `udp://reference-server`
+    /// (default: only when the config names that host).
     #[arg(long, value_enum, default_value_t = Target::Auto)]
     target: Target,
     /// The generator's self-check: a trial whose dispatch lag p99 is above this (with no
@@ -109,35 +108,12 @@ async fn search(
     confirm: Option<Duration>,
     name: &str,
 ) -> Outcome {
-    let names_placeholder = config.clients.iter().any(|c| {
-        c.endpoint_urls
-            .iter()
-            .any(|u| run_support::url_host(u) == PLACEHOLDER_HOST)
-    });
-    let server = match (args.target, names_placeholder) {
-        (Target::Reference, _) | (Target::Auto, true) => Some(
-            ReferenceServer::builder()
-                .start()
-                .await
-                .map_err(|e| anyhow::Error::from(e).context("cannot start the reference server"))?,
-        ),
-        _ => None,
-    };
-    if let Some(s) = &server {
-        run_support::point_at_reference_server(&mut config, &s.url(""));
-    } else if names_placeholder {
-        return Err(Failure::Unusable(anyhow::anyhow!(
-            "{name}: endpoints name `{PLACEHOLDER_HOST}` but --target config was given"
-        )));
-    }
+    let targets = LocalTargets::start(args.target, &mut config, name).await?;
     let config_rps = config.clients.first().map_or(0, |c| c.rps);
     let mut base = EngineBuilder::from_config(&config)
         .map_err(|e| anyhow::anyhow!("{name}: {}", crate::run::cli_message(&e)))?
         .dispatch_lag_limit(args.dispatch_lag_limit)
-        .pacing(match args.pacing {
-            PacingArg::Precise => smps_load::Pacing::Precise,
-            PacingArg::Coarse => smps_load::Pacing::Coarse,
-        });
+        .pacing(args.pacing.into());
     if let Some(t) = args.timeout {
         base = base.request_timeout(t);
     }
@@ -181,9 +157,7 @@ async fn search(
             }
         }
     };
-    if let Some(s) = server {
-        s.shutdown().await;
-    }
+    targets.shutdown().await;
     let result = match outcome {
         Ok(r) => r,
         Err(sig) => {

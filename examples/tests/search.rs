@@ -168,3 +168,47 @@ fn search_without_a_latency_bound_or_with_a_bad_setting_exits_2() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("slo.percentile"), "{err}");
 }
+
+#[test]
+fn search_starts_echo_servers_for_tcp_and_udp_placeholders_as_run_does() {
+    // `tcp://reference-server` and `udp://reference-server` endpoints go to embedded echo
+    // servers (they were left unrewritten by `smps search`, so every request failed).
+    for protocol in ["tcp", "udp"] {
+        let config = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(format!("{protocol}-run.yaml"));
+        let child = smps()
+            .arg("search")
+            .arg(&config)
+            .args([
+                "--max-latency",
+                "50ms",
+                "--start-rps",
+                "100",
+                "--max-rps",
+                "400",
+                "--trial",
+                "300ms",
+                "--cooldown",
+                "10ms",
+                "--precision",
+                "50%",
+                "--confirm",
+                "0s",
+                "--deadline",
+                "30s",
+                // This test judges where the requests go, not the generator's timing.
+                "--dispatch-lag-limit",
+                "1s",
+            ])
+            .spawn()
+            .unwrap();
+        let o = common::wait_within(child, 60);
+        let err = common::text(&o.stderr);
+        assert!(o.status.success(), "{protocol}: {err}");
+        assert!(
+            err.contains("every rate up to --max-rps passed"),
+            "{protocol}: {err}"
+        );
+    }
+}
