@@ -285,17 +285,7 @@ impl ConformanceReport {
         let mut profiles = Vec::new();
         for pr in report.profiles.iter().filter(|p| p.name.is_gamma()) {
             let p = pr.name;
-            let of: Vec<&TestResult> = report.tests.iter().filter(|t| t.in_profile(p)).collect();
-            let core: Vec<&TestResult> = of
-                .iter()
-                .copied()
-                .filter(|t| t.level != Some(Level::Extended))
-                .collect();
-            let ext: Vec<&TestResult> = of
-                .iter()
-                .copied()
-                .filter(|t| t.level == Some(Level::Extended))
-                .collect();
+            let (core, ext) = crate::report::core_and_extended(&report.tests, p);
             let core = LevelStatus::of(&core);
             let mut supported = Vec::new();
             let mut unsupported = Vec::new();

@@ -363,17 +363,7 @@ impl Report {
     ) -> Self {
         let mut profiles = Vec::new();
         for &p in selected {
-            let of: Vec<&TestResult> = tests.iter().filter(|t| t.in_profile(p)).collect();
-            let core: Vec<&TestResult> = of
-                .iter()
-                .copied()
-                .filter(|t| t.level != Some(Level::Extended))
-                .collect();
-            let ext: Vec<&TestResult> = of
-                .iter()
-                .copied()
-                .filter(|t| t.level == Some(Level::Extended))
-                .collect();
+            let (core, ext) = core_and_extended(&tests, p);
             let core_r = level_report(&core);
             let mut ext_r = level_report(&ext);
             for f in crate::features::FEATURES {
@@ -398,8 +388,9 @@ impl Report {
                 Capability::Partial
             };
             let prefix = format!("{}/", p.group_name());
-            let api_version = of
+            let api_version = core
                 .iter()
+                .chain(&ext)
                 .flat_map(|t| t.api_versions.iter())
                 .filter_map(|v| v.strip_prefix(&prefix))
                 .max()
@@ -759,6 +750,17 @@ pub fn capabilities(report: &Report) -> BTreeMap<Profile, Capability> {
         .iter()
         .map(|p| (p.name, p.capability))
         .collect()
+}
+
+/// The tests that count in `profile`, split into core (and unlevelled) ones and extended ones.
+pub(crate) fn core_and_extended(
+    tests: &[TestResult],
+    profile: Profile,
+) -> (Vec<&TestResult>, Vec<&TestResult>) {
+    tests
+        .iter()
+        .filter(|t| t.in_profile(profile))
+        .partition(|t| t.level != Some(Level::Extended))
 }
 
 #[cfg(test)]
