@@ -283,14 +283,12 @@ impl Runner {
         let what = describe(&req);
         let mut attempts_ev = Vec::new();
         for attempt in 1..=d.attempts {
-            let a_deadline = Instant::now() + timeout;
             let mut served: BTreeMap<String, u64> = BTreeMap::new();
             let mut other: BTreeMap<String, u64> = BTreeMap::new();
             // One batch per attempt (a backend may send it as one command), bounded by the
             // attempt's timeout.
-            let remaining = a_deadline.saturating_duration_since(Instant::now());
             let records = match tokio::time::timeout(
-                remaining,
+                timeout,
                 self.traffic.send_batch(&req, d.requests),
             )
             .await
