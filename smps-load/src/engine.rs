@@ -38,6 +38,8 @@ pub(crate) struct Inner {
     pub(crate) endpoints: Arc<Vec<Endpoint>>,
     pub(crate) version: HttpVersion,
     pub(crate) h1_client: Http1Client,
+    #[cfg(feature = "http2")]
+    pub(crate) h2_client: crate::Http2Client,
     pub(crate) connect_timeout: Duration,
     pub(crate) request_timeout: Duration,
     #[cfg(feature = "rustls")]
@@ -281,6 +283,8 @@ impl Engine {
                 protocol: inner.protocol,
                 version: inner.version,
                 h1_client: inner.h1_client,
+                #[cfg(feature = "http2")]
+                h2_client: inner.h2_client,
                 connect_timeout: inner.connect_timeout,
                 streams_per_connection: inner.streams_per_connection,
                 payload_size: inner.payload_size,

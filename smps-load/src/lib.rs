@@ -150,6 +150,8 @@ pub use search::{Search, SearchOutcome, SearchReport, SearchSettings, Slo, Trial
 pub use segment::{
     ExecutionPart, ExecutionSegment, Fraction, MAX_SEGMENT_DENOMINATOR, SegmentSequence,
 };
+#[cfg(feature = "http2")]
+pub use transport::Http2Client;
 pub use transport::{Http1Client, HttpVersion, Protocol};
 
 /// The README's examples, compiled and run as doc tests.

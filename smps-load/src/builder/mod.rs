@@ -55,6 +55,8 @@ pub struct EngineBuilder {
     workers: Option<usize>,
     version: HttpVersion,
     h1_client: Http1Client,
+    #[cfg(feature = "http2")]
+    h2_client: crate::Http2Client,
     extra_ca_pem: Vec<(String, String)>,
     labels: BTreeMap<String, String>,
     dispatch_lag_limit: Duration,
@@ -95,6 +97,8 @@ impl Default for EngineBuilder {
             workers: None,
             version: HttpVersion::default(),
             h1_client: Http1Client::default(),
+            #[cfg(feature = "http2")]
+            h2_client: crate::Http2Client::default(),
             extra_ca_pem: Vec::new(),
             labels: BTreeMap::new(),
             dispatch_lag_limit: crate::report::DEFAULT_DISPATCH_LAG_LIMIT,
@@ -250,6 +254,14 @@ impl EngineBuilder {
     /// Which client carries HTTP/1.1 (default [`Http1Client::Lean`]).
     pub fn http1_client(mut self, client: Http1Client) -> Self {
         self.h1_client = client;
+        self
+    }
+
+    /// Which client carries HTTP/2 and gRPC (default [`Http2Client::Lean`](crate::Http2Client::Lean)).
+    #[cfg(feature = "http2")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http2")))]
+    pub fn http2_client(mut self, client: crate::Http2Client) -> Self {
+        self.h2_client = client;
         self
     }
 
@@ -583,6 +595,8 @@ impl EngineBuilder {
             endpoints: Arc::new(endpoints),
             version: self.version,
             h1_client: self.h1_client,
+            #[cfg(feature = "http2")]
+            h2_client: self.h2_client,
             connect_timeout: self.connect_timeout,
             request_timeout: self.request_timeout,
             #[cfg(feature = "rustls")]

@@ -103,19 +103,36 @@ pub(crate) fn health_status(msg: &[u8]) -> Option<u64> {
     Some(status)
 }
 
-/// Reads gRPC's length-prefixed messages from body chunks without keeping them.
-#[derive(Default)]
-struct Deframer {
+/// Reads gRPC's length-prefixed messages from body chunks without keeping them (only the
+/// first bytes of the first message, for a health check's status).
+#[derive(Debug)]
+pub(crate) struct Deframer {
     head: [u8; 5],
     head_len: usize,
     /// Bytes of the current message still to come.
     remaining: u64,
     messages: u32,
-    first: Vec<u8>,
+    first: [u8; KEEP_FIRST],
+    first_len: usize,
+}
+
+impl Default for Deframer {
+    fn default() -> Self {
+        Deframer {
+            head: [0; 5],
+            head_len: 0,
+            remaining: 0,
+            messages: 0,
+            first: [0; KEEP_FIRST],
+            first_len: 0,
+        }
+    }
 }
 
 impl Deframer {
-    fn feed(&mut self, mut data: &[u8]) -> Result<(), ErrorKind> {
+    /// Takes the next chunk of the body; an error for a message with an unknown
+    /// compression flag.
+    pub(crate) fn feed(&mut self, mut data: &[u8]) -> Result<(), ErrorKind> {
         while !data.is_empty() {
             if self.remaining == 0 {
                 let take = (5 - self.head_len).min(data.len());
@@ -137,9 +154,11 @@ impl Deframer {
                 }
             } else {
                 let take = (self.remaining.min(data.len() as u64)) as usize;
-                if self.messages == 1 && self.first.len() < KEEP_FIRST {
-                    let keep = take.min(KEEP_FIRST - self.first.len());
-                    self.first.extend_from_slice(&data[..keep]);
+                if self.messages == 1 && self.first_len < KEEP_FIRST {
+                    let keep = take.min(KEEP_FIRST - self.first_len);
+                    self.first[self.first_len..self.first_len + keep]
+                        .copy_from_slice(&data[..keep]);
+                    self.first_len += keep;
                 }
                 self.remaining -= take as u64;
                 data = &data[take..];
@@ -152,6 +171,11 @@ impl Deframer {
     fn complete(&self) -> bool {
         self.head_len == 0 && self.remaining == 0
     }
+
+    /// The kept start of the first message.
+    fn first(&self) -> &[u8] {
+        &self.first[..self.first_len]
+    }
 }
 
 fn hex(c: u8) -> Option<u8> {
@@ -159,7 +183,7 @@ fn hex(c: u8) -> Option<u8> {
 }
 
 /// Decodes `grpc-message` (percent-encoded UTF-8).
-fn decode_message(v: &[u8]) -> String {
+pub(crate) fn decode_message(v: &[u8]) -> String {
     let mut out = Vec::with_capacity(v.len());
     let mut i = 0;
     while i < v.len() {
@@ -200,41 +224,19 @@ impl Transport {
             if let Some(t) = &trailers {
                 bytes += head_bytes(t).saturating_sub(19);
             }
-            if status != 200 {
-                // Not a gRPC answer: counted by its HTTP status.
-                return Ok((status, bytes));
-            }
             let fields = trailers.as_ref().unwrap_or(&parts.headers);
             let code = fields
                 .get("grpc-status")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u32>().ok())
-                .ok_or_else(|| {
-                    self.failed(ErrorKind::Protocol, || {
-                        "a gRPC response without a valid grpc-status".into()
-                    })
-                })?;
-            if let Some(kind) = ErrorKind::from_grpc_status(code) {
-                return Err(self.failed(kind, || {
-                    let msg = fields
-                        .get("grpc-message")
-                        .map(|v| decode_message(v.as_bytes()))
-                        .unwrap_or_default();
-                    format!("grpc-status {code}: {msg}")
-                }));
-            }
-            if !deframer.complete() {
-                return Err(self.failed(ErrorKind::Protocol, || {
-                    "a gRPC response message was cut short".into()
-                }));
-            }
-            if ep.grpc_health {
-                let serving = deframer.messages == 1 && health_status(&deframer.first) == Some(1);
-                if !serving {
-                    return Err(ErrorKind::GrpcNotServing);
-                }
-            }
-            Ok((200, bytes))
+                .and_then(|v| v.trim().parse::<u32>().ok());
+            let message = || {
+                fields
+                    .get("grpc-message")
+                    .map(|v| decode_message(v.as_bytes()))
+                    .unwrap_or_default()
+            };
+            let status = self.grpc_verdict(ep, status, code, message, &deframer)?;
+            Ok((status, bytes))
         })
         .await;
         Outcome {
@@ -242,6 +244,44 @@ impl Transport {
             result: result.map(|(status, bytes_in)| (status, bytes_in, ep.bytes_out)),
             reusable: true,
         }
+    }
+}
+
+impl Transport {
+    /// What a finished gRPC call counts as: its HTTP status when that is not 200 (not a
+    /// gRPC answer), else 200 for `grpc-status` 0 with whole messages (and, for the health
+    /// check, `SERVING`), else the status's kind.
+    pub(crate) fn grpc_verdict(
+        &self,
+        ep: &Endpoint,
+        status: u16,
+        code: Option<u32>,
+        message: impl FnOnce() -> String,
+        deframer: &Deframer,
+    ) -> Result<u16, ErrorKind> {
+        if status != 200 {
+            return Ok(status);
+        }
+        let code = code.ok_or_else(|| {
+            self.failed(ErrorKind::Protocol, || {
+                "a gRPC response without a valid grpc-status".into()
+            })
+        })?;
+        if let Some(kind) = ErrorKind::from_grpc_status(code) {
+            return Err(self.failed(kind, || format!("grpc-status {code}: {}", message())));
+        }
+        if !deframer.complete() {
+            return Err(self.failed(ErrorKind::Protocol, || {
+                "a gRPC response message was cut short".into()
+            }));
+        }
+        if ep.grpc_health {
+            let serving = deframer.messages == 1 && health_status(deframer.first()) == Some(1);
+            if !serving {
+                return Err(ErrorKind::GrpcNotServing);
+            }
+        }
+        Ok(200)
     }
 }
 
@@ -259,7 +299,7 @@ mod tests {
             d.feed(&body[split..]).unwrap();
             assert!(d.complete());
             assert_eq!(d.messages, 2);
-            assert_eq!(health_status(&d.first), Some(1));
+            assert_eq!(health_status(d.first()), Some(1));
         }
         let mut d = Deframer::default();
         d.feed(&body[..4]).unwrap();

@@ -1,10 +1,8 @@
 //! HTTP/2 multiplexing: N connections × M streams, driving the `h2` crate directly.
 //!
-//! Each concurrency slot is a *stream handle* on a connection shared with other slots:
-//! slot `s` uses connection `s / M` of its origin, so M slots share each connection and
-//! every slot has at most one stream in flight. The connections live in a pool per origin;
-//! the first slot that finds its connection missing or closed opens it (the others wait
-//! for it on the entry's lock, so a lost connection causes one reconnect, not M).
+//! This is [`Http2Client::H2`](crate::Http2Client); the default is the engine's own client
+//! (`h2_lean`). Each concurrency slot is a *stream handle* on a connection shared with
+//! other slots (`pool.rs`), with at most one stream in flight.
 //!
 //! Each connection is driven by its own task; a slot opens its stream with
 //! `h2::client::SendRequest` itself (no dispatch channel and no oneshot per request, as
@@ -15,8 +13,8 @@
 //! on the 64 KiB defaults, and the capacity of every received chunk is released at once.
 
 use std::future::poll_fn;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use ::h2::RecvStream;
 use ::h2::client::SendRequest;
@@ -26,6 +24,7 @@ use tokio::time::Instant;
 
 use super::classify::classify_h2;
 use super::http1::head_bytes;
+use super::pool::Joined;
 use super::stream::Stream;
 use super::{Endpoint, Origin, Outcome, Transport};
 use crate::ErrorKind;
@@ -42,32 +41,9 @@ const MAX_SEND_BUFFER: usize = 400 << 10;
 /// An open connection: the sender streams are opened with, and whether the connection has
 /// ended (set by its driving task, or by a slot that saw it fail).
 #[derive(Clone)]
-struct Shared {
+pub(crate) struct Shared {
     sender: SendRequest<Bytes>,
     closed: Arc<AtomicBool>,
-}
-
-/// One pooled connection, replaced when the connection is lost.
-#[derive(Default)]
-pub(crate) struct Entry {
-    current: tokio::sync::Mutex<Option<Shared>>,
-}
-
-/// The connections to one origin.
-#[derive(Default)]
-pub(crate) struct Pool {
-    entries: Mutex<Vec<Arc<Entry>>>,
-}
-
-impl Pool {
-    fn entry(&self, index: usize) -> Arc<Entry> {
-        // Taken when a slot opens or joins a connection, not per request.
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        while entries.len() <= index {
-            entries.push(Arc::new(Entry::default()));
-        }
-        Arc::clone(&entries[index])
-    }
 }
 
 /// A slot's stream handle on a shared connection.
@@ -234,59 +210,27 @@ impl Handle {
     }
 }
 
-/// What a slot gets when it asks for an HTTP/2 stream handle.
-pub(crate) enum Got {
-    /// A handle on a pooled connection; `true` if this call opened the connection.
-    Handle(Handle, bool),
-    /// TLS agreed on HTTP/1.1 only: the slot speaks HTTP/1.1 on this stream of its own.
-    Http1(Stream),
-}
-
 impl Transport {
-    /// The HTTP/2 connection index of slot `slot_id`.
-    fn h2_connection_of(&self, slot_id: usize) -> usize {
-        slot_id / self.streams_per_connection.max(1)
-    }
-
     /// A stream handle for slot `slot_id` on its connection to origin `origin`, opening
     /// the connection if it is missing or closed.
-    pub(crate) async fn h2_handle(&self, origin: usize, slot_id: usize) -> Result<Got, ErrorKind> {
-        let entry = self.h2_pools[origin].entry(self.h2_connection_of(slot_id));
-        let mut current = entry.current.lock().await;
-        if let Some(s) = current.as_ref() {
-            if !s.closed.load(Ordering::Acquire) {
-                let conn = s.clone();
-                return Ok(Got::Handle(
-                    Handle {
-                        conn,
-                        unsent: false,
-                    },
-                    false,
-                ));
-            }
-        }
-        *current = None;
-        let (stream, alpn_h2) = self.connect_stream(&self.origins[origin]).await?;
-        if self.origins[origin].https && !alpn_h2 {
-            if self.protocol == super::Protocol::Grpc {
-                return Err(self.failed(ErrorKind::Protocol, || {
-                    format!(
-                        "{} did not agree on HTTP/2 by ALPN, which gRPC needs",
-                        self.origins[origin].host
-                    )
-                }));
-            }
-            return Ok(Got::Http1(stream));
-        }
-        let conn = self.h2_handshake(&self.origins[origin], stream).await?;
-        *current = Some(conn.clone());
-        Ok(Got::Handle(
-            Handle {
-                conn,
-                unsent: false,
-            },
-            true,
-        ))
+    pub(crate) async fn h2_handle(
+        &self,
+        origin: usize,
+        slot_id: usize,
+    ) -> Result<Joined<Handle>, ErrorKind> {
+        let joined = self
+            .join_shared(
+                &self.h2_pools[origin],
+                origin,
+                slot_id,
+                |c: &Shared| !c.closed.load(Ordering::Acquire),
+                |stream| self.h2_handshake(&self.origins[origin], stream),
+            )
+            .await?;
+        Ok(joined.map(|conn| Handle {
+            conn,
+            unsent: false,
+        }))
     }
 
     async fn h2_handshake(&self, origin: &Origin, stream: Stream) -> Result<Shared, ErrorKind> {

@@ -2,7 +2,9 @@
 //! and returns an [`Exchange`]; the worker loops know nothing of protocols.
 //!
 //! One module per protocol: `http1.rs` (HTTP/1.1 through the lean client in `raw.rs` or
-//! hyper), `h2.rs` (HTTP/2, N connections × M streams), `grpc.rs` (gRPC unary over HTTP/2),
+//! hyper), HTTP/2 with N connections × M streams through the engine's own client
+//! (`h2_lean/`, header compression in `hpack/`) or the `h2` crate (`h2.rs`), connections
+//! shared by slots in `pool.rs`, `grpc.rs` (gRPC unary over HTTP/2),
 //! `tcp.rs` and `udp.rs` (echo, with payloads from `echo.rs`); `stream.rs` opens TCP and TLS
 //! streams, `tls.rs` configures TLS, `classify.rs` turns failures into [`ErrorKind`]s.
 
@@ -12,7 +14,13 @@ mod echo;
 mod grpc;
 #[cfg(feature = "http2")]
 mod h2;
+#[cfg(feature = "http2")]
+mod h2_lean;
+#[cfg(feature = "http2")]
+mod hpack;
 mod http1;
+#[cfg(feature = "http2")]
+mod pool;
 pub(crate) mod raw;
 mod stream;
 mod tcp;
@@ -136,6 +144,23 @@ pub enum Http1Client {
     Hyper,
 }
 
+/// Which HTTP/2 client carries HTTP/2 requests and gRPC calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+#[cfg(feature = "http2")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http2")))]
+pub enum Http2Client {
+    /// The engine's own client (default): one task per connection owns the socket and
+    /// batches frames; request header blocks are encoded once per endpoint; responses are
+    /// parsed in place and bodies counted without being kept. About half the CPU per
+    /// request of the `h2` crate in our measurements (`benches/README.md`).
+    #[default]
+    Lean,
+    /// The `h2` crate's client (the HTTP/2 implementation under hyper): more widely
+    /// deployed, more CPU per request.
+    H2,
+}
+
 /// A resolved origin (scheme, host, port).
 #[derive(Debug)]
 pub(crate) struct Origin {
@@ -176,6 +201,8 @@ pub(crate) struct Transport {
     #[cfg_attr(not(feature = "http2"), allow(dead_code))]
     pub(crate) version: HttpVersion,
     pub(crate) h1_client: Http1Client,
+    #[cfg(feature = "http2")]
+    pub(crate) h2_client: Http2Client,
     pub(crate) connect_timeout: Duration,
     /// HTTP/2 and gRPC: concurrent streams per connection (slots sharing one connection).
     #[cfg_attr(not(feature = "http2"), allow(dead_code))]
@@ -186,12 +213,18 @@ pub(crate) struct Transport {
     pub(crate) udp_timeout: Duration,
     #[cfg(feature = "rustls")]
     pub(crate) tls: Option<tokio_rustls::TlsConnector>,
-    /// HTTP/2 connections, one pool per origin.
+    /// HTTP/2 connections of the `h2` crate, one pool per origin.
     #[cfg(feature = "http2")]
-    pub(crate) h2_pools: Vec<h2::Pool>,
+    pub(crate) h2_pools: Vec<pool::Pool<h2::Shared>>,
+    /// HTTP/2 connections of the engine's own client, one pool per origin.
+    #[cfg(feature = "http2")]
+    pub(crate) lean_pools: Vec<pool::Pool<Arc<h2_lean::Shared>>>,
     /// HTTP/2 header fields of each endpoint (by index), made once.
     #[cfg(feature = "http2")]
     pub(crate) h2_fields: Vec<HeaderMap>,
+    /// The HPACK-encoded request header block of each endpoint (by index), made once.
+    #[cfg(feature = "http2")]
+    pub(crate) h2_blocks: Arc<Vec<Vec<u8>>>,
     /// Ids handed to slots at their first use.
     pub(crate) next_slot: AtomicUsize,
     /// The first reason seen for each kind of failure (the TLS library's message, the
@@ -206,6 +239,8 @@ pub(crate) struct TransportSettings {
     pub(crate) protocol: Protocol,
     pub(crate) version: HttpVersion,
     pub(crate) h1_client: Http1Client,
+    #[cfg(feature = "http2")]
+    pub(crate) h2_client: Http2Client,
     pub(crate) connect_timeout: Duration,
     pub(crate) streams_per_connection: usize,
     pub(crate) payload_size: usize,
@@ -223,12 +258,26 @@ impl Transport {
         origins: Vec<Origin>,
         endpoints: Arc<Vec<Endpoint>>,
     ) -> Self {
+        #[cfg(feature = "http2")]
+        let h2_fields: Vec<HeaderMap> = endpoints.iter().map(h2::head_fields).collect();
         Transport {
             protocol: s.protocol,
             #[cfg(feature = "http2")]
-            h2_pools: origins.iter().map(|_| h2::Pool::default()).collect(),
+            h2_pools: origins.iter().map(|_| pool::Pool::default()).collect(),
             #[cfg(feature = "http2")]
-            h2_fields: endpoints.iter().map(h2::head_fields).collect(),
+            lean_pools: origins.iter().map(|_| pool::Pool::default()).collect(),
+            #[cfg(feature = "http2")]
+            h2_blocks: Arc::new(
+                endpoints
+                    .iter()
+                    .zip(&h2_fields)
+                    .map(|(ep, fields)| h2_lean::request_block(ep, fields))
+                    .collect(),
+            ),
+            #[cfg(feature = "http2")]
+            h2_fields,
+            #[cfg(feature = "http2")]
+            h2_client: s.h2_client,
             origins,
             endpoints,
             version: s.version,
@@ -290,6 +339,8 @@ enum Conn {
     H1(http1::HyperH1),
     #[cfg(feature = "http2")]
     H2(h2::Handle),
+    #[cfg(feature = "http2")]
+    Lean2(h2_lean::Handle),
     Tcp(tcp::TcpConn),
     Udp(udp::UdpConn),
 }
@@ -303,6 +354,8 @@ impl Conn {
             Conn::H1(h) => h.alive(),
             #[cfg(feature = "http2")]
             Conn::H2(h) => h.alive(),
+            #[cfg(feature = "http2")]
+            Conn::Lean2(h) => h.alive(),
         }
     }
 }
@@ -404,9 +457,13 @@ impl Transport {
         }
         #[cfg(feature = "http2")]
         if self.wants_h2() {
-            return match self.h2_handle(origin, id).await? {
-                h2::Got::Handle(h, opened) => Ok((Conn::H2(h), opened)),
-                h2::Got::Http1(stream) => Ok((self.http1(stream).await?, true)),
+            let joined = match self.h2_client {
+                Http2Client::Lean => self.lean_handle(origin, id).await?.map(Conn::Lean2),
+                Http2Client::H2 => self.h2_handle(origin, id).await?.map(Conn::H2),
+            };
+            return match joined {
+                pool::Joined::Shared(c, opened) => Ok((c, opened)),
+                pool::Joined::Http1(stream) => Ok((self.http1(stream).await?, true)),
             };
         }
         let _ = id;
@@ -423,6 +480,52 @@ impl Transport {
         } else {
             Box::pin(h.exchange(ep, fields)).await
         }
+    }
+
+    /// One request or gRPC call on a stream of the engine's own HTTP/2 client.
+    #[cfg(feature = "http2")]
+    async fn lean_call(&self, h: &mut h2_lean::Handle, ep_index: usize) -> Outcome {
+        let ep = &self.endpoints[ep_index];
+        let sent_at = Instant::now();
+        let result = match h.call(ep_index).await {
+            Ok(a) => match &a.grpc {
+                Some(g) => self
+                    .grpc_verdict(
+                        ep,
+                        a.status,
+                        g.status,
+                        || g.message.clone().unwrap_or_default(),
+                        &g.messages,
+                    )
+                    .map(|status| (status, a.bytes_in, ep.bytes_out)),
+                None => Ok((a.status, a.bytes_in, ep.bytes_out)),
+            },
+            Err(f) => Err(self.failed(f.kind, || f.why.to_string())),
+        };
+        Outcome {
+            sent_at,
+            result,
+            reusable: true,
+        }
+    }
+
+    /// Opens (or joins) a new connection for slot `id` to `origin` and sends the request
+    /// of endpoint `ep_index` on it again, when it is an HTTP/2 connection. Returns the
+    /// connection, whether it was opened, and the new outcome.
+    #[cfg(feature = "http2")]
+    async fn resend(
+        &self,
+        origin: usize,
+        id: usize,
+        ep_index: usize,
+    ) -> Option<(Conn, bool, Option<Outcome>)> {
+        let (mut c, opened) = self.open(origin, id).await.ok()?;
+        let again = match &mut c {
+            Conn::H2(h) => Some(self.h2_call(h, ep_index).await),
+            Conn::Lean2(h) => Some(self.lean_call(h, ep_index).await),
+            _ => None,
+        };
+        Some((c, opened, again))
     }
 
     async fn http1(&self, stream: stream::Stream) -> Result<Conn, ErrorKind> {
@@ -528,6 +631,12 @@ impl Transport {
                 retry = out.result.is_err() && h.unsent;
                 out
             }
+            #[cfg(feature = "http2")]
+            Conn::Lean2(h) => {
+                let out = self.lean_call(h, ep_index).await;
+                retry = out.result.is_err() && h.unsent;
+                out
+            }
             Conn::Tcp(c) => {
                 slot.seq += 1;
                 c.exchange(id as u64, slot.seq).await
@@ -542,10 +651,10 @@ impl Transport {
             // Nothing was sent: open (or join) a new connection and send once more; the
             // latency still counts from the first attempt.
             *entry = None;
-            if let Ok((mut c, opened)) = Box::pin(self.open(ep.origin, id)).await {
+            if let Some((c, opened, again)) = Box::pin(self.resend(ep.origin, id, ep_index)).await
+            {
                 connected |= opened;
-                if let Conn::H2(h) = &mut c {
-                    let again = self.h2_call(h, ep_index).await;
+                if let Some(again) = again {
                     out = Outcome {
                         sent_at: out.sent_at,
                         ..again
@@ -611,7 +720,7 @@ enum Kept {
 fn conn_kind(entry: &Option<Conn>) -> Kept {
     match entry {
         #[cfg(feature = "http2")]
-        Some(Conn::H2(_)) => Kept::Shared,
+        Some(Conn::H2(_) | Conn::Lean2(_)) => Kept::Shared,
         Some(Conn::Udp(_)) => Kept::Socket,
         _ => Kept::Own,
     }
@@ -650,6 +759,8 @@ mod tests {
             protocol: Protocol::Http,
             version: HttpVersion::Http1,
             h1_client: Http1Client::Lean,
+            #[cfg(feature = "http2")]
+            h2_client: Http2Client::Lean,
             connect_timeout: Duration::from_secs(1),
             streams_per_connection: 1,
             payload_size: 24,
