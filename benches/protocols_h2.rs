@@ -6,9 +6,10 @@
 //! streams, each stream a loop of GET /hello with the endpoint's headers cloned per request,
 //! the body counted and dropped.
 //!
-//! A third line runs smps-load's engine itself (closed loop, HTTP/2, the same shape and
-//! request count) on the same client runtime, so the cost of the whole engine (pacing-free
-//! worker loop, recorder, classification) shows beside the bare stacks it is built on.
+//! Two more lines run smps-load's engine itself (closed loop, HTTP/2, the same shape and
+//! request count) on the same client runtime, once with its own HTTP/2 client
+//! (`Http2Client::Lean`, the default) and once on the `h2` crate (`Http2Client::H2`), so
+//! the whole engine (worker loop, recorder, classification) shows beside the bare stacks.
 //!
 //! The reference server (h2c, prior knowledge) runs on its own runtime thread; the client runs
 //! on a current-thread runtime on the bench thread, so the time criterion reports is the
@@ -27,7 +28,7 @@ use http::{HeaderMap, HeaderValue, Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use smps_load::reference::ReferenceServer;
-use smps_load::{Engine, HttpVersion};
+use smps_load::{Engine, Http2Client, HttpVersion};
 use tokio::net::TcpStream;
 
 /// Requests per measured batch (spread over all streams).
@@ -208,22 +209,28 @@ fn stacks(c: &mut Criterion) {
                 cpu_of(&rt, iters, || run_h2(addr, &target, connections, streams))
             })
         });
-        let engine = Engine::builder()
-            .url(server.url("/hello"))
-            .http_version(HttpVersion::Http2)
-            .connections(connections)
-            .streams_per_connection(streams)
-            .max_requests(REQUESTS as u64)
-            .build()
-            .expect("engine");
-        group.bench_function(BenchmarkId::new("smps-load", &shape), |b| {
-            b.iter_custom(|iters| {
-                cpu_of(&rt, iters, || async {
-                    let r = engine.run().await.expect("run");
-                    assert_eq!(r.measured.ok(), REQUESTS as u64, "{:?}", r.measured.errors);
+        for (name, client) in [
+            ("smps-load-lean", Http2Client::Lean),
+            ("smps-load-h2", Http2Client::H2),
+        ] {
+            let engine = Engine::builder()
+                .url(server.url("/hello"))
+                .http_version(HttpVersion::Http2)
+                .http2_client(client)
+                .connections(connections)
+                .streams_per_connection(streams)
+                .max_requests(REQUESTS as u64)
+                .build()
+                .expect("engine");
+            group.bench_function(BenchmarkId::new(name, &shape), |b| {
+                b.iter_custom(|iters| {
+                    cpu_of(&rt, iters, || async {
+                        let r = engine.run().await.expect("run");
+                        assert_eq!(r.measured.ok(), REQUESTS as u64, "{:?}", r.measured.errors);
+                    })
                 })
-            })
-        });
+            });
+        }
     }
     group.finish();
     server_rt.block_on(server.shutdown());

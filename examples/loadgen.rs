@@ -22,7 +22,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use smps_load::{ArrivalPlan, BacklogPolicy, Engine, Http1Client, HttpVersion, LoadModel};
+use smps_load::{
+    ArrivalPlan, BacklogPolicy, Engine, Http1Client, Http2Client, HttpVersion, LoadModel,
+};
 
 /// Command-line options.
 #[derive(Debug, Parser)]
@@ -58,6 +60,9 @@ struct Args {
     /// Carry HTTP/1.1 with hyper's client instead of the engine's lean one.
     #[arg(long)]
     hyper: bool,
+    /// Carry HTTP/2 and gRPC with the `h2` crate's client instead of the engine's own.
+    #[arg(long)]
+    h2_crate: bool,
     /// Open loop: wait for each request's time with Tokio's 1 ms timer (less CPU, up to ~1 ms
     /// late) instead of the precise timer.
     #[arg(long)]
@@ -117,6 +122,9 @@ fn main() -> anyhow::Result<()> {
     }
     if args.hyper {
         b = b.http1_client(Http1Client::Hyper);
+    }
+    if args.h2_crate {
+        b = b.http2_client(Http2Client::H2);
     }
     if args.coarse_pacing {
         b = b.pacing(smps_load::Pacing::Coarse);

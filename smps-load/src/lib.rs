@@ -15,7 +15,8 @@
 //! * **Protocols** ([`Protocol`], chosen by the URL scheme or the SMP client's `protocol`):
 //!   HTTP/1.1 keep-alive; HTTP/2 multiplexed, N connections × M streams
 //!   ([`EngineBuilder::streams_per_connection`]; h2c prior knowledge, TLS with ALPN through
-//!   rustls); gRPC unary calls over HTTP/2; TCP and UDP echo with unique payloads checked
+//!   rustls) through the engine's own HTTP/2 client ([`Http2Client`]); gRPC unary calls over
+//!   HTTP/2; TCP and UDP echo with unique payloads checked
 //!   byte for byte. Per-request and connect timeouts; failures classified in the stable
 //!   [`ErrorKind`] taxonomy (HTTP/2 GOAWAY, RST_STREAM and refused streams, gRPC statuses by
 //!   code name, lost, late and mismatched echoes) and followed by reconnects.

@@ -651,8 +651,7 @@ impl Transport {
             // Nothing was sent: open (or join) a new connection and send once more; the
             // latency still counts from the first attempt.
             *entry = None;
-            if let Some((c, opened, again)) = Box::pin(self.resend(ep.origin, id, ep_index)).await
-            {
+            if let Some((c, opened, again)) = Box::pin(self.resend(ep.origin, id, ep_index)).await {
                 connected |= opened;
                 if let Some(again) = again {
                     out = Outcome {

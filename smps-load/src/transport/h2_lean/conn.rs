@@ -17,7 +17,7 @@ use std::task::{Context, Poll, Waker};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::frame::{self, Head, code, flag, kind, setting};
-use super::{Answer, Ask, Failure, GrpcEnd, Shared, Why};
+use super::{Answer, Ask, Failure, GrpcEnd, Shared, State, Why};
 use crate::ErrorKind;
 use crate::transport::Endpoint;
 use crate::transport::classify::classify_io;
@@ -47,6 +47,9 @@ const BUDGET: usize = 16;
 const READS_PER_ROUND: usize = 8;
 /// The largest stream identifier.
 const MAX_STREAM_ID: u32 = (1 << 31) - 1;
+
+/// An answer for a slot: its cell, the cell's round it asked in, and the answer.
+type Done = (u32, u32, Result<Answer, Failure>);
 
 /// A stream in flight.
 struct Open {
@@ -172,8 +175,8 @@ pub(crate) struct Driver {
     block: Vec<u8>,
     /// The stream of the block being assembled, and whether its HEADERS ended the stream.
     continuation: Option<(u32, bool)>,
-    /// Answers for the slots: (cell, generation, answer).
-    done: Vec<(u32, u32, Result<Answer, Failure>)>,
+    /// Answers for the slots.
+    done: Vec<Done>,
     asks: Vec<Ask>,
     cancels: Vec<(u32, u32)>,
     wakers: Vec<Waker>,
@@ -317,15 +320,7 @@ impl Driver {
     fn meet(&mut self, shared: &Shared, cx: &mut Context<'_>) -> bool {
         let mut guard = shared.lock();
         let st = &mut *guard;
-        for (cell, round, r) in self.done.drain(..) {
-            let c = &mut st.cells[cell as usize];
-            if c.round == round {
-                c.done = Some(r);
-                if let Some(w) = c.waker.take() {
-                    self.wakers.push(w);
-                }
-            }
-        }
+        deliver(st, &mut self.done, &mut self.wakers);
         std::mem::swap(&mut st.asks, &mut self.asks);
         std::mem::swap(&mut st.cancels, &mut self.cancels);
         if let (Some(f), false) = (self.refuse_new, self.refuse_published) {
@@ -1062,15 +1057,7 @@ impl Driver {
             for ask in st.asks.drain(..) {
                 self.done.push((ask.cell, ask.round, Err(unsent)));
             }
-            for (cell, round, r) in self.done.drain(..) {
-                let c = &mut st.cells[cell as usize];
-                if c.round == round {
-                    c.done = Some(r);
-                    if let Some(w) = c.waker.take() {
-                        self.wakers.push(w);
-                    }
-                }
-            }
+            deliver(st, &mut self.done, &mut self.wakers);
             st.driver = None;
         }
         drop(shared);
@@ -1090,6 +1077,20 @@ impl Drop for Driver {
                 unsent: false,
                 why: Why::Closed,
             });
+        }
+    }
+}
+
+/// Hands answers to their cells (an answer to an abandoned request is dropped) and collects
+/// the wakers of the slots to wake once the lock is released.
+fn deliver(st: &mut State, done: &mut Vec<Done>, wakers: &mut Vec<Waker>) {
+    for (cell, round, r) in done.drain(..) {
+        let c = &mut st.cells[cell as usize];
+        if c.round == round {
+            c.done = Some(r);
+            if let Some(w) = c.waker.take() {
+                wakers.push(w);
+            }
         }
     }
 }

@@ -482,15 +482,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-
-    /// Parses RFC-style hex ("f1e3 c2e5"), ignoring spaces.
-    fn hex(s: &str) -> Vec<u8> {
-        let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        digits
-            .chunks(2)
-            .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
-            .collect()
-    }
+    use crate::transport::hpack::tests::hex;
 
     fn decoded(src: &[u8]) -> Result<Vec<u8>, HuffmanError> {
         let mut out = Vec::new();

@@ -125,22 +125,7 @@ impl Decoder {
                 let (name, value) = lookup(&self.table, index)?;
                 count_field(&mut list_size, self.max_list_size, name, value)?;
                 field(name, value);
-            } else if first & 0x40 != 0 {
-                // Literal header field with incremental indexing (6.2.1).
-                let (name, value) = read_literal(
-                    block,
-                    &mut pos,
-                    6,
-                    &self.table,
-                    &mut self.name_buf,
-                    &mut self.value_buf,
-                )?;
-                count_field(&mut list_size, self.max_list_size, name, value)?;
-                field(name, value);
-                // Copied before inserting evicts anything `name` may point into (4.4).
-                let entry = Entry::new(name, value);
-                self.table.insert(entry);
-            } else if first & 0x20 != 0 {
+            } else if first & 0xe0 == 0x20 {
                 // Dynamic table size update (6.3), only at the start of a block (4.2).
                 if seen_field {
                     return Err(HpackError::TableSizeUpdateNotAtStart);
@@ -155,17 +140,24 @@ impl Decoder {
                 self.table.set_max_size(size);
                 continue;
             } else {
-                // Literal header field without indexing (6.2.2) or never indexed (6.2.3).
+                // Literal header field with incremental indexing (6.2.1, `01`), without
+                // indexing (6.2.2, `0000`) or never indexed (6.2.3, `0001`).
+                let indexing = first & 0x40 != 0;
                 let (name, value) = read_literal(
                     block,
                     &mut pos,
-                    4,
+                    if indexing { 6 } else { 4 },
                     &self.table,
                     &mut self.name_buf,
                     &mut self.value_buf,
                 )?;
                 count_field(&mut list_size, self.max_list_size, name, value)?;
                 field(name, value);
+                if indexing {
+                    // Copied before inserting evicts anything `name` may point into (4.4).
+                    let entry = Entry::new(name, value);
+                    self.table.insert(entry);
+                }
             }
             seen_field = true;
         }
@@ -317,13 +309,13 @@ pub(crate) fn encode_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use proptest::prelude::*;
 
     use super::*;
 
     /// Parses RFC-style hex ("8286 8441"), ignoring whitespace.
-    fn hex(s: &str) -> Vec<u8> {
+    pub(crate) fn hex(s: &str) -> Vec<u8> {
         let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
         digits
             .chunks(2)
