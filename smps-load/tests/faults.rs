@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use smps_load::{Engine, ErrorKind, PhaseReport};
 #[cfg(feature = "http2")]
-use smps_load::{EngineBuilder, HttpVersion};
+use smps_load::{EngineBuilder, Http2Client, HttpVersion};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 #[cfg(feature = "http2")]
 use tokio::net::TcpStream;
@@ -72,11 +72,16 @@ fn only(m: &PhaseReport, kind: ErrorKind) -> u64 {
     m.errors[&kind]
 }
 
+/// Both HTTP/2 clients: the fault tests run on each.
 #[cfg(feature = "http2")]
-fn h2(url: String) -> EngineBuilder {
+const CLIENTS: [Http2Client; 2] = [Http2Client::Lean, Http2Client::H2];
+
+#[cfg(feature = "http2")]
+fn h2(url: String, client: Http2Client) -> EngineBuilder {
     Engine::builder()
         .url(url)
         .http_version(HttpVersion::Http2)
+        .http2_client(client)
         .streams_per_connection(2)
         .connections(2)
 }
@@ -86,43 +91,53 @@ fn h2(url: String) -> EngineBuilder {
 async fn reset_refused_and_goaway_streams_are_told_apart() {
     let _serial = crate::serial().await;
     let reset = h2_server(|r| r.send_reset(h2::Reason::INTERNAL_ERROR)).await;
-    let report = run_within(
-        h2(format!("http://{}/", reset.addr)).max_requests(20),
-        Duration::from_secs(5),
-    )
-    .await;
-    assert_eq!(only(&report.measured, ErrorKind::Http2StreamReset), 20);
-
     let refuse = h2_server(|r| r.send_reset(h2::Reason::REFUSED_STREAM)).await;
-    let report = run_within(
-        h2(format!("http://{}/", refuse.addr)).max_requests(20),
-        Duration::from_secs(5),
-    )
-    .await;
-    // Each refused stream was sent twice (a refusal is retried once), then counted.
-    assert_eq!(only(&report.measured, ErrorKind::Http2RefusedStream), 20);
-
     let goaway = BadServer::start(goaway_before_any_stream).await;
-    let report = run_within(
-        h2(format!("http://{}/", goaway.addr)).max_requests(20),
-        Duration::from_secs(5),
-    )
-    .await;
-    // A stream that races the GOAWAY (its slot found the shared connection open, the
-    // connection closed before the stream was opened, and so did the new connection it was
-    // retried on) is counted as the connection closing under it.
-    let m = &report.measured;
-    assert_eq!(m.responses(), 0, "{:?}", m.status_codes);
-    assert_eq!(m.error_count(), 20, "{:?}", m.errors);
-    let goaway = m.errors.get(&ErrorKind::Http2GoAway).copied().unwrap_or(0);
-    let closed = m
-        .errors
-        .get(&ErrorKind::ConnectionClosed)
-        .copied()
-        .unwrap_or(0);
-    assert_eq!(goaway + closed, 20, "{:?}", m.errors);
-    assert!(goaway >= 15, "{:?}", m.errors);
-    assert!(report.measured.connections_opened >= 2);
+    for client in CLIENTS {
+        let report = run_within(
+            h2(format!("http://{}/", reset.addr), client).max_requests(20),
+            Duration::from_secs(5),
+        )
+        .await;
+        assert_eq!(
+            only(&report.measured, ErrorKind::Http2StreamReset),
+            20,
+            "{client:?}"
+        );
+
+        let report = run_within(
+            h2(format!("http://{}/", refuse.addr), client).max_requests(20),
+            Duration::from_secs(5),
+        )
+        .await;
+        // Each refused stream was sent twice (a refusal is retried once), then counted.
+        assert_eq!(
+            only(&report.measured, ErrorKind::Http2RefusedStream),
+            20,
+            "{client:?}"
+        );
+
+        let report = run_within(
+            h2(format!("http://{}/", goaway.addr), client).max_requests(20),
+            Duration::from_secs(5),
+        )
+        .await;
+        // A stream that races the GOAWAY (its slot found the shared connection open, the
+        // connection closed before the stream was opened, and so did the new connection it
+        // was retried on) is counted as the connection closing under it.
+        let m = &report.measured;
+        assert_eq!(m.responses(), 0, "{client:?}: {:?}", m.status_codes);
+        assert_eq!(m.error_count(), 20, "{client:?}: {:?}", m.errors);
+        let goaways = m.errors.get(&ErrorKind::Http2GoAway).copied().unwrap_or(0);
+        let closed = m
+            .errors
+            .get(&ErrorKind::ConnectionClosed)
+            .copied()
+            .unwrap_or(0);
+        assert_eq!(goaways + closed, 20, "{client:?}: {:?}", m.errors);
+        assert!(goaways >= 15, "{client:?}: {:?}", m.errors);
+        assert!(report.measured.connections_opened >= 2, "{client:?}");
+    }
 }
 
 #[cfg(feature = "http2")]
@@ -138,26 +153,28 @@ async fn malformed_http2_frames_are_protocol_errors() {
         tokio::time::sleep(Duration::from_secs(1)).await;
     })
     .await;
-    let report = run_within(
-        h2(format!("http://{}/", server.addr)).max_requests(8),
-        Duration::from_secs(5),
-    )
-    .await;
-    let m = &report.measured;
-    assert_eq!(m.error_count(), 8, "{:?}", m.errors);
-    assert!(
-        m.errors.keys().all(|k| matches!(
-            k,
-            ErrorKind::Protocol | ErrorKind::ConnectionClosed | ErrorKind::ConnectionReset
-        )),
-        "{:?}",
-        m.errors
-    );
-    assert!(
-        m.errors.contains_key(&ErrorKind::Protocol),
-        "{:?}",
-        m.errors
-    );
+    for client in CLIENTS {
+        let report = run_within(
+            h2(format!("http://{}/", server.addr), client).max_requests(8),
+            Duration::from_secs(5),
+        )
+        .await;
+        let m = &report.measured;
+        assert_eq!(m.error_count(), 8, "{client:?}: {:?}", m.errors);
+        assert!(
+            m.errors.keys().all(|k| matches!(
+                k,
+                ErrorKind::Protocol | ErrorKind::ConnectionClosed | ErrorKind::ConnectionReset
+            )),
+            "{client:?}: {:?}",
+            m.errors
+        );
+        assert!(
+            m.errors.contains_key(&ErrorKind::Protocol),
+            "{client:?}: {:?}",
+            m.errors
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,8 @@ mod distributed;
 mod engine;
 mod errors;
 mod faults;
+#[cfg(feature = "http2")]
+mod h2_wire;
 mod pacing;
 mod protocols;
 mod results;
