@@ -1240,7 +1240,6 @@ async fn both_http2_clients_count_the_same_statuses_and_bytes() {
 /// Trailers on a plain HTTP/2 response (HEADERS, DATA, HEADERS ending the stream), from a
 /// server written frame by frame: both clients count the same bytes, and the same response.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: Http2Client::H2 leaves plain-HTTP trailers out of bytes_in (Lean counts them, as both clients do for gRPC)"]
 async fn both_http2_clients_count_trailers_the_same() {
     let (srv, tally) = server(|s, tally| async move {
         let Some(mut peer) = Peer::accept(s, &tally, &[]).await else {

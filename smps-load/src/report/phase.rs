@@ -30,7 +30,7 @@ pub struct PhaseReport {
     pub status_codes: BTreeMap<u16, u64>,
     /// Failed requests by kind.
     pub errors: BTreeMap<ErrorKind, u64>,
-    /// Bytes received (status line and header fields as HTTP/1.1 text, plus bodies).
+    /// Bytes received (status line, header and trailer fields as HTTP/1.1 text, plus bodies).
     pub bytes_in: u64,
     /// Bytes sent (request head as HTTP/1.1 text, plus bodies).
     pub bytes_out: u64,

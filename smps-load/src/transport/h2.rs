@@ -145,6 +145,10 @@ impl Handle {
                 Ok(())
             })
             .await?;
+            // Trailers count as header fields (without a status line and blank line).
+            if let Some(t) = body.trailers().await.map_err(|e| body_error(&e))? {
+                bytes += head_bytes(&t).saturating_sub(19);
+            }
             Ok((status, bytes))
         })
         .await;

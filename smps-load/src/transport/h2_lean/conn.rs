@@ -257,7 +257,10 @@ impl Driver {
             }
             let progress = match self.read_frames(cx) {
                 Ok(p) => p,
-                Err(f) => return Poll::Ready(Err(f)),
+                Err(f) => {
+                    self.say_goaway(cx);
+                    return Poll::Ready(Err(f));
+                }
             };
             if self.settings_seen {
                 return Poll::Ready(Ok(()));
@@ -1026,11 +1029,17 @@ impl Driver {
 
     /// Ends the connection for an error: GOAWAY (best effort), then every stream fails.
     fn fail_connection(&mut self, cx: &mut Context<'_>, f: Failure) {
+        self.say_goaway(cx);
+        self.end(f);
+    }
+
+    /// After a connection error of the server's making, tells it with GOAWAY (best
+    /// effort: what the socket takes now).
+    fn say_goaway(&mut self, cx: &mut Context<'_>) {
         if self.error_code != code::NO_ERROR {
             frame::put_goaway(&mut self.out, self.error_code);
             let _ = self.poll_write(cx);
         }
-        self.end(f);
     }
 
     /// Ends the connection: streams in flight get `f`, waiting and later requests get it
