@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use smi_assert::suite::{Expect, TrafficOp};
+use smi_assert::suite::{DistributionOp, Expect, TrafficOp};
 use smi_assert::{
-    Error, InMemoryCluster, Operation, Outcome, RequestRecord, Runner, Status, Suite, Test,
-    TrafficBackend, TrafficRequest,
+    Error, GoDuration, InMemoryCluster, Operation, Outcome, RequestRecord, Runner, Status, Suite,
+    Test, TrafficBackend, TrafficRequest,
 };
 
 /// Answers every request to `app-b` with HTTP 200 from `app-b-v1` and resets everything else.
@@ -114,4 +114,72 @@ async fn a_traffic_backend_from_outside_the_crate_runs_suites() {
     );
     let cause = std::error::Error::source(&e).expect("the backend's cause is chained");
     assert_eq!(cause.to_string(), "lookup refused");
+}
+
+/// Answers the first `answer` requests at once, alternating `v1` and `v2`, and never
+/// answers the ones after.
+#[derive(Debug)]
+struct StallsAfter {
+    answer: u64,
+    next: AtomicU64,
+}
+
+#[async_trait]
+impl TrafficBackend for StallsAfter {
+    async fn send(&self, request: &TrafficRequest) -> smi_assert::Result<RequestRecord> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        if id >= self.answer {
+            std::future::pending::<()>().await;
+        }
+        let backend = if id % 2 == 0 { "v1" } else { "v2" };
+        Ok(RequestRecord::new(
+            id,
+            &request.method,
+            &request.url,
+            Outcome::Http { status: 200 },
+        )
+        .served_by(backend))
+    }
+}
+
+#[tokio::test]
+async fn a_distribution_attempt_that_times_out_reports_what_was_answered() {
+    let mut op = DistributionOp::new(
+        "app-a",
+        "http://app-b:9091/",
+        [("v1".to_owned(), 1), ("v2".to_owned(), 1)],
+    );
+    op.requests = 20;
+    op.timeout = Some(GoDuration::parse("200ms").unwrap());
+    let suite = Suite::builder("stalls")
+        .test(
+            Test::builder("split")
+                .step("sample", vec![Operation::Distribution(op)])
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let mesh = StallsAfter {
+        answer: 7,
+        next: AtomicU64::new(0),
+    };
+    let report = Runner::with_backends(Arc::new(InMemoryCluster::new()), Arc::new(mesh))
+        .build()
+        .unwrap()
+        .run(&suite)
+        .await
+        .unwrap();
+    let test = &report.tests[0];
+    assert_eq!(test.status, Status::Failed, "{}", test.message);
+    let op = &test.steps[0].operations[0];
+    assert!(
+        op.message
+            .ends_with("did not finish 20 requests within 200ms (7 answered)"),
+        "{}",
+        op.message
+    );
+    let unfinished = &op.evidence["unfinished"];
+    assert_eq!(unfinished["attempt"], 1, "{}", op.evidence);
+    assert_eq!(unfinished["served"]["v1"], 4, "{}", op.evidence);
+    assert_eq!(unfinished["served"]["v2"], 3, "{}", op.evidence);
 }

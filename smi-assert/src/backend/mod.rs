@@ -350,21 +350,23 @@ pub trait TrafficBackend: Send + Sync + fmt::Debug {
     async fn send(&self, request: &TrafficRequest) -> Result<RequestRecord, Error>;
 
     /// Sends `count` copies of `request` (the sample of a `distribution` operation) and
-    /// reports each outcome, in order; `Err` as for [`TrafficBackend::send`].
+    /// appends each outcome to `records`, in order; `Err` as for [`TrafficBackend::send`].
     ///
-    /// The default sends them one after another with [`TrafficBackend::send`]; a backend with
-    /// a cheaper batch form overrides it (the Kubernetes echo backend runs the echo client
-    /// once with `--count`).
+    /// The records are the caller's, so when the caller gives up on the batch (its timeout)
+    /// the outcomes appended so far are still there to report. The default sends the
+    /// requests one after another with [`TrafficBackend::send`], appending each as it
+    /// comes; a backend with a cheaper batch form overrides it (the Kubernetes echo backend
+    /// runs the echo client once with `--count`, so it appends all of them at the end).
     async fn send_batch(
         &self,
         request: &TrafficRequest,
         count: u32,
-    ) -> Result<Vec<RequestRecord>, Error> {
-        let mut records = Vec::with_capacity(count as usize);
+        records: &mut Vec<RequestRecord>,
+    ) -> Result<(), Error> {
         for _ in 0..count {
             records.push(self.send(request).await?);
         }
-        Ok(records)
+        Ok(())
     }
 }
 

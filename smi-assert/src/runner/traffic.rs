@@ -33,6 +33,19 @@ pub(super) fn describe(req: &TrafficRequest) -> String {
     format!("{method} {} from {}", req.url, req.source)
 }
 
+/// Counts a batch's records: requests served, by backend, and the others, by outcome.
+fn tally(records: Vec<RequestRecord>) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+    let mut served: BTreeMap<String, u64> = BTreeMap::new();
+    let mut other: BTreeMap<String, u64> = BTreeMap::new();
+    for rec in records {
+        match (&rec.outcome, rec.served_by) {
+            (o, Some(b)) if o.is_served() => *served.entry(b).or_default() += 1,
+            (o, _) => *other.entry(o.to_string()).or_default() += 1,
+        }
+    }
+    (served, other)
+}
+
 impl Runner {
     /// Replaces `${podIP:DEPLOYMENT}` (the `status.podIP` of the first Pod the Deployment's
     /// selector matches) and `${clusterIP:SERVICE}` (the Service's `spec.clusterIP`) in `text`.
@@ -283,26 +296,28 @@ impl Runner {
         let what = describe(&req);
         let mut attempts_ev = Vec::new();
         for attempt in 1..=d.attempts {
-            let mut served: BTreeMap<String, u64> = BTreeMap::new();
-            let mut other: BTreeMap<String, u64> = BTreeMap::new();
             // One batch per attempt (a backend may send it as one command), bounded by the
-            // attempt's timeout.
-            let records = match tokio::time::timeout(
+            // attempt's timeout; what it answered before a timeout is kept as evidence.
+            let mut records = Vec::with_capacity(d.requests as usize);
+            let batch = tokio::time::timeout(
                 timeout,
-                self.traffic.send_batch(&req, d.requests),
+                self.traffic.send_batch(&req, d.requests, &mut records),
             )
-            .await
-            {
+            .await;
+            match batch {
                 Err(_) => {
+                    let (served, other) = tally(records);
                     return op_result(
                         "distribution",
                         started,
                         Status::Failed,
                         format!(
-                            "{what}: attempt {attempt} did not finish {} requests within {timeout:?}",
-                            d.requests
+                            "{what}: attempt {attempt} did not finish {} requests within {timeout:?} ({} answered)",
+                            d.requests,
+                            served.values().chain(other.values()).sum::<u64>()
                         ),
-                        json!({"attempts": attempts_ev}),
+                        json!({"attempts": attempts_ev, "unfinished": {"attempt": attempt,
+                               "requests": d.requests, "served": served, "notServed": other}}),
                     );
                 }
                 Ok(Err(e)) => {
@@ -314,8 +329,8 @@ impl Runner {
                         Value::Null,
                     );
                 }
-                Ok(Ok(records)) if records.len() == d.requests as usize => records,
-                Ok(Ok(records)) => {
+                Ok(Ok(())) if records.len() == d.requests as usize => {}
+                Ok(Ok(())) => {
                     return op_result(
                         "distribution",
                         started,
@@ -328,15 +343,8 @@ impl Runner {
                         Value::Null,
                     );
                 }
-            };
-            for rec in records {
-                match (&rec.outcome, rec.served_by) {
-                    (o, Some(b)) if o.is_served() => {
-                        *served.entry(b).or_default() += 1;
-                    }
-                    (o, _) => *other.entry(o.to_string()).or_default() += 1,
-                }
             }
+            let (served, other) = tally(records);
             let expected: BTreeMap<&String, f64> = positive
                 .iter()
                 .map(|(b, s)| (*b, s * f64::from(d.requests)))

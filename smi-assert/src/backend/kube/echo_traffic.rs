@@ -191,11 +191,12 @@ impl TrafficBackend for KubeEchoTraffic {
         &self,
         request: &TrafficRequest,
         count: u32,
-    ) -> Result<Vec<RequestRecord>, Error> {
-        if count == 0 {
-            return Ok(Vec::new());
+        records: &mut Vec<RequestRecord>,
+    ) -> Result<(), Error> {
+        if count > 0 {
+            records.append(&mut self.run_client(request, count).await?);
         }
-        self.run_client(request, count).await
+        Ok(())
     }
 }
 

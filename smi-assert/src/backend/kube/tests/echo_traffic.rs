@@ -182,7 +182,8 @@ async fn a_batch_is_one_exec_with_count_and_each_answer_is_a_record() {
     }));
     let traffic = KubeEchoTraffic::new(fake.client());
     let req = TrafficRequest::get("mesh", "echo-v1", "http://echo/");
-    let records = traffic.send_batch(&req, 5).await.unwrap();
+    let mut records = Vec::new();
+    traffic.send_batch(&req, 5, &mut records).await.unwrap();
     assert_eq!(records.len(), 5);
     let served: Vec<Option<&str>> = records.iter().map(|r| r.served_by.as_deref()).collect();
     assert_eq!(
