@@ -298,17 +298,19 @@ impl BackendRef {
     }
 }
 
-/// One HTTPRoute rule.
+/// One route rule, `M` being the route kind's match ([`HttpRouteMatch`] or
+/// [`GrpcRouteMatch`]): HTTPRoute and GRPCRoute rules have the same shape.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
-pub struct HttpRouteRule {
+pub struct RouteRule<M> {
     /// Optional rule name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Matches, ORed (default: one `PathPrefix /` match).
+    /// Matches, ORed. None: an HTTPRoute rule matches every path (one `PathPrefix /`
+    /// match), a GRPCRoute rule every call.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub matches: Vec<HttpRouteMatch>,
+    pub matches: Vec<M>,
     /// Filters.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub filters: Vec<Filter>,
@@ -317,11 +319,11 @@ pub struct HttpRouteRule {
     pub backend_refs: Vec<BackendRef>,
 }
 
-/// `spec` of an HTTPRoute.
+/// `spec` of a route, `M` being the route kind's match.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
-pub struct HttpRouteSpec {
+pub struct RouteSpec<M> {
     /// Parents.
     #[serde(default)]
     pub parent_refs: Vec<ParentRef>,
@@ -330,21 +332,28 @@ pub struct HttpRouteSpec {
     pub hostnames: Vec<String>,
     /// Rules.
     #[serde(default)]
-    pub rules: Vec<HttpRouteRule>,
+    pub rules: Vec<RouteRule<M>>,
 }
 
-/// An HTTPRoute.
+/// A route resource (metadata and spec), `M` being the route kind's match.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
-pub struct HttpRoute {
+pub struct RouteResource<M> {
     /// Metadata.
     #[serde(default)]
     pub metadata: Metadata,
     /// Spec.
     #[serde(default)]
-    pub spec: HttpRouteSpec,
+    pub spec: RouteSpec<M>,
 }
+
+/// One HTTPRoute rule.
+pub type HttpRouteRule = RouteRule<HttpRouteMatch>;
+/// `spec` of an HTTPRoute.
+pub type HttpRouteSpec = RouteSpec<HttpRouteMatch>;
+/// An HTTPRoute.
+pub type HttpRoute = RouteResource<HttpRouteMatch>;
 
 /// A gRPC method match.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -376,52 +385,11 @@ pub struct GrpcRouteMatch {
 }
 
 /// One GRPCRoute rule.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct GrpcRouteRule {
-    /// Optional rule name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Matches, ORed (default: everything).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub matches: Vec<GrpcRouteMatch>,
-    /// Filters.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub filters: Vec<Filter>,
-    /// Backends.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub backend_refs: Vec<BackendRef>,
-}
-
+pub type GrpcRouteRule = RouteRule<GrpcRouteMatch>;
 /// `spec` of a GRPCRoute.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct GrpcRouteSpec {
-    /// Parents.
-    #[serde(default)]
-    pub parent_refs: Vec<ParentRef>,
-    /// Host names (not used by mesh routes).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub hostnames: Vec<String>,
-    /// Rules.
-    #[serde(default)]
-    pub rules: Vec<GrpcRouteRule>,
-}
-
+pub type GrpcRouteSpec = RouteSpec<GrpcRouteMatch>;
 /// A GRPCRoute.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct GrpcRoute {
-    /// Metadata.
-    #[serde(default)]
-    pub metadata: Metadata,
-    /// Spec.
-    #[serde(default)]
-    pub spec: GrpcRouteSpec,
-}
+pub type GrpcRoute = RouteResource<GrpcRouteMatch>;
 
 /// A route of either kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
