@@ -482,9 +482,11 @@ impl Transport {
         }
     }
 
-    /// One request or gRPC call on a stream of the engine's own HTTP/2 client.
+    /// One request or gRPC call on a stream of the engine's own HTTP/2 client. A failure
+    /// is the first reason of its kind unless the request was not sent and may still be
+    /// (`resend` false: it will be sent again on a new connection, and may succeed there).
     #[cfg(feature = "http2")]
-    async fn lean_call(&self, h: &mut h2_lean::Handle, ep_index: usize) -> Outcome {
+    async fn lean_call(&self, h: &mut h2_lean::Handle, ep_index: usize, resend: bool) -> Outcome {
         let ep = &self.endpoints[ep_index];
         let sent_at = Instant::now();
         let result = match h.call(ep_index).await {
@@ -500,6 +502,7 @@ impl Transport {
                     .map(|status| (status, a.bytes_in, ep.bytes_out)),
                 None => Ok((a.status, a.bytes_in, ep.bytes_out)),
             },
+            Err(f) if f.unsent && !resend => Err(f.kind),
             Err(f) => Err(self.failed(f.kind, || f.why.to_string())),
         };
         Outcome {
@@ -522,7 +525,7 @@ impl Transport {
         let (mut c, opened) = self.open(origin, id).await.ok()?;
         let again = match &mut c {
             Conn::H2(h) => Some(self.h2_call(h, ep_index).await),
-            Conn::Lean2(h) => Some(self.lean_call(h, ep_index).await),
+            Conn::Lean2(h) => Some(self.lean_call(h, ep_index, true).await),
             _ => None,
         };
         Some((c, opened, again))
@@ -633,7 +636,7 @@ impl Transport {
             }
             #[cfg(feature = "http2")]
             Conn::Lean2(h) => {
-                let out = self.lean_call(h, ep_index).await;
+                let out = self.lean_call(h, ep_index, false).await;
                 retry = out.result.is_err() && h.unsent;
                 out
             }
