@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use smps_load::reference::ReferenceServer;
-use smps_load::{Engine, EngineBuilder, ErrorKind, Http2Client, HttpVersion, PhaseReport};
+use smps_load::{Engine, EngineBuilder, ErrorKind, Http2Client, HttpVersion, PhaseReport, Report};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -415,6 +415,21 @@ fn lean(url: &str) -> EngineBuilder {
 }
 
 /// The only errors of a phase, by kind.
+/// Runs `n` requests (1 s request timeout, within 3 s) and checks every one was a 200.
+async fn all_ok(builder: EngineBuilder, n: u64) -> Report {
+    let report = run_within(
+        builder
+            .request_timeout(Duration::from_secs(1))
+            .max_requests(n),
+        Duration::from_secs(3),
+    )
+    .await;
+    let m = &report.measured;
+    assert_eq!(errors(m), [], "{:?}", report.error_reasons);
+    assert_eq!(m.status_codes.get(&200), Some(&n), "{:?}", m.status_codes);
+    report
+}
+
 fn errors(m: &PhaseReport) -> Vec<(ErrorKind, u64)> {
     m.errors.iter().map(|(k, n)| (*k, *n)).collect()
 }
@@ -553,19 +568,15 @@ async fn every_frame_a_server_may_send_around_a_response_is_understood() {
     })
     .await;
     let url = format!("http://{}/", _server.addr);
-    let report = run_within(
+    let report = all_ok(
         lean(&url)
             .body(request_body(BODY))
             .connections(1)
-            .streams_per_connection(2)
-            .request_timeout(Duration::from_secs(1))
-            .max_requests(10),
-        Duration::from_secs(3),
+            .streams_per_connection(2),
+        10,
     )
     .await;
     let m = &report.measured;
-    assert_eq!(errors(m), [], "{:?}", report.error_reasons);
-    assert_eq!(m.status_codes.get(&200), Some(&10), "{:?}", m.status_codes);
     assert_eq!(m.bytes_in, 10 * http1_len(&fields, 11));
     assert_eq!(m.connections_opened, 1);
     let t = settled(&tally).await;
@@ -626,18 +637,8 @@ async fn huffman_literals_and_the_dynamic_table_decode_and_count_as_http1_text()
         }
     })
     .await;
-    let report = run_within(
-        lean(&srv.url)
-            .connections(2)
-            .streams_per_connection(2)
-            .request_timeout(Duration::from_secs(1))
-            .max_requests(12),
-        Duration::from_secs(3),
-    )
-    .await;
+    let report = all_ok(lean(&srv.url).connections(2).streams_per_connection(2), 12).await;
     let m = &report.measured;
-    assert_eq!(errors(m), [], "{:?}", report.error_reasons);
-    assert_eq!(m.status_codes.get(&200), Some(&12), "{:?}", m.status_codes);
     let fields = [
         ("cache-control", "private"),
         ("date", "Mon, 21 Oct 2013 20:13:21 GMT"),
@@ -696,21 +697,15 @@ async fn streams_above_the_goaway_last_id_are_sent_again_on_a_new_connection() {
         }
     })
     .await;
-    let report = run_within(
-        lean(&srv.url)
-            .connections(1)
-            .streams_per_connection(4)
-            .request_timeout(Duration::from_secs(1))
-            .max_requests(12),
-        Duration::from_secs(3),
-    )
-    .await;
+    let report = all_ok(lean(&srv.url).connections(1).streams_per_connection(4), 12).await;
     let m = &report.measured;
-    assert_eq!(errors(m), [], "{:?}", report.error_reasons);
-    assert_eq!(m.status_codes.get(&200), Some(&12), "{:?}", m.status_codes);
     assert_eq!(m.bytes_in, 12 * (19 + 4));
     // The resent streams succeeded, so the GOAWAY that sent them away is no failure reason.
-    assert!(report.error_reasons.is_empty(), "{:?}", report.error_reasons);
+    assert!(
+        report.error_reasons.is_empty(),
+        "{:?}",
+        report.error_reasons
+    );
     assert!(m.connections_opened >= 2, "{}", m.connections_opened);
     let t = settled(&tally).await;
     assert!(t.problems.is_empty(), "{:?}", t.problems);
@@ -903,18 +898,8 @@ async fn the_servers_stream_limit_of_one_is_never_exceeded() {
         }
     })
     .await;
-    let report = run_within(
-        lean(&srv.url)
-            .connections(1)
-            .streams_per_connection(4)
-            .request_timeout(Duration::from_secs(1))
-            .max_requests(20),
-        Duration::from_secs(3),
-    )
-    .await;
+    let report = all_ok(lean(&srv.url).connections(1).streams_per_connection(4), 20).await;
     let m = &report.measured;
-    assert_eq!(errors(m), [], "{:?}", report.error_reasons);
-    assert_eq!(m.status_codes.get(&200), Some(&20), "{:?}", m.status_codes);
     assert_eq!(m.connections_opened, 1);
     let t = settled(&tally).await;
     assert!(t.problems.is_empty(), "{:?}", t.problems);
@@ -1004,19 +989,15 @@ async fn request_bodies_larger_than_the_servers_windows_arrive_intact() {
         }
     })
     .await;
-    let report = run_within(
+    let report = all_ok(
         lean(&srv.url)
             .body(request_body(BODY))
             .connections(1)
-            .streams_per_connection(2)
-            .request_timeout(Duration::from_secs(1))
-            .max_requests(6),
-        Duration::from_secs(3),
+            .streams_per_connection(2),
+        6,
     )
     .await;
     let m = &report.measured;
-    assert_eq!(errors(m), [], "{:?}", report.error_reasons);
-    assert_eq!(m.status_codes.get(&200), Some(&6), "{:?}", m.status_codes);
     assert!(
         (6 * BODY as u64..6 * (BODY as u64 + 1000)).contains(&m.bytes_out),
         "{}",
