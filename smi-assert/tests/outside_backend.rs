@@ -183,3 +183,57 @@ async fn a_distribution_attempt_that_times_out_reports_what_was_answered() {
     assert_eq!(unfinished["served"]["v1"], 4, "{}", op.evidence);
     assert_eq!(unfinished["served"]["v2"], 3, "{}", op.evidence);
 }
+
+#[tokio::test]
+async fn credentials_in_requests_never_reach_a_report() {
+    let mut op = TrafficOp::new(
+        "app-a",
+        "http://admin:hunter2@app-c:9091/echo?access_token=t0k3n&page=2",
+        Expect::Allowed,
+    );
+    op.headers
+        .insert("Authorization".into(), "Bearer s3kr1t-bearer".into());
+    op.timeout = Some(GoDuration::parse("300ms").unwrap());
+    let suite = Suite::builder("secrets")
+        .test(
+            Test::builder("reset-with-credentials")
+                .step("send", vec![Operation::Traffic(op)])
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let report = Runner::with_backends(
+        Arc::new(InMemoryCluster::new()),
+        Arc::new(FixedMesh::default()),
+    )
+    .build()
+    .unwrap()
+    .run(&suite)
+    .await
+    .unwrap();
+    assert_eq!(
+        report.tests[0].status,
+        Status::Failed,
+        "{:?}",
+        report.tests[0]
+    );
+    let outputs = [
+        report.to_json().to_string(),
+        report.to_junit_xml(),
+        report.to_meshery_response().to_string(),
+        report.to_meshery_adapter_json().to_string(),
+        report.summary(),
+        format!("{report:?}"),
+    ];
+    for out in &outputs {
+        for secret in ["hunter2", "t0k3n", "s3kr1t-bearer"] {
+            assert!(!out.contains(secret), "{secret} in {out}");
+        }
+    }
+    // The request is still named, with what is hidden marked.
+    assert!(
+        outputs[0].contains("http://***@app-c:9091/echo?access_token=***&page=2"),
+        "{}",
+        outputs[0]
+    );
+}

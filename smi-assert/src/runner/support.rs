@@ -1,9 +1,11 @@
 //! Helpers every operation uses: the per-test state, operation results, `<NAMESPACE>` substitution and polling with backoff.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use smps_model::redact;
 
 use crate::backend::ObjectRef;
 use crate::report::{OperationResult, Status};
@@ -41,6 +43,48 @@ pub(super) fn op_result(
         duration_ms: ms(started.elapsed()),
         message,
         evidence,
+    }
+}
+
+/// `r` with every secret hidden: URLs in its message and in the strings of its evidence
+/// pass through [`smps_model::redact::text`], and evidence values under a sensitive header or
+/// query name (`authorization`, `cookie`, `*token*`, ...) become `***`.
+pub(super) fn redacted(mut r: OperationResult) -> OperationResult {
+    if let Cow::Owned(m) = redact::text(&r.message) {
+        r.message = m;
+    }
+    redact_value(&mut r.evidence);
+    r
+}
+
+fn redact_value(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            if let Cow::Owned(t) = redact::text(s) {
+                *s = t;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(redact_value),
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if redact::is_sensitive_header(k) || redact::is_sensitive_query_key(k) {
+                    hide_strings(x);
+                } else {
+                    redact_value(x);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Replaces every string in `v` (a secret's value, or a list of them) with `***`.
+fn hide_strings(v: &mut Value) {
+    match v {
+        Value::String(s) => *s = redact::REDACTED.to_owned(),
+        Value::Array(a) => a.iter_mut().for_each(hide_strings),
+        Value::Object(m) => m.values_mut().for_each(hide_strings),
+        _ => {}
     }
 }
 
