@@ -165,8 +165,165 @@ const ENVIRONMENT_KEYS: &[&str] = &[
     "individualworkloads",
     "trafficmetadata",
 ];
-/// Keys of a `ServiceMesh` (folded).
-const SERVICE_MESH_KEYS: &[&str] = &["type", "version", "labels", "annotations"];
+
+/// What a folded key says about the document it is in: one bit per rule of [`classify`].
+mod role {
+    pub(super) const TEST: u32 = 1;
+    pub(super) const MESH: u32 = 1 << 1;
+    /// `page`, `pagesize`, `totalcount`.
+    pub(super) const PAGING: u32 = 1 << 2;
+    /// `results`, `profiles`.
+    pub(super) const RECORDS: u32 = 1 << 3;
+    pub(super) const MESHERY_RESULT: u32 = 1 << 4;
+    pub(super) const FORTIO: u32 = 1 << 5;
+    pub(super) const PROFILE: u32 = 1 << 6;
+    pub(super) const ENDPOINTS: u32 = 1 << 7;
+    pub(super) const QPS: u32 = 1 << 8;
+    /// `client` (the legacy spec when its value is a mapping).
+    pub(super) const CLIENT: u32 = 1 << 9;
+    pub(super) const BENCHMARK: u32 = 1 << 10;
+    pub(super) const TYPE_OR_VERSION: u32 = 1 << 11;
+    pub(super) const SERVICE_MESH: u32 = 1 << 12;
+    /// The scored kinds, in the order of `SCORED`.
+    pub(super) const CONFIG: u32 = 1 << 13;
+    pub(super) const RESULT: u32 = 1 << 14;
+    pub(super) const MESH_CONFIG: u32 = 1 << 15;
+    pub(super) const ENVIRONMENT: u32 = 1 << 16;
+    pub(super) const SCORED: [u32; 4] = [CONFIG, RESULT, MESH_CONFIG, ENVIRONMENT];
+}
+
+/// Every folded key a rule knows, sorted by bytes, with its roles ([`ROLE_TABLE`] is built
+/// from it): one lookup per key instead of a comparison with each key of each rule. A test
+/// checks this list against the rules' key sets.
+const ROLES: &[(&str, u32)] = &[
+    ("actualqps", role::RESULT),
+    ("annotations", role::SERVICE_MESH),
+    ("applicationmetadata", role::MESH_CONFIG),
+    ("client", role::CLIENT),
+    ("clients", role::CONFIG),
+    ("concurrentrequest", role::PROFILE),
+    ("detailsuri", role::RESULT),
+    ("duration", role::CONFIG),
+    ("durationhistogram", role::FORTIO),
+    ("endpoints", role::ENDPOINTS),
+    ("endpointurl", role::BENCHMARK),
+    ("endpointurls", role::BENCHMARK),
+    ("endtime", role::RESULT),
+    ("env", role::BENCHMARK),
+    ("envid", role::RESULT),
+    ("expgroupuuid", role::MESH_CONFIG),
+    ("expuuid", role::MESH_CONFIG),
+    ("individualworkloads", role::ENVIRONMENT),
+    ("ingressgateway", role::MESH_CONFIG),
+    ("kubernetes", role::ENVIRONMENT),
+    ("kubernetesversion", role::ENVIRONMENT),
+    ("labels", role::SERVICE_MESH),
+    ("latenciesms", role::RESULT),
+    ("loadgenerators", role::PROFILE),
+    ("mesh", role::MESH),
+    ("meshbuild", role::MESH_CONFIG),
+    ("meshconfigid", role::RESULT),
+    ("meshcontrolplane", role::MESH_CONFIG),
+    ("mesheryid", role::MESHERY_RESULT),
+    ("meshpolicy", role::MESH_CONFIG),
+    ("meshpolicyenabled", role::MESH_CONFIG),
+    ("meshtelemetry", role::MESH_CONFIG),
+    ("meshtelemetryenabled", role::MESH_CONFIG),
+    ("meshtype", role::MESH_CONFIG),
+    ("metrics", role::BENCHMARK),
+    ("mtlsenabled", role::MESH_CONFIG),
+    ("nodes", role::ENVIRONMENT),
+    ("page", role::PAGING),
+    ("pagesize", role::PAGING),
+    ("profile", role::MESH_CONFIG),
+    ("profiles", role::RECORDS),
+    ("proxybuild", role::MESH_CONFIG),
+    ("proxyconcurrency", role::MESH_CONFIG),
+    ("qps", role::QPS),
+    ("results", role::RECORDS),
+    ("runnerresults", role::MESHERY_RESULT),
+    ("sidecar", role::MESH_CONFIG),
+    ("sidecars", role::MESH_CONFIG),
+    ("starttime", role::RESULT),
+    ("test", role::TEST),
+    ("testid", role::RESULT),
+    ("totalcount", role::PAGING),
+    ("trafficmetadata", role::ENVIRONMENT),
+    ("type", role::TYPE_OR_VERSION | role::SERVICE_MESH),
+    ("version", role::TYPE_OR_VERSION | role::SERVICE_MESH),
+];
+
+/// A folded key as two big-endian integers of its zero-padded bytes: no known key holds a
+/// zero byte, so two packed keys are equal when the keys are, in two integer comparisons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Packed(u128, u64);
+
+const fn pack(bytes: &[u8]) -> Packed {
+    let mut buf = [0u8; 24];
+    let mut i = 0;
+    while i < bytes.len() {
+        buf[i] = bytes[i];
+        i += 1;
+    }
+    let mut hi = 0u128;
+    let mut lo = 0u64;
+    let mut j = 0;
+    while j < 16 {
+        hi = hi << 8 | buf[j] as u128;
+        j += 1;
+    }
+    while j < 24 {
+        lo = lo << 8 | buf[j] as u64;
+        j += 1;
+    }
+    Packed(hi, lo)
+}
+
+/// Slots of [`ROLE_TABLE`] (a power of two, about four times the keys: short probes).
+const SLOTS: usize = 256;
+
+/// The slot a packed key hashes to.
+const fn slot_of(p: Packed) -> usize {
+    let h = (p.0 ^ (p.0 >> 64) ^ p.1 as u128) as u64;
+    (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize
+}
+
+/// [`ROLES`] as an open-addressing hash table of packed keys, built at compile time: a
+/// lookup is one hash and a probe or two, not a search. `Packed(0, 0)` marks an empty slot
+/// (no key packs to it: the empty key is never looked up).
+const ROLE_TABLE: [(Packed, u32); SLOTS] = {
+    let mut t = [(Packed(0, 0), 0); SLOTS];
+    let mut i = 0;
+    while i < ROLES.len() {
+        let p = pack(ROLES[i].0.as_bytes());
+        let mut at = slot_of(p);
+        while t[at].0.0 != 0 || t[at].0.1 != 0 {
+            at = (at + 1) % SLOTS;
+        }
+        t[at] = (p, ROLES[i].1);
+        i += 1;
+    }
+    t
+};
+
+/// The roles of a folded key (0 for a key no rule knows).
+fn roles(key: &Folded) -> u32 {
+    if key.len == 0 {
+        return 0;
+    }
+    let k = key.packed();
+    let mut at = slot_of(k);
+    loop {
+        let (p, r) = ROLE_TABLE[at];
+        if p == k {
+            return r;
+        }
+        if p == Packed(0, 0) {
+            return 0;
+        }
+        at = (at + 1) % SLOTS;
+    }
+}
 
 /// What one pass over the keys found.
 #[derive(Default)]
@@ -224,13 +381,14 @@ impl Folded {
         f
     }
 
-    fn is(&self, folded: &str) -> bool {
-        self.len > 0 && &self.buf[..self.len] == folded.as_bytes()
+    /// The key packed for lookup in [`ROLE_TABLE`].
+    fn packed(&self) -> Packed {
+        let mut hi = [0u8; 16];
+        let mut lo = [0u8; 8];
+        hi.copy_from_slice(&self.buf[..16]);
+        lo.copy_from_slice(&self.buf[16..]);
+        Packed(u128::from_be_bytes(hi), u64::from_be_bytes(lo))
     }
-}
-
-fn any_of(key: &Folded, set: &[&str]) -> bool {
-    set.iter().any(|k| key.is(k))
 }
 
 /// Recognises a document from its members (key as written, and what its value is).
@@ -260,33 +418,31 @@ where
     };
     let mut null_members = 0;
     for (raw, value) in members.clone() {
-        let key = &Folded::new(raw);
+        let r = roles(&Folded::new(raw));
+        let has = |bit: u32| r & bit != 0;
         // `null` means "not set" (proto3 JSON): such a key says nothing about the document,
         // except that a page's records may be `null`.
         if value == ValueKind::Null {
             null_members += 1;
-            seen.records |= any_of(key, &["results", "profiles"]);
+            seen.records |= has(role::RECORDS);
             continue;
         }
         seen.len += 1;
-        let test = key.is("test");
-        let mesh = key.is("mesh");
-        seen.test |= test;
-        seen.mesh |= mesh;
-        seen.only_wrapper_keys &= test || mesh;
-        seen.paging |= any_of(key, &["page", "pagesize", "totalcount"]);
-        seen.records |= any_of(key, &["results", "profiles"]) && value == ValueKind::Array;
-        seen.meshery_result |= any_of(key, &["runnerresults", "mesheryid"]);
-        seen.fortio |= key.is("durationhistogram");
-        seen.profile |= any_of(key, &["loadgenerators", "concurrentrequest"]);
-        seen.endpoints |= key.is("endpoints");
-        seen.qps |= key.is("qps");
-        seen.benchmark |= (key.is("client") && value == ValueKind::Object)
-            || any_of(key, &["endpointurl", "endpointurls", "env", "metrics"]);
-        seen.type_or_version |= any_of(key, &["type", "version"]);
-        seen.only_service_mesh_keys &= any_of(key, SERVICE_MESH_KEYS);
-        for (score, (_, set)) in seen.scores.iter_mut().zip(SCORED) {
-            *score += usize::from(any_of(key, set));
+        seen.test |= has(role::TEST);
+        seen.mesh |= has(role::MESH);
+        seen.only_wrapper_keys &= has(role::TEST | role::MESH);
+        seen.paging |= has(role::PAGING);
+        seen.records |= has(role::RECORDS) && value == ValueKind::Array;
+        seen.meshery_result |= has(role::MESHERY_RESULT);
+        seen.fortio |= has(role::FORTIO);
+        seen.profile |= has(role::PROFILE);
+        seen.endpoints |= has(role::ENDPOINTS);
+        seen.qps |= has(role::QPS);
+        seen.benchmark |= (has(role::CLIENT) && value == ValueKind::Object) || has(role::BENCHMARK);
+        seen.type_or_version |= has(role::TYPE_OR_VERSION);
+        seen.only_service_mesh_keys &= has(role::SERVICE_MESH);
+        for (score, bit) in seen.scores.iter_mut().zip(role::SCORED) {
+            *score += usize::from(has(bit));
         }
     }
     if seen.paging && seen.records {
@@ -352,9 +508,7 @@ pub(crate) fn page_records(object: &Map<String, Value>) -> Option<&str> {
     }
     object
         .iter()
-        .find(|(k, v)| {
-            any_of(&Folded::new(k), &["results", "profiles"]) && (v.is_array() || v.is_null())
-        })
+        .find(|(k, v)| roles(&Folded::new(k)) & role::RECORDS != 0 && (v.is_array() || v.is_null()))
         .map(|(k, _)| k.as_str())
 }
 
@@ -444,6 +598,80 @@ mod tests {
             shape(json!({"kubernetes": "v1", "nodes": [], "sidecar": {}})),
             Ok(Shape::Smp(Kind::EnvironmentConfig))
         );
+    }
+
+    /// Keys of a `ServiceMesh` (folded).
+    const SERVICE_MESH_KEYS: &[&str] = &["type", "version", "labels", "annotations"];
+
+    /// The roles of a folded key as the rules define them, one key set at a time.
+    fn roles_by_the_sets(key: &str) -> u32 {
+        let is = |set: &[&str]| set.contains(&key);
+        let mut r = 0;
+        for (bit, set) in [
+            (role::TEST, &["test"][..]),
+            (role::MESH, &["mesh"]),
+            (role::PAGING, &["page", "pagesize", "totalcount"]),
+            (role::RECORDS, &["results", "profiles"]),
+            (role::MESHERY_RESULT, &["runnerresults", "mesheryid"]),
+            (role::FORTIO, &["durationhistogram"]),
+            (role::PROFILE, &["loadgenerators", "concurrentrequest"]),
+            (role::ENDPOINTS, &["endpoints"]),
+            (role::QPS, &["qps"]),
+            (role::CLIENT, &["client"]),
+            (
+                role::BENCHMARK,
+                &["endpointurl", "endpointurls", "env", "metrics"],
+            ),
+            (role::TYPE_OR_VERSION, &["type", "version"]),
+            (role::SERVICE_MESH, SERVICE_MESH_KEYS),
+        ] {
+            if is(set) {
+                r |= bit;
+            }
+        }
+        for (bit, (_, set)) in role::SCORED.iter().zip(SCORED) {
+            if is(set) {
+                r |= bit;
+            }
+        }
+        r
+    }
+
+    #[test]
+    fn the_role_table_is_sorted_and_agrees_with_the_key_sets() {
+        assert!(
+            ROLES
+                .windows(2)
+                .all(|w| w[0].0.as_bytes() < w[1].0.as_bytes())
+        );
+        for (key, bits) in ROLES {
+            assert_eq!(*bits, roles_by_the_sets(key), "{key}");
+            assert_eq!(roles(&Folded::new(key)), *bits, "{key}");
+        }
+        let every_set_key = SCORED
+            .iter()
+            .flat_map(|(_, set)| set.iter())
+            .chain(SERVICE_MESH_KEYS);
+        for key in every_set_key {
+            assert!(ROLES.iter().any(|(k, _)| k == key), "{key} missing");
+        }
+        for key in [
+            "Latencies_MS",
+            "end-time",
+            "KUBERNETES",
+            "x",
+            "",
+            "ünïcode",
+            "a_very_long_key_that_is_no_rule",
+        ] {
+            let folded = Folded::new(key);
+            let expect = if folded.len == 0 {
+                0
+            } else {
+                roles_by_the_sets(std::str::from_utf8(&folded.buf[..folded.len]).unwrap())
+            };
+            assert_eq!(roles(&folded), expect, "{key}");
+        }
     }
 
     #[test]
