@@ -142,6 +142,20 @@ impl TrafficBackend for StallsAfter {
     }
 }
 
+/// Runs a suite of one test with one step of one operation, `mesh` carrying its traffic.
+async fn run_one(op: Operation, mesh: impl TrafficBackend + 'static) -> smi_assert::Report {
+    let suite = Suite::builder("one")
+        .test(Test::builder("one").step("op", vec![op]).build())
+        .build()
+        .unwrap();
+    Runner::with_backends(Arc::new(InMemoryCluster::new()), Arc::new(mesh))
+        .build()
+        .unwrap()
+        .run(&suite)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_distribution_attempt_that_times_out_reports_what_was_answered() {
     let mut op = DistributionOp::new(
@@ -151,24 +165,11 @@ async fn a_distribution_attempt_that_times_out_reports_what_was_answered() {
     );
     op.requests = 20;
     op.timeout = Some(GoDuration::parse("200ms").unwrap());
-    let suite = Suite::builder("stalls")
-        .test(
-            Test::builder("split")
-                .step("sample", vec![Operation::Distribution(op)])
-                .build(),
-        )
-        .build()
-        .unwrap();
     let mesh = StallsAfter {
         answer: 7,
         next: AtomicU64::new(0),
     };
-    let report = Runner::with_backends(Arc::new(InMemoryCluster::new()), Arc::new(mesh))
-        .build()
-        .unwrap()
-        .run(&suite)
-        .await
-        .unwrap();
+    let report = run_one(Operation::Distribution(op), mesh).await;
     let test = &report.tests[0];
     assert_eq!(test.status, Status::Failed, "{}", test.message);
     let op = &test.steps[0].operations[0];
@@ -194,23 +195,7 @@ async fn credentials_in_requests_never_reach_a_report() {
     op.headers
         .insert("Authorization".into(), "Bearer s3kr1t-bearer".into());
     op.timeout = Some(GoDuration::parse("300ms").unwrap());
-    let suite = Suite::builder("secrets")
-        .test(
-            Test::builder("reset-with-credentials")
-                .step("send", vec![Operation::Traffic(op)])
-                .build(),
-        )
-        .build()
-        .unwrap();
-    let report = Runner::with_backends(
-        Arc::new(InMemoryCluster::new()),
-        Arc::new(FixedMesh::default()),
-    )
-    .build()
-    .unwrap()
-    .run(&suite)
-    .await
-    .unwrap();
+    let report = run_one(Operation::Traffic(op), FixedMesh::default()).await;
     assert_eq!(
         report.tests[0].status,
         Status::Failed,
