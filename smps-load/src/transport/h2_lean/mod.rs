@@ -1,7 +1,7 @@
 //! The engine's own HTTP/2 client (the default, [`Http2Client::Lean`](crate::Http2Client)):
 //! built for the load generator's hot path, as `raw.rs` is for HTTP/1.1.
 //!
-//! - Each connection is driven by one task (`conn.rs`) that owns the socket, one read
+//! - Each connection is driven by one task (`conn/`) that owns the socket, one read
 //!   buffer and one write buffer. It opens streams, writes frames in batches, parses
 //!   responses in place and hands each slot its answer.
 //! - A request's header block is HPACK-encoded once per endpoint (literals without
