@@ -85,12 +85,9 @@ pub(crate) struct Driver {
     /// DATA bytes received on the connection and not yet given back.
     recv_unacked: u32,
     next_id: u32,
-    /// The last stream id the server will process, after its GOAWAY (or ours).
-    goaway: Option<u32>,
-    /// Set when the connection takes no new streams: what new requests get.
-    refuse_new: Option<Failure>,
-    /// Whether the slots were told about `refuse_new`.
-    refuse_published: bool,
+    /// Set when the connection takes no new streams (the server's GOAWAY, or every stream
+    /// id used): what new requests get.
+    closing: Option<Failure>,
     /// Streams in flight, by cell.
     streams: Vec<Option<Open>>,
     ids: HashMap<u32, u32, BuildHasherDefault<IdHasher>>,
@@ -158,9 +155,7 @@ impl Driver {
             send_window: frame::DEFAULT_WINDOW,
             recv_unacked: 0,
             next_id: 1,
-            goaway: None,
-            refuse_new: None,
-            refuse_published: false,
+            closing: None,
             streams: (0..cells).map(|_| None).collect(),
             ids: HashMap::default(),
             active: 0,
@@ -229,7 +224,7 @@ impl Driver {
                 self.end(f);
                 return Poll::Ready(());
             }
-            if self.goaway.is_some() && self.active == 0 && self.out_at == self.out.len() {
+            if self.closing.is_some() && self.active == 0 && self.out_at == self.out.len() {
                 self.end(Failure {
                     kind: ErrorKind::ConnectionClosed,
                     unsent: true,
@@ -254,10 +249,9 @@ impl Driver {
         deliver(st, &mut self.done, &mut self.wakers);
         std::mem::swap(&mut st.asks, &mut self.asks);
         std::mem::swap(&mut st.cancels, &mut self.cancels);
-        if let (Some(f), false) = (self.refuse_new, self.refuse_published) {
+        if let Some(f) = self.closing {
             st.closed = Some(f);
             shared.closed.store(true, Ordering::Release);
-            self.refuse_published = true;
         }
         match &st.driver {
             Some(w) if w.will_wake(cx.waker()) => {}
@@ -283,7 +277,7 @@ impl Driver {
         self.cancels = cancels;
         let mut asks = std::mem::take(&mut self.asks);
         for ask in asks.drain(..) {
-            match self.refuse_new {
+            match self.closing {
                 Some(f) => self.done.push((ask.cell, ask.round, Err(f))),
                 None => self.waiting.push_back((ask, false)),
             }
@@ -388,7 +382,7 @@ impl Driver {
     /// as unsent (they may go to a new connection).
     fn end(&mut self, f: Failure) {
         self.ended = true;
-        let unsent = self.refuse_new.unwrap_or(f.unsent());
+        let unsent = self.closing.unwrap_or(f.unsent());
         for cell in 0..self.streams.len() as u32 {
             if let Some(s) = self.remove(cell) {
                 self.done.push((cell, s.round, Err(f)));

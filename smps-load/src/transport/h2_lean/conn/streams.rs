@@ -58,7 +58,7 @@ impl Driver {
     /// Opens streams for waiting requests while the server's limit and the write buffer
     /// allow.
     pub(super) fn open_streams(&mut self) {
-        while self.goaway.is_none()
+        while self.closing.is_none()
             && self.active < self.peer_max_streams
             && self.out.len() - self.out_at < WRITE_HIGH
         {
@@ -200,10 +200,7 @@ impl Driver {
 
     /// No new streams: those above `last` and the waiting requests get `failure`.
     pub(super) fn stop_new(&mut self, last: u32, failure: Failure) {
-        self.goaway = Some(self.goaway.map_or(last, |g| g.min(last)));
-        if self.refuse_new.is_none() {
-            self.refuse_new = Some(failure);
-        }
+        self.closing.get_or_insert(failure);
         for cell in 0..self.streams.len() as u32 {
             if self.streams[cell as usize]
                 .as_ref()
