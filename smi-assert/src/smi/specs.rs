@@ -205,18 +205,7 @@ macro_rules! l4_route {
             }
         }
 
-        impl TryFrom<Value> for $ty {
-            type Error = Error;
-            fn try_from(v: Value) -> Result<Self> {
-                Self::from_manifest(&v)
-            }
-        }
-
-        impl From<$ty> for Value {
-            fn from(t: $ty) -> Value {
-                t.to_manifest()
-            }
-        }
+        value_conv!($ty);
     };
 }
 
