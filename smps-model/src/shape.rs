@@ -124,48 +124,6 @@ impl UnknownShape {
     }
 }
 
-/// Keys of a `PerformanceTestConfig` (folded).
-const CONFIG_KEYS: &[&str] = &["clients", "duration"];
-/// Keys of a `PerformanceTestResult` (folded).
-const RESULT_KEYS: &[&str] = &[
-    "latenciesms",
-    "actualqps",
-    "starttime",
-    "endtime",
-    "detailsuri",
-    "testid",
-    "meshconfigid",
-    "envid",
-];
-/// Keys of a `ServiceMeshConfig` (folded), with its root alias `sidecars`.
-const MESH_CONFIG_KEYS: &[&str] = &[
-    "ingressgateway",
-    "sidecar",
-    "sidecars",
-    "meshtelemetry",
-    "meshpolicy",
-    "meshcontrolplane",
-    "meshpolicyenabled",
-    "meshtelemetryenabled",
-    "mtlsenabled",
-    "proxyconcurrency",
-    "meshbuild",
-    "proxybuild",
-    "expgroupuuid",
-    "expuuid",
-    "profile",
-    "meshtype",
-    "applicationmetadata",
-];
-/// Keys of an `EnvironmentConfig` (folded), with its root alias `kubernetes`.
-const ENVIRONMENT_KEYS: &[&str] = &[
-    "kubernetesversion",
-    "kubernetes",
-    "nodes",
-    "individualworkloads",
-    "trafficmetadata",
-];
-
 /// What a folded key says about the document it is in: one bit per rule of [`classify`].
 mod role {
     pub(super) const TEST: u32 = 1;
@@ -345,11 +303,13 @@ struct Seen {
     scores: [usize; 4],
 }
 
-const SCORED: [(Kind, &[&str]); 4] = [
-    (Kind::PerformanceTestConfig, CONFIG_KEYS),
-    (Kind::PerformanceTestResult, RESULT_KEYS),
-    (Kind::ServiceMeshConfig, MESH_CONFIG_KEYS),
-    (Kind::EnvironmentConfig, ENVIRONMENT_KEYS),
+/// The SMP messages recognised by how many of their own keys a mapping has, in the order of
+/// `role::SCORED` (ties go to the earlier).
+const SCORED: [Kind; 4] = [
+    Kind::PerformanceTestConfig,
+    Kind::PerformanceTestResult,
+    Kind::ServiceMeshConfig,
+    Kind::EnvironmentConfig,
 ];
 
 /// A key folded (ASCII lower case, without `_`, `-` and spaces) into a small buffer; every key
@@ -464,7 +424,7 @@ where
         return Ok(Shape::LegacyBenchmarkSpec);
     }
     let mut best: Option<(Kind, usize)> = None;
-    for ((kind, _), score) in SCORED.iter().zip(seen.scores) {
+    for (kind, score) in SCORED.iter().zip(seen.scores) {
         if score > 0 && best.is_none_or(|(_, b)| score > b) {
             best = Some((*kind, score));
         }
@@ -600,6 +560,52 @@ mod tests {
         );
     }
 
+    /// Keys of a `PerformanceTestConfig` (folded).
+    const CONFIG_KEYS: &[&str] = &["clients", "duration"];
+    /// Keys of a `PerformanceTestResult` (folded).
+    const RESULT_KEYS: &[&str] = &[
+        "latenciesms",
+        "actualqps",
+        "starttime",
+        "endtime",
+        "detailsuri",
+        "testid",
+        "meshconfigid",
+        "envid",
+    ];
+    /// Keys of a `ServiceMeshConfig` (folded), with its root alias `sidecars`.
+    const MESH_CONFIG_KEYS: &[&str] = &[
+        "ingressgateway",
+        "sidecar",
+        "sidecars",
+        "meshtelemetry",
+        "meshpolicy",
+        "meshcontrolplane",
+        "meshpolicyenabled",
+        "meshtelemetryenabled",
+        "mtlsenabled",
+        "proxyconcurrency",
+        "meshbuild",
+        "proxybuild",
+        "expgroupuuid",
+        "expuuid",
+        "profile",
+        "meshtype",
+        "applicationmetadata",
+    ];
+    /// Keys of an `EnvironmentConfig` (folded), with its root alias `kubernetes`.
+    const ENVIRONMENT_KEYS: &[&str] = &[
+        "kubernetesversion",
+        "kubernetes",
+        "nodes",
+        "individualworkloads",
+        "trafficmetadata",
+    ];
+
+    /// The scored kinds' key sets, in the order of [`SCORED`].
+    const SCORED_SETS: [&[&str]; 4] =
+        [CONFIG_KEYS, RESULT_KEYS, MESH_CONFIG_KEYS, ENVIRONMENT_KEYS];
+
     /// Keys of a `ServiceMesh` (folded).
     const SERVICE_MESH_KEYS: &[&str] = &["type", "version", "labels", "annotations"];
 
@@ -629,7 +635,7 @@ mod tests {
                 r |= bit;
             }
         }
-        for (bit, (_, set)) in role::SCORED.iter().zip(SCORED) {
+        for (bit, set) in role::SCORED.iter().zip(SCORED_SETS) {
             if is(set) {
                 r |= bit;
             }
@@ -648,9 +654,9 @@ mod tests {
             assert_eq!(*bits, roles_by_the_sets(key), "{key}");
             assert_eq!(roles(&Folded::new(key)), *bits, "{key}");
         }
-        let every_set_key = SCORED
+        let every_set_key = SCORED_SETS
             .iter()
-            .flat_map(|(_, set)| set.iter())
+            .flat_map(|set| set.iter())
             .chain(SERVICE_MESH_KEYS);
         for key in every_set_key {
             assert!(ROLES.iter().any(|(k, _)| k == key), "{key} missing");
