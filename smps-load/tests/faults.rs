@@ -177,6 +177,32 @@ async fn malformed_http2_frames_are_protocol_errors() {
     }
 }
 
+#[cfg(feature = "http2")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_sends_its_settings_times_the_handshake_out() {
+    let _serial = crate::serial().await;
+    let silent = BadServer::start(|mut s| async move {
+        let mut buf = [0u8; 1024];
+        while matches!(s.read(&mut buf).await, Ok(n) if n > 0) {}
+    })
+    .await;
+    // The engine's own client waits for the server's SETTINGS before its first stream; the
+    // `h2` crate's handshake does not, so there a silent server is a request timeout instead.
+    let report = run_within(
+        h2(format!("http://{}/", silent.addr), Http2Client::Lean)
+            .connect_timeout(Duration::from_millis(150))
+            .duration(Duration::from_millis(500)),
+        Duration::from_secs(3),
+    )
+    .await;
+    assert!(only(&report.measured, ErrorKind::ConnectTimeout) >= 2);
+    let reason = &report.error_reasons[&ErrorKind::ConnectTimeout];
+    assert!(
+        reason.contains("HTTP/2 handshake") && reason.contains("connect timeout"),
+        "{reason}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_echoes_that_never_come_or_come_back_wrong_are_counted_and_the_run_ends_on_time() {
     let _serial = crate::serial().await;

@@ -26,7 +26,7 @@ use super::classify::classify_h2;
 use super::http1::head_bytes;
 use super::pool::Joined;
 use super::stream::Stream;
-use super::{Endpoint, Origin, Outcome, Transport};
+use super::{Endpoint, Outcome, Transport};
 use crate::ErrorKind;
 
 /// Initial stream window (bytes).
@@ -228,7 +228,7 @@ impl Transport {
                 origin,
                 slot_id,
                 |c: &Shared| !c.closed.load(Ordering::Acquire),
-                |stream| self.h2_handshake(&self.origins[origin], stream),
+                |stream| self.h2_handshake(stream),
             )
             .await?;
         Ok(joined.map(|conn| Handle {
@@ -237,7 +237,7 @@ impl Transport {
         }))
     }
 
-    async fn h2_handshake(&self, origin: &Origin, stream: Stream) -> Result<Shared, ErrorKind> {
+    async fn h2_handshake(&self, stream: Stream) -> Result<Shared, ErrorKind> {
         let handshake = ::h2::client::Builder::new()
             .initial_window_size(STREAM_WINDOW)
             .initial_connection_window_size(CONNECTION_WINDOW)
@@ -245,16 +245,8 @@ impl Transport {
             .max_send_buffer_size(MAX_SEND_BUFFER)
             .enable_push(false)
             .handshake::<_, Bytes>(stream);
-        let (sender, conn) = tokio::time::timeout(self.connect_timeout, handshake)
+        let (sender, conn) = handshake
             .await
-            .map_err(|_| {
-                self.failed(ErrorKind::ConnectTimeout, || {
-                    format!(
-                        "the HTTP/2 handshake with {} did not finish within the connect timeout ({:?})",
-                        origin.host, self.connect_timeout
-                    )
-                })
-            })?
             .map_err(|e| self.failed(classify_h2(&e), || format!("HTTP/2 handshake: {e}")))?;
         let closed = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&closed);

@@ -61,7 +61,8 @@ impl<T> Joined<T> {
 
 impl Transport {
     /// The shared connection of slot `slot_id` to origin `origin` in `pool`: the pooled
-    /// one if `alive`, else a new one made by `handshake` on a new stream.
+    /// one if `alive`, else a new one made by `handshake` on a new stream within the connect
+    /// timeout.
     pub(crate) async fn join_shared<T, F, Fut>(
         &self,
         pool: &Pool<T>,
@@ -94,7 +95,17 @@ impl Transport {
             }
             return Ok(Joined::Http1(stream));
         }
-        let conn = handshake(stream).await?;
+        // Either client's handshake is bounded by the connect timeout here.
+        let conn = tokio::time::timeout(self.connect_timeout, handshake(stream))
+            .await
+            .map_err(|_| {
+                self.failed(ErrorKind::ConnectTimeout, || {
+                    format!(
+                        "the HTTP/2 handshake with {} did not finish within the connect timeout ({:?})",
+                        o.host, self.connect_timeout
+                    )
+                })
+            })??;
         *current = Some(conn.clone());
         Ok(Joined::Shared(conn, true))
     }

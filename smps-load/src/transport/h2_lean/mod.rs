@@ -35,7 +35,7 @@ use http::HeaderMap;
 use super::grpc::Deframer;
 use super::hpack::{HpackError, encode_field};
 use super::stream::Stream;
-use super::{Endpoint, Origin, Transport};
+use super::{Endpoint, Transport};
 use crate::ErrorKind;
 
 pub(crate) use self::frame::code_name;
@@ -341,7 +341,7 @@ impl Transport {
                 origin,
                 slot_id,
                 |c: &Arc<Shared>| !c.closed.load(Ordering::Acquire),
-                |stream| self.lean_handshake(&self.origins[origin], stream),
+                |stream| self.lean_handshake(stream),
             )
             .await?;
         Ok(joined.map(|conn| Handle {
@@ -351,13 +351,9 @@ impl Transport {
         }))
     }
 
-    /// Starts HTTP/2 on `stream`: the preface and SETTINGS exchange within the connect
-    /// timeout, then the connection's driver task.
-    async fn lean_handshake(
-        &self,
-        origin: &Origin,
-        stream: Stream,
-    ) -> Result<Arc<Shared>, ErrorKind> {
+    /// Starts HTTP/2 on `stream`: the preface and SETTINGS exchange (the pool bounds it by the
+    /// connect timeout), then the connection's driver task.
+    async fn lean_handshake(&self, stream: Stream) -> Result<Arc<Shared>, ErrorKind> {
         let shared = Arc::new(Shared::new(self.streams_per_connection));
         let mut driver = conn::Driver::new(
             stream,
@@ -367,21 +363,9 @@ impl Transport {
             Arc::clone(&self.h2_blocks),
             self.protocol == super::Protocol::Grpc,
         );
-        let handshake = poll_fn(|cx| driver.poll_handshake(cx));
-        match tokio::time::timeout(self.connect_timeout, handshake).await {
-            Err(_) => {
-                return Err(self.failed(ErrorKind::ConnectTimeout, || {
-                    format!(
-                        "the HTTP/2 handshake with {} did not finish within the connect timeout ({:?})",
-                        origin.host, self.connect_timeout
-                    )
-                }));
-            }
-            Ok(Err(f)) => {
-                return Err(self.failed(f.kind, || format!("HTTP/2 handshake: {}", f.why)));
-            }
-            Ok(Ok(())) => {}
-        }
+        poll_fn(|cx| driver.poll_handshake(cx))
+            .await
+            .map_err(|f| self.failed(f.kind, || format!("HTTP/2 handshake: {}", f.why)))?;
         tokio::spawn(driver.run());
         Ok(shared)
     }
